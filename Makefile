@@ -1,0 +1,54 @@
+# mnist-mlops: every target runs inside .venv, created and synced from requirements.lock on demand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced
+export UV_LINK_MODE := copy
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+PYTEST_ARGS ?=
+UI_PORT ?= 5000
+SERVE_PORT ?= 5001
+PREFECT_PORT ?= 4200
+
+.PHONY: help install repro test test-fast lint format ui prefect-ui serve bench clean-venv
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] in ((3, 11), (3, 12)) else "Python 3.11 or 3.12 is required, found " + sys.version)'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "$$(grep -E '^uv==' requirements.lock | cut -d' ' -f1)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the locked dependency set (no-op when up to date)
+
+repro: $(STAMP)  ## run the whole DVC pipeline (one Prefect server for all stages)
+	$(BIN)/python -m pipelines.with_prefect_server dvc repro $(REPRO_ARGS)
+
+test: $(STAMP)  ## run the test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## run the tests not marked slow
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff lint + format check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP)  ## apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+ui: $(STAMP)  ## MLflow UI on 127.0.0.1:$(UI_PORT) over the project's tracking store
+	$(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" --default-artifact-root ./mlartifacts
+
+prefect-ui: $(STAMP)  ## Prefect UI (flow runs of every stage) on 127.0.0.1:$(PREFECT_PORT)
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+bench: $(STAMP)  ## run the benchmarks and print their figures
+	$(BIN)/python -m benchmarks.orchestration
+
+clean-venv:  ## remove .venv
+	rm -rf $(VENV)

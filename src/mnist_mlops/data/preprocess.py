@@ -1,0 +1,143 @@
+"""The preprocess stage: validated raw digits to seeded, stratified train/val/test arrays."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_mlops.config import PreprocessConfig
+from mnist_mlops.data.raw import RawDataset, load_raw
+from mnist_mlops.errors import DataError
+from mnist_mlops.io import atomic_directory, read_json, write_json
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+INPUT_DIM = 784
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: ``x`` (N, 784) float32 in [0, 1] and ``y`` (N,) int32 labels."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+def stratified_split(
+    labels: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices so that each class keeps its proportion in both parts.
+
+    Args:
+        labels: The class label of every example.
+        fraction: Share of each class that goes to the second part.
+        seed: Seed of the shuffle.
+
+    Returns:
+        ``(kept, held_out)`` sorted index arrays.
+
+    Raises:
+        DataError: A class is too small to put at least one example in each part.
+    """
+    rng = np.random.default_rng(seed)
+    kept, held_out = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        count = int(round(len(members) * fraction))
+        if count == 0 or count == len(members):
+            raise DataError(
+                f"class {int(label)} has {len(members)} examples: too few to split off "
+                f"a fraction of {fraction}"
+            )
+        held_out.append(members[:count])
+        kept.append(members[count:])
+    return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held_out))
+
+
+def to_features(images: np.ndarray) -> np.ndarray:
+    """Flatten (N, 28, 28) uint8 images to (N, 784) float32 scaled to [0, 1]."""
+    return images.reshape(len(images), INPUT_DIM).astype(np.float32) / np.float32(255.0)
+
+
+def make_splits(raw: RawDataset, config: PreprocessConfig) -> dict[str, Split]:
+    """Build train/val/test: the official test split if any, else a stratified one.
+
+    Args:
+        raw: The validated raw dataset.
+        config: The ``preprocess`` section.
+
+    Returns:
+        The three splits keyed by name.
+    """
+    if raw.x_test is not None and raw.y_test is not None:
+        x_pool, y_pool, x_test, y_test = raw.x_train, raw.y_train, raw.x_test, raw.y_test
+    else:
+        pool_idx, test_idx = stratified_split(raw.y_train, config.test_fraction, config.seed)
+        x_pool, y_pool = raw.x_train[pool_idx], raw.y_train[pool_idx]
+        x_test, y_test = raw.x_train[test_idx], raw.y_train[test_idx]
+    train_idx, val_idx = stratified_split(y_pool, config.val_fraction, config.seed + 1)
+    parts = {
+        "train": (x_pool[train_idx], y_pool[train_idx]),
+        "val": (x_pool[val_idx], y_pool[val_idx]),
+        "test": (x_test, y_test),
+    }
+    return {
+        name: Split(to_features(images), labels.astype(np.int32))
+        for name, (images, labels) in parts.items()
+    }
+
+
+def save_splits(splits: dict[str, Split], folder: Path) -> None:
+    """Write ``{split}_x.npy`` and ``{split}_y.npy`` (deterministic bytes)."""
+    for name, split in splits.items():
+        np.save(folder / f"{name}_x.npy", split.x, allow_pickle=False)
+        np.save(folder / f"{name}_y.npy", split.y, allow_pickle=False)
+
+
+def load_splits(folder: str | Path, names: tuple[str, ...] = SPLITS) -> dict[str, Split]:
+    """Load processed splits written by :func:`save_splits`.
+
+    Raises:
+        DataError: A split file is missing.
+    """
+    folder = Path(folder)
+    splits = {}
+    for name in names:
+        x_path, y_path = folder / f"{name}_x.npy", folder / f"{name}_y.npy"
+        if not x_path.is_file() or not y_path.is_file():
+            raise DataError(f"{x_path} or {y_path} not found; run the preprocess stage first")
+        splits[name] = Split(np.load(x_path), np.load(y_path))
+    return splits
+
+
+def preprocess(
+    config: PreprocessConfig, raw_dir: str | Path, out_dir: str | Path
+) -> dict[str, Split]:
+    """Run the preprocess stage: validate raw data and write the splits atomically.
+
+    Args:
+        config: The ``preprocess`` section.
+        raw_dir: The download stage's output.
+        out_dir: Where the ``.npy`` splits and ``meta.json`` go.
+
+    Returns:
+        The splits.
+    """
+    manifest = read_json(Path(raw_dir) / "manifest.json")
+    raw = load_raw(raw_dir)
+    splits = make_splits(raw, config)
+    with atomic_directory(out_dir) as folder:
+        save_splits(splits, folder)
+        meta = {
+            "source": manifest["source"],
+            "official_test_split": raw.x_test is not None,
+            "counts": {name: len(split.y) for name, split in splits.items()},
+            "seed": config.seed,
+        }
+        write_json(folder / "meta.json", meta)
+    logger.info("splits: %s", meta["counts"])
+    return splits
