@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import logging
 import os
 import shutil
@@ -88,7 +89,7 @@ def fetch_file(url: str, dest: str | Path, sha256: str, timeout_s: float = 30.0)
                         out.write(chunk)
                         digest.update(chunk)
                         received += len(chunk)
-                except (TimeoutError, socket.timeout, ConnectionError, OSError) as exc:
+                except (OSError, http.client.HTTPException) as exc:
                     raise DownloadError(
                         f"{url}: transfer broke off after {received} bytes ({exc})"
                     ) from None
