@@ -60,30 +60,44 @@ def main() -> None:
                     }
                     for mode, (command, mode_env) in runs.items():
                         times.setdefault((stage, mode), []).append(timed(command, root, mode_env))
-        subprocess.run(["dvc", "repro", "preprocess"], cwd=root, env=env, check=True, capture_output=True)
+        subprocess.run(
+            ["dvc", "repro", "preprocess"], cwd=root, env=env, check=True, capture_output=True
+        )
         noop = statistics.median(
             timed(["dvc", "repro", "preprocess"], root, env) for _ in range(args.repeats)
         )
-    print(f"{'stage':<11} {'bare s':>7} {'ephemeral s':>12} {'shared s':>9} "
-          f"{'overhead eph.':>14} {'overhead shared':>16}")
+    print(
+        f"{'stage':<11} {'bare s':>7} {'ephemeral s':>12} {'shared s':>9} "
+        f"{'overhead eph.':>14} {'overhead shared':>16}"
+    )
     overheads = {"ephemeral": [], "shared": []}
     for stage in ("download", "preprocess"):
-        median = {mode: statistics.median(times[(stage, mode)]) for mode in ("bare", "ephemeral", "shared")}
+        median = {
+            mode: statistics.median(times[(stage, mode)])
+            for mode in ("bare", "ephemeral", "shared")
+        }
         for mode in overheads:
             overheads[mode].append(median[mode] - median["bare"])
-        print(f"{stage:<11} {median['bare']:7.2f} {median['ephemeral']:12.2f} {median['shared']:9.2f} "
-              f"{median['ephemeral'] - median['bare']:14.2f} {median['shared'] - median['bare']:16.2f}")
+        bare, ephemeral, shared = median["bare"], median["ephemeral"], median["shared"]
+        print(
+            f"{stage:<11} {bare:7.2f} {ephemeral:12.2f} {shared:9.2f} "
+            f"{ephemeral - bare:14.2f} {shared - bare:16.2f}"
+        )
     per_stage = {mode: statistics.mean(values) for mode, values in overheads.items()}
     pipeline = {
         "ephemeral": STAGES_IN_PIPELINE * per_stage["ephemeral"],
         "shared": server_start + STAGES_IN_PIPELINE * per_stage["shared"],
     }
     print(f"shared Prefect server start-up: {server_start:.2f} s")
-    print(f"orchestration overhead per stage: ephemeral {per_stage['ephemeral']:.2f} s, "
-          f"shared {per_stage['shared']:.2f} s")
-    print(f"for a {STAGES_IN_PIPELINE}-stage pipeline: ephemeral {pipeline['ephemeral']:.1f} s, "
-          f"shared (incl. start-up) {pipeline['shared']:.1f} s, "
-          f"ratio ephemeral/shared {pipeline['ephemeral'] / pipeline['shared']:.2f}")
+    print(
+        f"orchestration overhead per stage: ephemeral {per_stage['ephemeral']:.2f} s, "
+        f"shared {per_stage['shared']:.2f} s"
+    )
+    print(
+        f"for a {STAGES_IN_PIPELINE}-stage pipeline: ephemeral {pipeline['ephemeral']:.1f} s, "
+        f"shared (incl. start-up) {pipeline['shared']:.1f} s, "
+        f"ratio ephemeral/shared {pipeline['ephemeral'] / pipeline['shared']:.2f}"
+    )
     print(f"no-op `dvc repro preprocess` (nothing changed): {noop:.2f} s")
 
 

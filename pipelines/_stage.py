@@ -37,7 +37,9 @@ def run_stage(name: str, run: Callable[[Params], Any], argv: list[str] | None = 
     parser = argparse.ArgumentParser(prog=f"python -m pipelines.{name}")
     parser.add_argument("--params", default="params.yaml", help="parameters file")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         params = load_params(args.params)
     except ConfigError as exc:

@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
@@ -50,16 +50,30 @@ def prefect_server(log_path: Path = Path(".prefect-server.log")) -> Iterator[str
     env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _healthy(api_url):
             if process.poll() is not None or time.monotonic() > deadline:
-                logger.warning("Prefect server did not start (see %s); stages will use "
-                               "ephemeral servers", log_path)
+                logger.warning(
+                    "Prefect server did not start (see %s); stages will use ephemeral servers",
+                    log_path,
+                )
                 yield None
                 return
             time.sleep(0.2)

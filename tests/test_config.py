@@ -34,14 +34,20 @@ def test_empty_file_gives_defaults(tmp_path):
             {"train": {"optimizer": {"learning_rate": -0.01}}},
             "train.optimizer.learning_rate = -0.01: Input should be greater than 0",
         ),
-        ({"preprocess": {"val_fraction": 1.5}}, "preprocess.val_fraction = 1.5: Input should be less"),
+        (
+            {"preprocess": {"val_fraction": 1.5}},
+            "preprocess.val_fraction = 1.5: Input should be less",
+        ),
         ({"trian": {}}, "trian: unknown key; allowed keys here: data, mlflow, model, preprocess"),
         ({"train": {"epoch": 3}}, "train.epoch: unknown key; allowed keys here: batch_size"),
         ({"train": {"epochs": "five"}}, "train.epochs = 'five': Input should be a valid integer"),
         ({"data": {"source": "idx"}}, "data.path is required when data.source is 'idx'"),
         ({"data": {"source": "web"}}, "data.source = 'web': Input should be 'auto', 'mnist'"),
         ({"model": {"activation": "relux"}}, "model.activation = 'relux': Input should be 'relu'"),
-        ({"register": {"min_improvement": 2}}, "register.min_improvement = 2: Input should be less"),
+        (
+            {"register": {"min_improvement": 2}},
+            "register.min_improvement = 2: Input should be less",
+        ),
         ([1, 2], "the top level must be a mapping"),
     ],
 )
@@ -81,7 +87,10 @@ def test_stage_stops_before_any_work_on_bad_params(tmp_path, stage):
     bad.write_text(yaml.safe_dump({"preprocess": {"val_fraction": 1.5}, "data": {"retries": -1}}))
     result = subprocess.run(
         [sys.executable, "-m", f"pipelines.{stage}", "--params", str(bad)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     assert result.returncode == 2

@@ -9,7 +9,11 @@ import yaml
 from tests.conftest import REPO_ROOT
 
 # Validated-config and error modules: their values are tracked through the params keys.
-NOT_LISTED = {"src/mnist_mlops/config.py", "src/mnist_mlops/tune_space.py", "src/mnist_mlops/errors.py"}
+NOT_LISTED = {
+    "src/mnist_mlops/config.py",
+    "src/mnist_mlops/tune_space.py",
+    "src/mnist_mlops/errors.py",
+}
 YAML_KEYS = {"registry": "register"}
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 

@@ -28,7 +28,9 @@ def run(repo: Path, *command: str) -> str:
 
 
 def test_repro_runs_both_data_stages_then_is_a_no_op(repo):
-    first = run(repo, sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro", "preprocess")
+    first = run(
+        repo, sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro", "preprocess"
+    )
     assert "Running stage 'download'" in first and "Running stage 'preprocess'" in first
     assert (repo / "data/processed/train_x.npy").is_file()
     assert (repo / "data/reports/samples.png").is_file()

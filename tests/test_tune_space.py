@@ -8,7 +8,9 @@ def space(**dimensions):
 
 
 def test_fixed_ranges_and_choices():
-    parsed = space(epochs=3, neurons={"low": 16, "high": 256, "log": True}, optimizer=["adam", "sgd"])
+    parsed = space(
+        epochs=3, neurons={"low": 16, "high": 256, "log": True}, optimizer=["adam", "sgd"]
+    )
     assert parsed.epochs == 3
     assert parsed.neurons.log is True
     assert parsed.searched() == ["neurons", "optimizer"]
@@ -22,7 +24,10 @@ def test_fixed_ranges_and_choices():
         ({"n_layers": {"low": 1, "high": 5}}, "n_layers range [1, 5] must lie within [1, 3]"),
         ({"activation": ["relu", "relux"]}, "tune.space.activation.1 = 'relux': Input should be"),
         ({"optimizer": []}, "optimizer: the list of choices is empty"),
-        ({"dropout": {"low": 0, "high": 0.5, "lg": True}}, "dropout.lg: unknown key; allowed keys here: high, log, low"),
+        (
+            {"dropout": {"low": 0, "high": 0.5, "lg": True}},
+            "dropout.lg: unknown key; allowed keys here: high, log, low",
+        ),
         ({"epochs": 0}, "tune.space.epochs = 0: Input should be greater than or equal to 1"),
         ({"learning_rate": {"low": 0, "high": 0.1, "log": True}}, "a log range needs low > 0"),
         ({"batchsize": [32]}, "tune.space.batchsize: unknown key"),

@@ -17,7 +17,10 @@ def repository_files() -> list[str]:
     """Return the tracked and untracked-but-not-ignored files of the checkout."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return [name for name in listed if (REPO_ROOT / name).is_file()]
 

@@ -53,7 +53,9 @@ def test_embedded_mnist_5k(tmp_path):
 def test_manifest_is_deterministic(tmp_path):
     download(DataConfig(source="mnist_5k"), tmp_path / "a")
     download(DataConfig(source="mnist_5k"), tmp_path / "b")
-    assert (tmp_path / "a/manifest.json").read_bytes() == (tmp_path / "b/manifest.json").read_bytes()
+    assert (tmp_path / "a/manifest.json").read_bytes() == (
+        tmp_path / "b/manifest.json"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -77,7 +79,9 @@ def fake_remote(monkeypatch):
     """Register a small 'mnist' dataset whose checksum matches what the loopback server serves."""
     body = npz_bytes()
     dataset = RemoteDataset(
-        "mnist", "http://unused/", "npz",
+        "mnist",
+        "http://unused/",
+        "npz",
         (RemoteFile("mnist.npz", hashlib.sha256(body).hexdigest(), len(body)),),
     )
     monkeypatch.setitem(download_module.REMOTE_DATASETS, "mnist", dataset)

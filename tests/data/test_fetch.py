@@ -37,9 +37,8 @@ def test_truncated_body_leaves_nothing(tmp_path):
 
 
 def test_http_error_is_reported(tmp_path):
-    with serve({}) as server:
-        with pytest.raises(DownloadError, match="HTTP 404"):
-            fetch_file(server.base_url + "missing.bin", tmp_path / "f.bin", SHA, 5)
+    with serve({}) as server, pytest.raises(DownloadError, match="HTTP 404"):
+        fetch_file(server.base_url + "missing.bin", tmp_path / "f.bin", SHA, 5)
     assert not (tmp_path / "f.bin").exists()
 
 

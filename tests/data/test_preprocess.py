@@ -15,7 +15,7 @@ def test_splits_are_stratified_scaled_and_seeded():
     assert {k: len(s.y) for k, s in splits.items()} == {"train": 120, "val": 40, "test": 40}
     for split in splits.values():
         assert split.x.dtype == np.float32 and split.x.shape[1] == 784
-        assert 0.0 <= split.x.min() and split.x.max() <= 1.0
+        assert split.x.min() >= 0.0 and split.x.max() <= 1.0
         assert np.bincount(split.y, minlength=10).min() == np.bincount(split.y).max()
     again = make_splits(RawDataset(x, y), config)
     assert all(np.array_equal(splits[k].x, again[k].x) for k in splits)

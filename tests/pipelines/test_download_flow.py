@@ -1,15 +1,17 @@
 import yaml
+from pipelines._stage import run_stage
+from pipelines.download import download_flow
 
 from mnist_mlops.config import DataConfig
 from mnist_mlops.io import read_json
-from pipelines._stage import run_stage
-from pipelines.download import download_flow
 from tests.data.test_download import fake_remote  # noqa: F401 (fixture)
 from tests.httpserver import Route, closed_port_url, serve
 
 
 def test_flow_run_completes_and_writes_raw_data(prefect_harness, tmp_path):
-    state = download_flow(DataConfig(source="mnist_5k"), raw_dir=tmp_path / "raw", return_state=True)
+    state = download_flow(
+        DataConfig(source="mnist_5k"), raw_dir=tmp_path / "raw", return_state=True
+    )
     assert state.is_completed()
     assert read_json(tmp_path / "raw/manifest.json")["counts"] == {"train": 5000}
 

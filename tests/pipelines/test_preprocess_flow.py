@@ -1,9 +1,9 @@
 import numpy as np
+from pipelines.preprocess import preprocess_flow
 
 from mnist_mlops.config import DataConfig, PreprocessConfig
 from mnist_mlops.data.download import download
 from mnist_mlops.data.preprocess import load_splits
-from pipelines.preprocess import preprocess_flow
 
 
 def test_flow_writes_splits_and_report(prefect_harness, tmp_path):
@@ -20,5 +20,7 @@ def test_flow_writes_splits_and_report(prefect_harness, tmp_path):
     assert {k: len(v.y) for k, v in splits.items()} == {"train": 3600, "val": 400, "test": 1000}
     assert np.bincount(splits["test"].y).tolist() == [100] * 10
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
-        "class_balance.csv", "dataset_report.json", "samples.png"
+        "class_balance.csv",
+        "dataset_report.json",
+        "samples.png",
     ]

@@ -77,7 +77,7 @@ def fetch_file(url: str, dest: str | Path, sha256: str, timeout_s: float = 30.0)
                 response = urllib.request.urlopen(url, timeout=timeout_s)  # noqa: S310
             except urllib.error.HTTPError as exc:
                 raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-            except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError) as exc:
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 raise NetworkUnreachableError(
                     f"{url}: unreachable ({reason})", offline=isinstance(reason, socket.gaierror)

@@ -22,7 +22,9 @@ def _read_bytes(path: Path) -> bytes:
                 return handle.read()
         return path.read_bytes()
     except (OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read ({exc}); the file is corrupted or truncated") from None
+        raise DataError(
+            f"{path}: cannot read ({exc}); the file is corrupted or truncated"
+        ) from None
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -74,9 +74,7 @@ def write_report(splits: dict[str, Split], out_dir: str | Path) -> dict:
     balance = class_balance(splits)
     report = {
         "pixels": pixel_statistics(splits),
-        "class_counts": {
-            name: balance[f"{name}_count"].astype(int).tolist() for name in splits
-        },
+        "class_counts": {name: balance[f"{name}_count"].astype(int).tolist() for name in splits},
     }
     with atomic_directory(out_dir) as folder:
         balance.to_csv(folder / "class_balance.csv", lineterminator="\n")

@@ -25,7 +25,7 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class RemoteDataset:
-    """A dataset downloaded from ``base_url``; ``format`` tells the preprocess stage how to read it."""
+    """A dataset at ``base_url``; ``format`` (npz or idx) says how the preprocess stage reads it."""
 
     name: str
     base_url: str
