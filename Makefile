@@ -47,8 +47,13 @@ ui: $(STAMP)  ## MLflow UI on 127.0.0.1:$(UI_PORT) over the project's tracking s
 prefect-ui: $(STAMP)  ## Prefect UI (flow runs of every stage) on 127.0.0.1:$(PREFECT_PORT)
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
 
+SERVE_MODEL ?= models:/mnist-classifier@champion
+serve: $(STAMP)  ## serve the champion model over REST on 127.0.0.1:$(SERVE_PORT)
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mlflow models serve -m "$(SERVE_MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
+
 bench: $(STAMP)  ## run the benchmarks and print their figures
 	$(BIN)/python -m benchmarks.orchestration
+	$(BIN)/python -m benchmarks.serving_latency
 
 clean-venv:  ## remove .venv
 	rm -rf $(VENV)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -20,7 +19,6 @@ from mnist_mlops.errors import MnistMlopsError
 stage_task = partial(task, cache_policy=NO_CACHE, persist_result=False)
 
 logger = logging.getLogger("mnist_mlops.stage")
-STARTED = time.perf_counter()
 
 
 def run_stage(name: str, run: Callable[[Params], Any], argv: list[str] | None = None) -> int:
@@ -40,6 +38,8 @@ def run_stage(name: str, run: Callable[[Params], Any], argv: list[str] | None = 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Prefect configures the root logger on import: let the library's INFO lines through too.
+    logging.getLogger("mnist_mlops").setLevel(logging.INFO)
     try:
         params = load_params(args.params)
     except ConfigError as exc:

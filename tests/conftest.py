@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test away from the user's caches and stores."""
     monkeypatch.setenv("MNIST_MLOPS_CACHE", str(tmp_path / "download-cache"))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     monkeypatch.delenv("MNIST_MLOPS_OPTUNA_STORAGE", raising=False)
+    if "mlflow" in sys.modules:  # an earlier test's set_tracking_uri would win over the env
+        sys.modules["mlflow"].set_tracking_uri(tracking_uri)
 
 
 @pytest.fixture(scope="session")

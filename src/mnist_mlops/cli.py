@@ -14,6 +14,10 @@ from mnist_mlops.errors import MnistMlopsError
 # Each module defines ``register(subparsers)``, which adds its parser and sets ``func``.
 COMMAND_MODULES = [
     "mnist_mlops.commands.params",
+    "mnist_mlops.commands.exercises",
+    "mnist_mlops.commands.predict",
+    "mnist_mlops.commands.tune",
+    "mnist_mlops.commands.study",
 ]
 
 

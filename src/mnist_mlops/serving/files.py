@@ -1,0 +1,78 @@
+"""Read digits from files: PNG/JPEG images and ``.npy`` / ``.csv`` batches.
+
+Images are converted to grayscale, resized to 28x28 and inverted when they are dark digits
+on a light background (their border is brighter than mid-gray), so that, as in MNIST, the
+digit is bright on black. Batches hold rows of 784 values or 28x28 arrays, scaled to [0, 1]
+or raw 0-255 pixels (see :mod:`mnist_mlops.serving.inputs`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mnist_mlops.serving.inputs import SIDE, InputError, to_pixel_rows
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+BATCH_SUFFIXES = (".npy", ".csv")
+LIGHT_BACKGROUND = 127.5
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Return one image file as a ``(28, 28)`` uint8 array, bright digit on black."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            gray = image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"{path}: not a readable image: {exc}") from None
+    pixels = np.asarray(gray, dtype=np.uint8)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    if border.mean() > LIGHT_BACKGROUND:
+        pixels = 255 - pixels
+    return pixels
+
+
+def read_csv(path: Path) -> np.ndarray:
+    """Return the numeric rows of a CSV file (a header line, if any, is skipped)."""
+    with open(path, encoding="utf-8") as handle:
+        first = handle.readline()
+    try:
+        [float(token) for token in first.strip().split(",")]
+        skip = 0
+    except ValueError:
+        skip = 1
+    try:
+        return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float32)
+    except ValueError as exc:
+        raise InputError(f"{path}: not a CSV of numbers: {exc}") from None
+
+
+def read_digits(path: str | Path) -> np.ndarray:
+    """Return the digits of one file as ``(N, 784)`` float32 rows in [0, 1].
+
+    Raises:
+        InputError: Unknown file type, unreadable file or invalid values (naming the file).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if suffix in IMAGE_SUFFIXES:
+        values = read_image(path)
+    elif suffix == ".npy":
+        try:
+            values = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise InputError(f"{path}: not a numeric .npy array: {exc}") from None
+    elif suffix == ".csv":
+        values = read_csv(path)
+    else:
+        allowed = ", ".join(IMAGE_SUFFIXES + BATCH_SUFFIXES)
+        raise InputError(f"{path}: unsupported file type {suffix!r}; allowed: {allowed}")
+    try:
+        return to_pixel_rows(values, max_rows=None)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None

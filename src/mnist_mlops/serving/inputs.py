@@ -1,0 +1,99 @@
+"""Turn digit inputs of every accepted form into validated rows of 784 floats in [0, 1].
+
+Accepted forms, told apart by shape and by value range:
+
+* **shape**: ``(784,)`` or ``(N, 784)`` are rows of pixels; ``(28, 28)`` or ``(N, 28, 28)``
+  are images (flattened row by row).
+* **range**: a row whose largest value is above 1 holds raw 0-255 pixels and is divided by
+  255; a row whose values all lie in [0, 1] is taken as already scaled. (A raw image whose
+  pixels are all 0 or 1 is therefore read as scaled: such an image is blank either way.)
+
+Values must be finite numbers in [0, 255]; anything else raises :class:`InputError`
+naming the problem and what is allowed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mnist_mlops.errors import MnistMlopsError
+
+SIDE = 28
+PIXELS = SIDE * SIDE
+MAX_RAW = 255.0
+MAX_ROWS = 1000
+
+
+class InputError(MnistMlopsError, ValueError):
+    """The digits sent for prediction have a wrong shape, type or value."""
+
+
+def _as_float_array(values: object) -> np.ndarray:
+    """Return ``values`` as a float32 array, or raise :class:`InputError`."""
+    array = values.to_numpy() if hasattr(values, "to_numpy") else values
+    try:
+        array = np.asarray(array)
+    except ValueError as exc:  # ragged nested lists
+        raise InputError(f"input is not a rectangular array: {exc}") from None
+    if array.dtype == object or array.dtype.kind in "USb":
+        raise InputError(
+            f"input values must be numbers, got {array.dtype} values; "
+            "send floats in [0, 1] or raw pixels in [0, 255]"
+        )
+    if array.dtype.kind not in "iuf":
+        raise InputError(f"input values must be real numbers, got dtype {array.dtype}")
+    return array.astype(np.float32, copy=False)
+
+
+def _to_rows(array: np.ndarray) -> np.ndarray:
+    """Reshape any accepted shape to ``(N, 784)``."""
+    shape = array.shape
+    if shape == (PIXELS,) or shape == (SIDE, SIDE):
+        return array.reshape(1, PIXELS)
+    if array.ndim == 2 and shape[1] == PIXELS:
+        return array
+    if array.ndim == 3 and shape[1:] == (SIDE, SIDE):
+        return array.reshape(shape[0], PIXELS)
+    raise InputError(f"input has shape {shape}; allowed: (784,), (N, 784), (28, 28) or (N, 28, 28)")
+
+
+def to_pixel_rows(values: object, max_rows: int | None = MAX_ROWS) -> np.ndarray:
+    """Validate digits of any accepted form and return ``(N, 784)`` float32 rows in [0, 1].
+
+    Args:
+        values: An array, nested lists or a DataFrame (see the module docstring for the
+            accepted shapes and how raw 0-255 pixels are told apart from scaled ones).
+        max_rows: The largest batch accepted (``None``: no limit).
+
+    Returns:
+        The rows, scaled to [0, 1].
+
+    Raises:
+        InputError: Empty or oversized batch, wrong shape, non-numeric, non-finite or
+            out-of-range values.
+    """
+    array = _as_float_array(values)
+    if array.size == 0:
+        raise InputError("the batch is empty; send at least one digit")
+    rows = _to_rows(array)
+    if max_rows is not None and len(rows) > max_rows:
+        raise InputError(f"the batch has {len(rows)} digits; at most {max_rows} are allowed")
+    finite = np.isfinite(rows)
+    if not finite.all():
+        row, column = np.argwhere(~finite)[0]
+        raise InputError(
+            f"digit {row}, pixel {column} is {rows[row, column]}; values must be finite numbers"
+        )
+    low, high = rows.min(axis=1), rows.max(axis=1)
+    bad = np.flatnonzero((low < 0) | (high > MAX_RAW))
+    if bad.size:
+        row = int(bad[0])
+        raise InputError(
+            f"digit {row} has values in [{low[row]:g}, {high[row]:g}]; allowed: floats in "
+            "[0, 1] or raw pixels in [0, 255]"
+        )
+    raw = high > 1.0
+    if raw.any():
+        rows = rows.copy()
+        rows[raw] /= np.float32(MAX_RAW)
+    return rows

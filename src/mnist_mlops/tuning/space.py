@@ -1,0 +1,98 @@
+"""Turn ``tune.space`` into Optuna suggestions and back into ``model`` / ``train`` sections.
+
+A dimension left out (``None``) keeps the ``model:`` / ``train:`` value, a single value is
+fixed, a range or a list of two or more choices is searched. Only searched dimensions become
+Optuna parameters, so a trial's ``params`` hold exactly what the study varied.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mnist_mlops.config import ModelConfig, TrainConfig
+from mnist_mlops.tune_space import FloatRange, IntRange, SearchSpace
+
+if TYPE_CHECKING:
+    import optuna
+
+
+def _pick(trial: optuna.Trial, name: str, value: Any, default: Any) -> Any:
+    """Return the value of one dimension: the default, a fixed value or a suggestion."""
+    if value is None:
+        return default
+    if isinstance(value, IntRange):
+        return trial.suggest_int(name, value.low, value.high, step=value.step, log=value.log)
+    if isinstance(value, FloatRange):
+        return trial.suggest_float(name, value.low, value.high, log=value.log)
+    if isinstance(value, list):
+        if len(value) == 1:
+            return value[0]
+        return trial.suggest_categorical(name, list(value))
+    return value
+
+
+def suggest(
+    trial: optuna.Trial, space: SearchSpace, model: ModelConfig, train: TrainConfig
+) -> tuple[ModelConfig, TrainConfig]:
+    """Draw one configuration from ``space`` for ``trial``.
+
+    The neurons of each hidden layer are separate parameters ``neurons_1`` .. ``neurons_N``
+    when ``neurons`` is a range; a dimension that is left out takes its value from ``model`` or
+    ``train`` (a missing layer repeats the last size of ``model.hidden_layers``).
+
+    Args:
+        trial: The Optuna trial (or ``optuna.trial.FixedTrial`` to rebuild a trial's values).
+        space: The ``tune.space`` section.
+        model: The ``model`` section (defaults).
+        train: The ``train`` section (defaults).
+
+    Returns:
+        The ``model`` and ``train`` sections of this trial (validated).
+    """
+    default_layers = list(model.hidden_layers)
+    n_layers = _pick(trial, "n_layers", space.n_layers, len(default_layers))
+    layers = []
+    for index in range(1, n_layers + 1):
+        default = default_layers[min(index, len(default_layers)) - 1]
+        layers.append(_pick(trial, f"neurons_{index}", space.neurons, default))
+    model_values = {
+        "hidden_layers": layers,
+        "activation": _pick(trial, "activation", space.activation, model.activation),
+        "dropout": _pick(trial, "dropout", space.dropout, model.dropout),
+    }
+    optimizer_values = train.optimizer.model_dump() | {
+        "name": _pick(trial, "optimizer", space.optimizer, train.optimizer.name),
+        "learning_rate": _pick(
+            trial, "learning_rate", space.learning_rate, train.optimizer.learning_rate
+        ),
+    }
+    train_values = train.model_dump() | {
+        "epochs": _pick(trial, "epochs", space.epochs, train.epochs),
+        "batch_size": _pick(trial, "batch_size", space.batch_size, train.batch_size),
+        "optimizer": optimizer_values,
+    }
+    return ModelConfig.model_validate(model_values), TrainConfig.model_validate(train_values)
+
+
+def tuned_sections(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
+    """Return the ``model`` / ``train`` parts of ``best_params.json`` (see ``tuned.py``)."""
+    return {
+        "model": model.model_dump(mode="json"),
+        "train": {
+            "epochs": train.epochs,
+            "batch_size": train.batch_size,
+            "optimizer": {
+                "name": train.optimizer.name,
+                "learning_rate": train.optimizer.learning_rate,
+            },
+        },
+    }
+
+
+def rebuild(
+    params: dict[str, Any], space: SearchSpace, model: ModelConfig, train: TrainConfig
+) -> tuple[ModelConfig, TrainConfig]:
+    """Rebuild the sections a finished trial trained with from its ``params``."""
+    from optuna.trial import FixedTrial
+
+    return suggest(FixedTrial(params), space, model, train)

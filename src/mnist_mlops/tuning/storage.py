@@ -1,0 +1,170 @@
+"""Where studies live: a journal file by default, any database URL on request.
+
+Resolution order: the ``MNIST_MLOPS_OPTUNA_STORAGE`` environment variable, then
+``tune.storage``, then ``optuna.journal`` in the project folder. A value with ``://`` is a
+database URL (``postgresql://...``, ``mysql://...``, ``sqlite:///...``); anything else is a
+journal file path (an optional ``journal:`` prefix is accepted).
+
+The journal file is safe with several processes on one machine (file lock, append-only log);
+for several machines use PostgreSQL. Plain SQLite is accepted but fails under parallel
+writers ("database is locked"), so it is refused for ``workers > 1``.
+
+Both kinds get heartbeats: a trial whose worker died is failed and its parameters are queued
+again (:class:`RetryStaleTrial`), so a study never keeps a trial RUNNING forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.tuning.journal import HEARTBEAT_ATTR, HeartbeatJournalStorage
+
+logger = logging.getLogger(__name__)
+
+STORAGE_ENV = "MNIST_MLOPS_OPTUNA_STORAGE"
+DEFAULT_JOURNAL = "optuna.journal"
+HEARTBEAT_INTERVAL_S = 10
+GRACE_PERIOD_S = 30
+MAX_RETRY = 3
+# attributes that belong to one attempt and must not be copied into its retry
+ATTEMPT_ATTRS = (HEARTBEAT_ATTR, "mlflow_run_id", "worker", "duration_s")
+
+
+class TuneError(MnistMlopsError):
+    """Tuning cannot start or go on (bad storage, unknown study, failing trials)."""
+
+
+def resolve_storage(configured: str | None, root: Path | None = None) -> str:
+    """Return the storage URL or journal path to use (see the module docstring).
+
+    Args:
+        configured: ``tune.storage`` (or a ``--storage`` option).
+        root: The project folder for the default journal (default: the current directory).
+
+    Returns:
+        A database URL or an absolute journal file path.
+    """
+    value = os.environ.get(STORAGE_ENV) or configured
+    if not value:
+        return str(((root or Path.cwd()) / DEFAULT_JOURNAL).resolve())
+    if "://" in value:
+        return value
+    return str(Path(value.removeprefix("journal:")).expanduser().resolve())
+
+
+def is_database(storage: str) -> bool:
+    """Return whether ``storage`` is a database URL (not a journal file)."""
+    return "://" in storage
+
+
+class RetryStaleTrial:
+    """Queue the parameters of a trial failed as stale again (at most ``max_retry`` times).
+
+    Like Optuna's ``RetryHeartbeatStaleTrialCallback`` (same ``failed_trial`` and
+    ``retry_history`` system attributes), but the attributes of the dead attempt
+    (heartbeat, MLflow run) are not copied; ``on_stale(trial)`` runs first (e.g. to close
+    the trial's MLflow run).
+    """
+
+    def __init__(
+        self,
+        max_retry: int = MAX_RETRY,
+        on_stale: Callable[[FrozenTrial], None] | None = None,
+    ) -> None:
+        self.max_retry = max_retry
+        self.on_stale = on_stale
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Handle one trial that was just failed as stale."""
+        logger.warning("trial %d: its worker stopped (no heartbeat); marked FAIL", trial.number)
+        if self.on_stale is not None:
+            self.on_stale(trial)
+        history = [*trial.system_attrs.get("retry_history", []), trial.number]
+        if len(history) > self.max_retry:
+            logger.warning(
+                "trial %d: not retried (%d retries already)", trial.number, self.max_retry
+            )
+            return
+        system_attrs = {
+            key: value for key, value in trial.system_attrs.items() if key not in ATTEMPT_ATTRS
+        }
+        system_attrs |= {"failed_trial": history[0], "retry_history": history}
+        user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in ATTEMPT_ATTRS}
+        study.add_trial(
+            optuna.create_trial(
+                state=TrialState.WAITING,
+                params=trial.params,
+                distributions=trial.distributions,
+                user_attrs=user_attrs,
+                system_attrs=system_attrs,
+            )
+        )
+        logger.info("trial %d: parameters queued again %s", trial.number, trial.params)
+
+
+def open_storage(
+    storage: str,
+    on_stale: Callable[[FrozenTrial], None] | None = None,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL_S,
+    grace_period: int = GRACE_PERIOD_S,
+) -> BaseStorage:
+    """Open a storage with heartbeats and the retry of stale trials.
+
+    Args:
+        storage: A database URL or a journal file path (from :func:`resolve_storage`).
+        on_stale: Called for each trial failed as stale, before it is queued again.
+        heartbeat_interval: Seconds between heartbeats of a running trial.
+        grace_period: Seconds without heartbeat after which a trial is failed.
+
+    Returns:
+        The Optuna storage.
+
+    Raises:
+        TuneError: The database cannot be reached or its driver is missing.
+    """
+    retry = RetryStaleTrial(on_stale=on_stale)
+    if not is_database(storage):
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(storage)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # the default (symlink) lock: the one the optuna CLI and optuna-dashboard also take
+        backend = JournalFileBackend(str(path))
+        return HeartbeatJournalStorage(backend, heartbeat_interval, grace_period, retry)
+    engine_kwargs = {"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                storage,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=retry,
+            )
+    except ImportError as exc:
+        raise TuneError(
+            f"storage {_redact(storage)}: the database driver is not installed ({exc}); "
+            "for PostgreSQL install psycopg2-binary (pip install -e '.[postgres]')"
+        ) from None
+    except Exception as exc:  # sqlalchemy errors: bad URL, unreachable server, auth
+        raise TuneError(f"storage {_redact(storage)} cannot be opened: {exc}") from None
+
+
+def _redact(url: str) -> str:
+    """Hide the password of a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]

@@ -1,0 +1,68 @@
+"""Create or load a named study with the configured sampler and pruner; count its trials."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from mnist_mlops.config import PrunerName
+
+logger = logging.getLogger(__name__)
+
+DIRECTION = "maximize"  # validation accuracy
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# MedianPruner: no pruning in the first trials and epochs (too little to compare with)
+STARTUP_TRIALS = 3
+WARMUP_STEPS = 1
+
+
+def make_pruner(name: PrunerName) -> optuna.pruners.BasePruner:
+    """Return the pruner for ``tune.pruner`` (``none``, ``median`` or ``hyperband``)."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=STARTUP_TRIALS, n_warmup_steps=WARMUP_STEPS
+        )
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(
+    name: str, storage: BaseStorage, pruner: PrunerName = "median", seed: int = 42
+) -> optuna.Study:
+    """Create the study ``name`` or load it when it exists (``load_if_exists``).
+
+    Args:
+        name: The study name.
+        storage: The opened storage.
+        pruner: The pruner name.
+        seed: Seed of the TPE sampler. Parallel workers pass ``seed + worker index`` so that
+            their first (random) trials differ.
+
+    Returns:
+        The study (direction: maximize validation accuracy).
+    """
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    return optuna.create_study(
+        study_name=name,
+        storage=storage,
+        sampler=sampler,
+        pruner=make_pruner(pruner),
+        direction=DIRECTION,
+        load_if_exists=True,
+    )
+
+
+def state_counts(study: optuna.Study) -> Counter[TrialState]:
+    """Return how many trials of the study are in each state."""
+    return Counter(trial.state for trial in study.get_trials(deepcopy=False))
+
+
+def finished_count(study: optuna.Study) -> int:
+    """Return the number of finished trials (COMPLETE + PRUNED): what ``n_trials`` counts."""
+    counts = state_counts(study)
+    return sum(counts[state] for state in FINISHED)

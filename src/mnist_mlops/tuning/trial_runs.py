@@ -1,0 +1,118 @@
+"""MLflow runs of a study launch: one parent run, one nested child run per trial.
+
+A child run is created with the tag ``mlflow.parentRunId`` by whichever process runs the
+trial, so trials from other worker processes attach to the same parent. Its tags
+``optuna.trial_state`` (COMPLETE / PRUNED / FAIL) and ``optuna.reason`` give the outcome;
+the run status is FINISHED, KILLED (pruned) or FAILED.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mnist_mlops.config import ModelConfig, TrainConfig
+from mnist_mlops.tracking import flatten_params, log_metrics, log_params
+
+if TYPE_CHECKING:
+    import optuna
+    from mlflow import MlflowClient
+    from optuna.trial import FrozenTrial
+
+logger = logging.getLogger(__name__)
+
+RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+STATE_TAG = "optuna.trial_state"
+REASON_TAG = "optuna.reason"
+RUN_ID_ATTR = "mlflow_run_id"
+
+
+@dataclass(frozen=True)
+class TrialRuns:
+    """Creates and closes the child runs of one parent run (picklable: sent to workers).
+
+    Attributes:
+        tracking_uri: The MLflow tracking URI.
+        experiment_id: The experiment of the parent run.
+        parent_run_id: The parent run (one per launch).
+        study: The study name (a tag of every child).
+    """
+
+    tracking_uri: str
+    experiment_id: str
+    parent_run_id: str
+    study: str
+
+    def client(self) -> MlflowClient:
+        """Return a client on the tracking URI."""
+        from mlflow import MlflowClient
+
+        return MlflowClient(self.tracking_uri)
+
+    def start(self, trial: optuna.Trial, model: ModelConfig, train: TrainConfig) -> str:
+        """Create the trial's child run with its parameters; return its run id."""
+        client = self.client()
+        run = client.create_run(
+            self.experiment_id,
+            run_name=f"{self.study}-trial-{trial.number}",
+            tags={
+                "mlflow.parentRunId": self.parent_run_id,
+                "optuna.study": self.study,
+                "optuna.trial_number": str(trial.number),
+                "optuna.worker": f"{socket.gethostname()}:{os.getpid()}",
+                STATE_TAG: "RUNNING",
+            },
+        )
+        run_id = run.info.run_id
+        params = flatten_params(model, "model") | flatten_params(
+            {
+                "epochs": train.epochs,
+                "batch_size": train.batch_size,
+                "optimizer": {
+                    "name": train.optimizer.name,
+                    "learning_rate": train.optimizer.learning_rate,
+                },
+            },
+            "train",
+        )
+        log_params(run_id, params, client=client)
+        trial.set_user_attr(RUN_ID_ATTR, run_id)
+        return run_id
+
+    def finish(
+        self,
+        run_id: str,
+        state: str,
+        value: float | None,
+        duration_s: float,
+        reason: str | None = None,
+    ) -> None:
+        """Record the trial's outcome and close its child run."""
+        client = self.client()
+        metrics: dict[str, Any] = {"trial_duration_s": duration_s}
+        if value is not None:
+            metrics["objective_val_accuracy"] = value
+        log_metrics(run_id, metrics, client=client)
+        client.set_tag(run_id, STATE_TAG, state)
+        if reason:
+            client.set_tag(run_id, REASON_TAG, reason[:4000])
+        client.set_terminated(run_id, RUN_STATUS.get(state, "FAILED"))
+
+
+def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:
+    """Close a stale trial's child run, whichever launch created it."""
+    from mlflow import MlflowClient
+
+    run_id = trial.user_attrs.get(RUN_ID_ATTR)
+    if not run_id:
+        return
+    client = MlflowClient(tracking_uri)
+    try:
+        client.set_tag(run_id, STATE_TAG, "FAIL")
+        client.set_tag(run_id, REASON_TAG, "worker stopped: no heartbeat (killed?)")
+        client.set_terminated(run_id, "FAILED")
+    except Exception:
+        logger.warning("could not close the MLflow run %s of trial %d", run_id, trial.number)

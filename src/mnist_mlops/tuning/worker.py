@@ -1,0 +1,162 @@
+"""One worker process: run trials of a shared study until it has ``target`` finished trials.
+
+A worker counts the study's COMPLETE + PRUNED trials before each trial; trials RUNNING in other
+workers count too (it waits for them rather than starting one too many), stale ones (dead
+worker) are failed first and their parameters queued again. Workers started separately (other
+shells, other machines) join the same study through its name and storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from mnist_mlops.config import ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.data.preprocess import load_splits
+from mnist_mlops.tuning.objective import REASON_ATTR, Objective
+from mnist_mlops.tuning.storage import TuneError, open_storage
+from mnist_mlops.tuning.study import FINISHED, open_study, state_counts
+from mnist_mlops.tuning.trial_runs import TrialRuns, close_stale_run
+
+logger = logging.getLogger(__name__)
+
+MAX_CONSECUTIVE_FAILURES = 3
+WAIT_S = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """Everything a worker needs (picklable, sent to spawned processes).
+
+    Attributes:
+        study: The study name.
+        storage: Database URL or journal file path.
+        target: Total finished trials wanted in the study.
+        deadline: Absolute ``time.time()`` after which no new trial starts (``None``: none).
+        processed_dir: The folder of the processed splits (train and val are used).
+        tune: The ``tune`` section (space, pruner, seed).
+        model: The ``model`` section.
+        train: The ``train`` section.
+        runs: MLflow child runs (``None``: no tracking).
+        index: The worker number (offsets the sampler seed).
+        threads: TensorFlow threads per op (0: TensorFlow decides).
+    """
+
+    study: str
+    storage: str
+    target: int
+    deadline: float | None
+    processed_dir: str
+    tune: TuneConfig
+    model: ModelConfig
+    train: TrainConfig
+    runs: TrialRuns | None = None
+    index: int = 0
+    threads: int = 0
+
+
+def _limit_threads(threads: int) -> None:
+    """Limit TensorFlow's thread pools so that parallel workers do not oversubscribe cores."""
+    if threads <= 0:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already initialised in this process
+        logger.debug("TensorFlow threads already fixed")
+
+
+def fail_stale(study: optuna.Study) -> None:
+    """Fail the study's stale trials now (and queue their parameters again)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = None) -> int:
+    """Run trials until the study has ``job.target`` finished trials or the deadline passes.
+
+    Args:
+        job: What to run.
+        on_trial: Called with each trial this worker finished (progress display).
+
+    Returns:
+        The number of trials this worker ran.
+
+    Raises:
+        TuneError: ``MAX_CONSECUTIVE_FAILURES`` trials in a row failed (a bug, not bad luck).
+    """
+    _limit_threads(job.threads)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    splits = load_splits(Path(job.processed_dir), names=("train", "val"))
+    on_stale = partial(close_stale_run, job.runs.tracking_uri) if job.runs else None
+    storage = open_storage(job.storage, on_stale=on_stale)
+    study = open_study(job.study, storage, job.tune.pruner, job.tune.seed + job.index)
+    objective = Objective(
+        splits["train"],
+        splits["val"],
+        job.tune.space,
+        job.model,
+        job.train,
+        job.tune.seed,
+        job.runs,
+    )
+    done: list[FrozenTrial] = []
+
+    def record(_: optuna.Study, trial: FrozenTrial) -> None:
+        done.append(trial)
+        logger.info(
+            "trial %d %s: value %s, %s s, %s %s",
+            trial.number,
+            trial.state.name,
+            trial.value,
+            trial.user_attrs.get("duration_s"),
+            trial.params,
+            trial.user_attrs.get(REASON_ATTR, ""),
+        )
+        if on_trial is not None:
+            on_trial(trial)
+
+    failures = 0
+    while job.deadline is None or time.time() < job.deadline:
+        fail_stale(study)
+        counts = state_counts(study)
+        finished = sum(counts[state] for state in FINISHED)
+        if finished >= job.target:
+            break
+        if finished + counts[TrialState.RUNNING] >= job.target:
+            time.sleep(WAIT_S)  # the last trials run elsewhere: wait for them (or their death)
+            continue
+        study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[record])
+        last = done[-1]
+        failures = failures + 1 if last.state == TrialState.FAIL else 0
+        if failures >= MAX_CONSECUTIVE_FAILURES:
+            raise TuneError(
+                f"{failures} trials in a row failed in worker {job.index} (pid {os.getpid()}); "
+                f"last error: {last.user_attrs.get(REASON_ATTR, 'see the log')}"
+            )
+    logger.info("worker %d ran %d trials", job.index, len(done))
+    return len(done)
+
+
+def worker_process(job: WorkerJob) -> None:
+    """Entry point of a spawned worker process (exit code 1 on failure)."""
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s worker-{job.index} %(levelname)s %(message)s"
+    )
+    try:
+        run_worker(job)
+    except Exception as exc:
+        logger.error("worker %d failed: %s", job.index, exc)
+        raise SystemExit(1) from None

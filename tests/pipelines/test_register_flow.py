@@ -1,0 +1,47 @@
+import json
+
+from mlflow import MlflowClient
+from pipelines.register import register_flow
+
+from mnist_mlops.config import MlflowConfig, RegisterConfig
+from tests.model_helpers import tiny_model, use_test_store, write_processed, write_trained
+
+
+def test_flow_registers_the_champion_and_writes_the_summary(prefect_harness, tmp_path, tiny_splits):
+    use_test_store()
+    processed = write_processed(tiny_splits, tmp_path / "data" / "processed")
+    trained, evaluate = tmp_path / "models" / "trained", tmp_path / "metrics" / "evaluate.json"
+    run_id = write_trained(tiny_model(tiny_splits["train"]), trained, evaluate, tiny_splits["test"])
+    summary_path = tmp_path / "metrics" / "register.json"
+    state = register_flow(
+        RegisterConfig(),
+        MlflowConfig(),
+        trained_dir=trained,
+        evaluate_path=evaluate,
+        processed_dir=processed,
+        summary_path=summary_path,
+        return_state=True,
+    )
+    assert state.is_completed()
+    summary = json.loads(summary_path.read_text())
+    assert summary["promoted"] is True and summary["version"] == "1"
+    assert summary["model_uri"] == "models:/mnist-classifier/1"
+    champion = MlflowClient().get_model_version_by_alias("mnist-classifier", "champion")
+    assert champion.run_id == run_id
+
+
+def test_a_failed_flow_writes_no_summary(prefect_harness, tmp_path, tiny_splits):
+    use_test_store()
+    processed = write_processed(tiny_splits, tmp_path / "processed")
+    summary_path = tmp_path / "register.json"
+    state = register_flow(
+        RegisterConfig(),
+        MlflowConfig(),
+        trained_dir=tmp_path / "no-model",
+        evaluate_path=tmp_path / "evaluate.json",
+        processed_dir=processed,
+        summary_path=summary_path,
+        return_state=True,
+    )
+    assert state.is_failed()
+    assert not summary_path.exists()

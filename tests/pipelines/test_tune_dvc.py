@@ -1,0 +1,52 @@
+"""`dvc repro tune` in a temporary copy of the repository: real DVC, Prefect, Optuna, MLflow."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_pipeline_dvc import run
+from tests.workspace import copy_repository
+
+pytestmark = pytest.mark.slow
+
+TINY_SPACE = {
+    "epochs": 1,
+    "n_layers": 1,
+    "neurons": {"low": 16, "high": 64, "log": True},
+    "activation": ["relu", "tanh"],
+    "optimizer": "adam",
+    "learning_rate": {"low": 0.001, "high": 0.01, "log": True},
+    "batch_size": [128],
+    "dropout": 0.0,
+}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return copy_repository(
+        tmp_path_factory.mktemp("repo"),
+        {"data": {"source": "mnist_5k"}, "tune": {"n_trials": 2, "space": TINY_SPACE}},
+    )
+
+
+def test_repro_tunes_then_is_a_no_op_and_resumes_to_a_larger_total(repo):
+    command = [sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro", "tune"]
+    first = run(repo, *command)
+    assert "Running stage 'tune'" in first
+    best = json.loads((repo / "tuning/best_params.json").read_text())
+    metrics = json.loads((repo / "metrics/tune.json").read_text())
+    assert best["study"] == metrics["study"] and metrics["finished"] == 2
+    assert best["train"]["epochs"] == 1 and 16 <= best["model"]["hidden_layers"][0] <= 64
+    assert (repo / "optuna.journal").is_file()
+    assert "up to date" in run(repo, "dvc", "repro", "tune")
+
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["tune"]["n_trials"] = 3
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    again = run(repo, *command)
+    assert "Running stage 'tune'" in again and "Running stage 'preprocess'" not in again
+    resumed = json.loads((repo / "metrics/tune.json").read_text())
+    assert resumed["study"] == metrics["study"] and resumed["finished"] == 3

@@ -1,0 +1,102 @@
+import json
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import scoring_server
+
+from mnist_mlops.serving.pyfunc import log_classifier
+from tests.model_helpers import tiny_model, use_test_store
+
+
+@pytest.fixture
+def logged(tiny_splits):
+    use_test_store()
+    keras_model = tiny_model(tiny_splits["train"])
+    with mlflow.start_run():
+        info = log_classifier(keras_model)
+    return keras_model, mlflow.pyfunc.load_model(info.model_uri)
+
+
+def invoke(model, body, content_type="application/json"):
+    """The scoring server's request handling, in process: (status, parsed JSON body)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    try:
+        answer = scoring_server.invocations(
+            data, content_type, model, model.metadata.get_input_schema()
+        )
+    except MlflowException as exc:
+        return exc.get_http_status_code(), json.loads(exc.serialize_as_json())
+    return answer.status, answer.response
+
+
+def test_predictions_match_keras_in_every_request_form(logged, tiny_splits):
+    keras_model, model = logged
+    x = tiny_splits["test"].x[:6]
+    expected = keras_model.predict_on_batch(x)
+    raw = np.round(x * 255).astype(int).tolist()
+    bodies = [
+        {"inputs": x.tolist()},
+        {"instances": x.tolist()},
+        {"dataframe_split": {"columns": [f"pixel{i}" for i in range(784)], "data": x.tolist()}},
+        {"inputs": raw},
+    ]
+    for body in bodies:
+        status, response = invoke(model, body)
+        assert status == 200, response
+        predictions = json.loads(response)["predictions"]
+        assert [p["digit"] for p in predictions] == expected.argmax(1).tolist()
+        probabilities = np.array([p["probabilities"] for p in predictions])
+        np.testing.assert_allclose(
+            probabilities, expected, atol=1e-2 if body is bodies[-1] else 1e-5
+        )
+        assert probabilities.shape == (6, 10)
+
+
+BAD_REQUESTS = [
+    ({"inputs": [[0.5] * 100]}, "does not match expected shape (-1, 784)"),
+    ({"inputs": np.zeros((1, 28, 28)).tolist()}, "does not match expected shape (-1, 784)"),
+    (b'{"inputs": [[NaN' + b", 0" * 783 + b"]]}", "values must be finite"),
+    (b'{"inputs": [[Infinity' + b", 0" * 783 + b"]]}", "values must be finite"),
+    ({"inputs": [[-3] + [0] * 783]}, "allowed: floats in [0, 1] or raw pixels in [0, 255]"),
+    ({"inputs": [[256] + [0] * 783]}, "allowed: floats in [0, 1] or raw pixels in [0, 255]"),
+    ({"inputs": [["seven"] + [0] * 783]}, "could not convert string to float"),
+    ({"inputs": []}, "Failed to enforce schema"),
+    ({}, "exactly one of the input fields"),
+    ({"pixels": [[0] * 784]}, "exactly one of the input fields"),
+    (b"this is not json", "valid JSON"),
+    ({"inputs": [[0] * 784] * 1001}, "at most 1000 are allowed"),
+]
+
+
+def test_bad_requests_are_4xx_naming_the_problem(logged):
+    model = logged[1]
+    for body, message in BAD_REQUESTS:
+        status, response = invoke(model, body)
+        assert status == 400, (body, response)
+        assert response["error_code"] in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST")
+        assert message in response["message"], (message, response["message"][-300:])
+    status, response = invoke(model, b"digits", content_type="text/plain")
+    assert status == 415 and "content types" in response
+    status, _ = invoke(model, {"inputs": [[0.0] * 784]})
+    assert status == 200
+
+
+def test_layers_numpy_cannot_run_are_served_through_keras(tiny_splits, tmp_path):
+    use_test_store()
+    model = keras.Sequential(
+        [keras.Input((784,)), keras.layers.BatchNormalization(), keras.layers.Dense(10, "softmax")]
+    )
+    with mlflow.start_run():
+        info = log_classifier(model)
+    mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path))
+    assert [p.name for p in (tmp_path / "artifacts").iterdir()] == ["model.keras"]
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    x = tiny_splits["test"].x[:4]
+    np.testing.assert_allclose(
+        np.array([r["probabilities"] for r in loaded.predict(x)]),
+        model.predict_on_batch(x),
+        atol=1e-5,
+    )

@@ -1,0 +1,31 @@
+"""The Makefile's contract: an up-to-date .venv is not reinstalled; repro shares one server."""
+
+import subprocess
+
+from tests.conftest import REPO_ROOT
+
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_up_to_date_venv_is_not_reinstalled():
+    # `make test` brought .venv up to date before pytest started: nothing is left to do.
+    assert make("-q", "install").returncode == 0
+    assert "uv pip sync" not in make("-n", "install").stdout
+
+
+def test_repro_runs_dvc_through_one_shared_prefect_server():
+    plan = make("-n", "repro").stdout
+    assert "-m pipelines.with_prefect_server dvc repro" in plan
+    assert "uv pip sync" not in plan
+
+
+def test_test_target_runs_pytest():
+    assert "-m pytest" in make("-n", "test").stdout

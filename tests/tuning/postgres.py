@@ -1,0 +1,62 @@
+"""A throw-away PostgreSQL server for tests: initdb + pg_ctl on a free loopback port."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def postgres_bin() -> Path | None:
+    """Return the folder of Debian's PostgreSQL binaries (newest version), or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a server in a temp dir; yield its URL; stop it and delete everything.
+
+    PostgreSQL refuses to run as root, so as root the commands run as the ``postgres`` user
+    (created by Debian's package) in a folder that user owns.
+    """
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        raise RuntimeError(
+            "PostgreSQL binaries not found: apt-get install postgresql (as .ci/run does), "
+            "or deselect these tests with -m 'not postgres'"
+        )
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    folder = Path(tempfile.mkdtemp(prefix="mnist-mlops-pg-"))
+    data = folder / "data"
+    if as_user:
+        shutil.chown(folder, "postgres", "postgres")
+    port = free_port()
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=120)
+
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = str(bin_dir / "pg_ctl")
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,78 @@
+"""The study on a real PostgreSQL server (several machines would share it the same way)."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from mnist_mlops.tuning.launch import launch
+from mnist_mlops.tuning.storage import open_storage
+from mnist_mlops.tuning.study import open_study
+from mnist_mlops.tuning.worker import fail_stale
+from tests.tuning.postgres import postgres_server
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with postgres_server() as url:
+        yield url
+
+
+def test_silent_trial_is_failed_and_retried_on_postgres(postgres_url):
+    storage = open_storage(postgres_url, heartbeat_interval=1, grace_period=1)
+    study = open_study("stale-pg", storage)
+    trial = study.ask()
+    trial.suggest_float("lr", 0.001, 0.1)
+    storage.record_heartbeat(trial._trial_id)  # then the "worker" dies: no more heartbeats
+    time.sleep(2.5)
+    fail_stale(study)
+    states = [(t.state, t.params) for t in study.get_trials()]
+    assert states == [(TrialState.FAIL, trial.params), (TrialState.WAITING, trial.params)]
+
+
+@pytest.mark.slow
+def test_two_workers_share_a_study_on_postgres(postgres_url, project, tiny_params):
+    result = launch(
+        tiny_params.tune,
+        tiny_params.model,
+        tiny_params.train,
+        tiny_params.mlflow,
+        study_name="pg",
+        n_trials=3,
+        workers=2,
+        storage=postgres_url,
+    )
+    assert 3 <= result.counts["finished"] <= 4 and result.counts["running"] == 0
+    study = optuna.load_study(study_name="pg", storage=postgres_url)
+    assert [t.number for t in study.trials] == list(range(len(study.trials)))
+    # the standard optuna CLI reads the same study
+    optuna_cli = Path(sys.executable).with_name("optuna")
+    rows = json.loads(
+        subprocess.run(
+            [
+                str(optuna_cli),
+                "trials",
+                "--study-name",
+                "pg",
+                "--storage",
+                postgres_url,
+                "-f",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+    )
+    assert len(rows) == len(study.trials)

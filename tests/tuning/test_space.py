@@ -1,0 +1,84 @@
+import optuna
+import pytest
+from optuna.trial import FixedTrial
+
+from mnist_mlops.config import ConfigError, ModelConfig, TrainConfig, parse_params
+from mnist_mlops.tune_space import SearchSpace
+from mnist_mlops.tuned import apply_best_params
+from mnist_mlops.tuning.space import rebuild, suggest, tuned_sections
+
+MODEL = ModelConfig(hidden_layers=[64, 32], activation="tanh", dropout=0.1)
+TRAIN = TrainConfig(epochs=3, batch_size=16)
+
+
+def test_left_out_dimensions_keep_model_and_train_values():
+    model, train = suggest(FixedTrial({}), SearchSpace(), MODEL, TRAIN)
+    assert model == MODEL
+    assert (train.epochs, train.batch_size, train.optimizer) == (3, 16, TRAIN.optimizer)
+
+
+def test_fixed_values_are_fixed_and_not_optuna_params():
+    space = SearchSpace(epochs=2, n_layers=3, neurons=8, activation=["relu"], optimizer="sgd")
+    study = optuna.create_study()
+    trial = study.ask()
+    model, train = suggest(trial, space, MODEL, TRAIN)
+    assert model.hidden_layers == [8, 8, 8]
+    assert (model.activation, train.epochs, train.optimizer.name) == ("relu", 2, "sgd")
+    assert trial.params == {}
+
+
+def test_ranges_and_lists_are_searched_per_layer():
+    space = SearchSpace.model_validate(
+        {
+            "n_layers": {"low": 1, "high": 3},
+            "neurons": {"low": 8, "high": 256, "log": True},
+            "activation": ["relu", "elu"],
+            "learning_rate": {"low": 0.001, "high": 0.1, "log": True},
+            "batch_size": [32, 64],
+            "dropout": {"low": 0.0, "high": 0.5},
+        }
+    )
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(10):
+        trial = study.ask()
+        model, train = suggest(trial, space, MODEL, TRAIN)
+        n_layers = trial.params["n_layers"]
+        assert len(model.hidden_layers) == n_layers
+        assert [trial.params[f"neurons_{i}"] for i in range(1, n_layers + 1)] == (
+            model.hidden_layers
+        )
+        assert all(8 <= units <= 256 for units in model.hidden_layers)
+        assert train.batch_size in (32, 64) and 0.001 <= train.optimizer.learning_rate <= 0.1
+        assert train.epochs == 3  # left out
+        study.tell(trial, 0.5)
+
+
+def test_rebuild_and_best_params_format_round_trip_through_train():
+    space = SearchSpace.model_validate(
+        {"neurons": {"low": 8, "high": 64}, "optimizer": ["adam", "rmsprop"], "epochs": 4}
+    )
+    params = {"neurons_1": 40, "neurons_2": 12, "optimizer": "rmsprop"}
+    model, train = rebuild(params, space, MODEL, TRAIN)
+    document = {"skipped": False} | tuned_sections(model, train)
+    applied_model, applied_train = apply_best_params(MODEL, TRAIN, document)
+    assert applied_model.hidden_layers == [40, 12]
+    assert applied_train.optimizer.name == "rmsprop"
+    assert applied_train.epochs == 4
+    assert applied_model.dropout == MODEL.dropout
+
+
+@pytest.mark.parametrize(
+    ("space", "expected"),
+    [
+        ({"n_layers": {"low": 1, "high": 5}}, "n_layers range [1, 5] must lie within [1, 3]"),
+        ({"activation": ["relu", "softmaxx"]}, "tune.space.activation"),
+        ({"neurons": {"low": 0, "high": 64, "log": True}}, "a log range needs low >= 1"),
+        ({"batch_size": []}, "batch_size: the list of choices is empty"),
+        ({"learning_rate": {"low": 0.1, "high": 0.01}}, "low (0.1) must be <= high (0.01)"),
+        ({"layers": 2}, "unknown key"),
+    ],
+)
+def test_bad_space_is_rejected_with_a_clear_message(space, expected):
+    with pytest.raises(ConfigError) as error:
+        parse_params({"tune": {"space": space}})
+    assert expected in str(error.value)
