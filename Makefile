@@ -51,8 +51,11 @@ SERVE_MODEL ?= models:/mnist-classifier@champion
 serve: $(STAMP)  ## serve the champion model over REST on 127.0.0.1:$(SERVE_PORT)
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mlflow models serve -m "$(SERVE_MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
 
-bench: $(STAMP)  ## run the benchmarks and print their figures
+bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/README.md)
 	$(BIN)/python -m benchmarks.orchestration
+	$(BIN)/python -m benchmarks.train_overhead
+	$(BIN)/python -m benchmarks.tune_pruning
+	$(BIN)/python -m benchmarks.tune_workers
 	$(BIN)/python -m benchmarks.serving_latency
 
 clean-venv:  ## remove .venv

@@ -20,8 +20,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,14 +32,9 @@ from pathlib import Path
 
 import numpy as np
 from fastapi import FastAPI, Request, Response
+from pipelines.with_prefect_server import free_port, stop_process_group
 
 CLIENTS = (1, 8)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def predict_json(network, body: bytes) -> bytes:
@@ -124,8 +117,7 @@ def running(command: list[str], port: int, env: dict[str, str], log: Path) -> It
                     time.sleep(0.3)
             yield port
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            stop_process_group(process, timeout_s=30)
 
 
 def client(port: int, body: bytes, count: int, latencies: list[float]) -> None:

@@ -15,10 +15,14 @@ EXPERIMENT = "mnist-mlops-test"
 
 def use_test_store() -> None:
     """Point MLflow at this test's store (an earlier ``set_tracking_uri`` wins over the env)."""
-    import mlflow
+    from mnist_mlops.config import MlflowConfig
+    from mnist_mlops.tracking import setup_tracking
 
-    mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
-    mlflow.set_experiment(EXPERIMENT)  # the active experiment may be one of an earlier store
+    # setup_tracking keeps artifacts beside the test's sqlite file (never ./mlruns) and makes
+    # EXPERIMENT active (the active experiment may be one of an earlier test's store).
+    setup_tracking(
+        MlflowConfig(experiment=EXPERIMENT, tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    )
 
 
 def tiny_model(train: Split | None = None, epochs: int = 3, seed: int = 0, hidden: int = 32):
@@ -44,7 +48,7 @@ def write_trained(model, folder: Path, evaluate_path: Path, test: Split) -> str:
 
     folder.mkdir(parents=True, exist_ok=True)
     model.save(folder / "model.keras")
-    mlflow.set_experiment(EXPERIMENT)
+    use_test_store()
     with mlflow.start_run() as run:
         mlflow.log_params({"model.hidden_layers": "[32]", "train.epochs": 3})
     loss, accuracy = model.evaluate(test.x, test.y, verbose=0)

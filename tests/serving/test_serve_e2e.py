@@ -3,8 +3,6 @@
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +14,7 @@ import mlflow
 import numpy as np
 import pytest
 from mlflow import MlflowClient
+from pipelines.with_prefect_server import free_port, stop_process_group
 
 from mnist_mlops.serving.pyfunc import log_classifier
 from tests.model_helpers import tiny_model, use_test_store
@@ -23,12 +22,6 @@ from tests.model_helpers import tiny_model, use_test_store
 pytestmark = pytest.mark.slow
 NAME = "mnist-classifier"
 MODEL_URI = f"models:/{NAME}@champion"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def request(url, body=None, content_type="application/json"):
@@ -76,8 +69,7 @@ def server(tiny_splits, tmp_path):
     else:
         pytest.fail("server did not answer /ping: " + (tmp_path / "server.log").read_text())
     yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    stop_process_group(process, timeout_s=30)
     log.close()
 
 
