@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_mlops.config import ModelConfig, TrainConfig
+from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.io import read_json, write_json
 
 BEST_PARAMS_PATH = Path("tuning/best_params.json")
@@ -53,3 +54,41 @@ def apply_best_params(
 def load_best_params(path: str | Path = BEST_PARAMS_PATH) -> dict[str, Any]:
     """Read ``best_params.json``."""
     return read_json(path)
+
+
+def resolve_training_params(
+    model: ModelConfig, train: TrainConfig, best_params_path: str | Path = BEST_PARAMS_PATH
+) -> tuple[ModelConfig, TrainConfig, dict[str, str]]:
+    """Lay tune's best params over ``model`` / ``train`` when ``train.use_tuned`` is true.
+
+    Args:
+        model: The ``model`` section.
+        train: The ``train`` section.
+        best_params_path: The tune stage's ``best_params.json``.
+
+    Returns:
+        The sections to train with and the MLflow tags that say whether they were tuned.
+
+    Raises:
+        MnistMlopsError: ``train.use_tuned`` is true but the file does not exist.
+    """
+    if not train.use_tuned:
+        return model, train, {"tuned": "false"}
+    if not Path(best_params_path).is_file():
+        raise MnistMlopsError(
+            f"{best_params_path} not found: run the tune stage (tune.n_trials: 0 writes a "
+            "'skipped' file) or set train.use_tuned: false"
+        )
+    best = load_best_params(best_params_path)
+    model, train = apply_best_params(model, train, best)
+    if best.get("skipped", False):
+        return model, train, {"tuned": "false"}
+    return (
+        model,
+        train,
+        {
+            "tuned": "true",
+            "tuned.study": str(best.get("study")),
+            "tuned.trial": str(best.get("trial")),
+        },
+    )
