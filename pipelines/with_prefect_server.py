@@ -46,7 +46,8 @@ def stop_process_group(process: subprocess.Popen, timeout_s: float = 20.0) -> No
         process.wait()
 
 
-def _healthy(api_url: str) -> bool:
+def healthy(api_url: str) -> bool:
+    """Return whether ``GET {api_url}/health`` answers 200 (Prefect's and MLflow's health check)."""
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
             return response.status == 200
@@ -80,7 +81,7 @@ def prefect_server(log_path: Path = Path(".prefect-server.log")) -> Iterator[str
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(api_url):
+        while not healthy(api_url):
             if process.poll() is not None or time.monotonic() > deadline:
                 logger.warning(
                     "Prefect server did not start (see %s); stages will use ephemeral servers",

@@ -6,22 +6,13 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.with_prefect_server import free_port, stop_process_group
+from pipelines.with_prefect_server import free_port, healthy, stop_process_group
 
 START_TIMEOUT_S = 120.0
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @contextmanager
@@ -52,7 +43,7 @@ def mlflow_server(folder: Path) -> Iterator[str]:
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(url):
+        while not healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 log_text = (folder / "mlflow-server.log").read_text(errors="replace")
                 raise RuntimeError(f"mlflow server did not start:\n{log_text[-3000:]}")
