@@ -103,6 +103,10 @@ def main(argv: list[str]) -> int:
         return 2
     if os.environ.get("PREFECT_API_URL"):
         return subprocess.call(argv)
+    # SIGTERM / SIGHUP (a cancelled job, a closed terminal) must still stop the server, which
+    # runs in its own session: turn them into SystemExit so the cleanup below runs.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda number, frame: sys.exit(128 + number))
     with prefect_server() as api_url:
         env = dict(os.environ)
         if api_url:

@@ -31,7 +31,7 @@ def git_commit(root: Path | None = None) -> tuple[str | None, bool]:
     return commit, bool(status.strip())
 
 
-def _processed_hash(folder: Path) -> str | None:
+def processed_hash(folder: Path) -> str | None:
     """SHA-256 over the processed split files (name and bytes), or ``None`` if absent."""
     files = sorted(folder.glob("*.npy"))
     if not files:
@@ -62,7 +62,7 @@ def data_tags(raw_dir: Path = RAW_DIR, processed_dir: Path = PROCESSED_DIR) -> d
             f"{name}:{entry['sha256']}" for name, entry in manifest.get("files", {}).items()
         )
         tags["data.raw_sha256"] = hashlib.sha256("\n".join(checksums).encode()).hexdigest()
-    processed = _processed_hash(Path(processed_dir))
+    processed = processed_hash(Path(processed_dir))
     if processed:
         tags["data.processed_sha256"] = processed
     return tags

@@ -10,7 +10,6 @@ changed since the champion was registered. Only aliases are used (no deprecated 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -19,8 +18,8 @@ from typing import Any
 
 from mnist_mlops.config import RegisterConfig
 from mnist_mlops.data.preprocess import Split, load_splits
-from mnist_mlops.io import read_json, sha256_file, write_json
-from mnist_mlops.provenance import git_commit
+from mnist_mlops.io import read_json, write_json
+from mnist_mlops.provenance import git_commit, processed_hash
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +78,12 @@ def current_champion(name: str) -> str | None:
 
     try:
         return str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
-    except MlflowException:
-        return None
-
-
-def data_hash(processed_dir: Path) -> str:
-    """Return one SHA-256 over the processed split files' names and checksums."""
-    lines = [f"{p.name}:{sha256_file(p)}" for p in sorted(Path(processed_dir).glob("*.npy"))]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    except MlflowException as exc:
+        # No such model or alias means no champion; anything else (a server error, a locked
+        # database) must not be mistaken for it, or the alias would move to a worse model.
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
 
 
 def model_card(name: str, version: str, facts: dict[str, Any], decision: Decision) -> str:
@@ -161,7 +158,7 @@ def register(
         "test_loss": str(metrics.get("test_loss")),
         "macro_f1": str(metrics.get("macro_f1")),
         "data.source": str(read_json(Path(processed_dir) / "meta.json").get("source")),
-        "data.processed_sha256": data_hash(processed_dir),
+        "data.processed_sha256": str(processed_hash(Path(processed_dir))),
         "data.test_size": str(len(test.y)),
         "git.commit": f"{commit}{' (dirty)' if dirty else ''}" if commit else "unknown",
         "params": json.dumps(params, sort_keys=True)[:MAX_TAG_LENGTH],

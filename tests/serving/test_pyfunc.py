@@ -100,3 +100,14 @@ def test_layers_numpy_cannot_run_are_served_through_keras(tiny_splits, tmp_path)
         model.predict_on_batch(x),
         atol=1e-5,
     )
+
+
+def test_the_model_carries_the_package_it_was_pickled_against(tiny_splits, tmp_path):
+    use_test_store()
+    with mlflow.start_run():
+        info = log_classifier(tiny_model())
+    folder = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path))
+    meta = mlflow.models.Model.load(folder)
+    assert meta.flavors["python_function"]["code"] == "code"
+    assert (tmp_path / "code/mnist_mlops/serving/pyfunc.py").is_file()
+    assert (tmp_path / "code/mnist_mlops/serving/network.py").is_file()

@@ -127,8 +127,8 @@ def preprocess(
     Returns:
         The splits.
     """
-    manifest = read_json(Path(raw_dir) / "manifest.json")
     raw = load_raw(raw_dir)
+    manifest = read_json(Path(raw_dir) / "manifest.json")
     splits = make_splits(raw, config)
     with atomic_directory(out_dir) as folder:
         save_splits(splits, folder)

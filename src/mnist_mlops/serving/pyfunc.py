@@ -32,6 +32,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import ColSpec, DataType, Schema, TensorSpec
 from mlflow.types.schema import Array
 
+import mnist_mlops
 from mnist_mlops.serving.inputs import PIXELS, InputError, to_pixel_rows
 from mnist_mlops.serving.network import DenseNetwork, UnsupportedNetworkError, export_network
 
@@ -131,8 +132,11 @@ def log_classifier(
             artifacts = {KERAS_ARTIFACT: str(path)}
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=DigitClassifier(),  # pickled by reference: the class stays in this module
+            python_model=DigitClassifier(),  # pickled by reference to mnist_mlops.serving.pyfunc
             artifacts=artifacts,
+            # The model carries the package it is pickled against: it loads and serves without
+            # this checkout, and an old version keeps the serving code it was registered with.
+            code_paths=[str(Path(mnist_mlops.__file__).parent)],
             signature=SIGNATURE,
             pip_requirements=_requirements(),
             registered_model_name=registered_model_name,
