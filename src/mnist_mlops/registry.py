@@ -135,17 +135,17 @@ def register(
     model = keras.models.load_model(Path(trained_dir) / "model.keras", compile=False)
     mlflow.set_experiment(experiment_id=client.get_run(run_id).info.experiment_id)
     with mlflow.start_run(run_id=run_id):
-        info = log_classifier(model, registered_model_name=config.model_name)
-    version = str(info.registered_model_version)
-    uri = f"models:/{config.model_name}/{version}"
-
-    challenger_accuracy = score(uri, test)
+        info = log_classifier(model)
+    # Score both models before registering: a failure here leaves no version without an alias.
+    challenger_accuracy = score(info.model_uri, test)
     champion_accuracy = (
         score(f"models:/{config.model_name}/{champion_version}", test) if champion_version else None
     )
     decision = decide(
         challenger_accuracy, champion_accuracy, config.min_improvement, champion_version
     )
+    version = str(mlflow.register_model(info.model_uri, config.model_name).version)
+    uri = f"models:/{config.model_name}/{version}"
     client.set_registered_model_alias(config.model_name, CHALLENGER, version)
     if decision.promoted:
         client.set_registered_model_alias(config.model_name, CHAMPION, version)
