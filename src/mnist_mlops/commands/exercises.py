@@ -7,20 +7,11 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_mlops.commands import int_at_least
 from mnist_mlops.config import load_params
 from mnist_mlops.exercises import EXERCISE_NAMES, EXERCISES
 
 DEFAULT_OUT = Path("reports/exercises")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--max-epochs",
-        type=_positive_int,
+        type=int_at_least(1),
         metavar="N",
         help="cap every exercise at N epochs (quick runs)",
     )

@@ -6,14 +6,8 @@ import argparse
 import json
 import sys
 
+from mnist_mlops.commands import int_at_least
 from mnist_mlops.config import load_params
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--n-trials",
-        type=_positive_int,
+        type=int_at_least(0),
         help="total finished trials wanted (default: tune.n_trials)",
     )
     parser.add_argument("--timeout", type=float, help="start no trial after S seconds")
