@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "mnist_mlops.commands.params",
     "mnist_mlops.commands.exercises",
     "mnist_mlops.commands.predict",
+    "mnist_mlops.commands.serve",
     "mnist_mlops.commands.tune",
     "mnist_mlops.commands.study",
 ]

@@ -1,4 +1,9 @@
-"""The real ``mlflow models serve`` process serving the registered champion over loopback."""
+"""Real server processes serving the registered champion over loopback.
+
+``mlflow models serve`` (MLflow's generic scoring server, ``make serve``) and
+``mnist-mlops serve`` (the same scoring app behind the guard, ``make serve-guarded``) get the
+same good and bad requests; where they differ, the table says how.
+"""
 
 import json
 import os
@@ -22,6 +27,7 @@ from tests.model_helpers import tiny_model, use_test_store
 pytestmark = pytest.mark.slow
 NAME = "mnist-classifier"
 MODEL_URI = f"models:/{NAME}@champion"
+BODY_LIMIT_MB = 4
 
 
 def request(url, body=None, content_type="application/json"):
@@ -34,50 +40,70 @@ def request(url, body=None, content_type="application/json"):
         return error.code, error.headers.get_content_type(), error.read().decode()
 
 
-@pytest.fixture
-def server(tiny_splits, tmp_path):
+def server_command(kind: str, port: int, path: str) -> list[str]:
+    if kind == "mlflow":
+        mlflow_cli = shutil.which("mlflow", path=path)
+        serve = [mlflow_cli, "models", "serve", "-m", MODEL_URI, "--env-manager", "local"]
+        return [*serve, "-h", "127.0.0.1", "-p", str(port)]
+    cli = [sys.executable, "-m", "mnist_mlops.cli", "--params", "no-such-params.yaml", "serve"]
+    return [*cli, "-m", MODEL_URI, "-p", str(port), "--max-body-mb", str(BODY_LIMIT_MB)]
+
+
+@pytest.fixture(params=["mlflow", "guarded"])
+def server(request, tiny_splits, tmp_path):
     use_test_store()
     with mlflow.start_run():
         info = log_classifier(tiny_model(tiny_splits["train"]), registered_model_name=NAME)
     MlflowClient().set_registered_model_alias(NAME, "champion", info.registered_model_version)
     port = free_port()
     # `mlflow models serve` execs `uvicorn`: the venv's scripts must be on PATH (make does this)
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    command = [
-        shutil.which("mlflow", path=env["PATH"]),
-        "models",
-        "serve",
-        "-m",
-        MODEL_URI,
-        "--env-manager",
-        "local",
-    ]
-    command += ["-h", "127.0.0.1", "-p", str(port)]
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert process.poll() is None, (tmp_path / "server.log").read_text()
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            server_command(request.param, port, path),
+            env=os.environ | {"PATH": path},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            if request(f"{url}/ping")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        pytest.fail("server did not answer /ping: " + (tmp_path / "server.log").read_text())
-    yield url
-    stop_process_group(process, timeout_s=30)
-    log.close()
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                assert process.poll() is None, log_path.read_text()
+                try:
+                    if request_ok(f"{url}/ping"):
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                pytest.fail("server did not answer /ping: " + log_path.read_text())
+            yield request.param, url
+        finally:
+            stop_process_group(process, timeout_s=30)
+
+
+def request_ok(url):
+    return request(url)[0] == 200
 
 
 def predictions(response):
     return json.loads(response)["predictions"]
 
 
+def assert_same_predictions(response, expected, tolerance):
+    answer = predictions(response)
+    assert [p["digit"] for p in answer] == [r["digit"] for r in expected]
+    np.testing.assert_allclose(
+        [p["probabilities"] for p in answer],
+        [r["probabilities"] for r in expected],
+        atol=tolerance,
+    )
+
+
 def test_served_champion_matches_in_process_and_survives_bad_requests(server, tiny_splits):
+    kind, url = server
     x = tiny_splits["test"].x[:8]
     expected = mlflow.pyfunc.load_model(MODEL_URI).predict(x)
     raw = np.round(x * 255).astype(int)
@@ -89,38 +115,48 @@ def test_served_champion_matches_in_process_and_survives_bad_requests(server, ti
         "raw 0-255 pixels": {"inputs": raw.tolist()},
     }
     for form, body in good.items():
-        status, _, response = request(f"{server}/invocations", body)
+        status, _, response = request(f"{url}/invocations", body)
         assert status == 200, (form, response)
-        answer = predictions(response)
-        assert [p["digit"] for p in answer] == [r["digit"] for r in expected], form
-        tolerance = 1e-2 if form.startswith("raw") else 1e-6
-        np.testing.assert_allclose(
-            [p["probabilities"] for p in answer],
-            [r["probabilities"] for r in expected],
-            atol=tolerance,
-        )
+        assert_same_predictions(response, expected, 1e-2 if form.startswith("raw") else 1e-6)
 
-    one_row = [0.0] * 784
+    images = {"inputs": raw.reshape(-1, 28, 28).tolist()}
+    status, media, response = request(f"{url}/invocations", images)
+    if kind == "guarded":  # 28x28 arrays, one or a batch
+        assert status == 200, response
+        assert_same_predictions(response, expected, 1e-2)
+        one = request(f"{url}/invocations", {"instances": raw[0].reshape(28, 28).tolist()})
+        assert one[0] == 200 and predictions(one[2])[0]["digit"] == expected[0]["digit"]
+    else:  # MLflow's tensor check admits one rank: (-1, 784)
+        assert status == 400 and "shape" in response and media == "application/json"
+
+    one_row = [0] * 784
+    oversized = b'{"inputs": [' + b",".join([json.dumps(one_row).encode()] * 2000) + b"]}"
+    assert len(oversized) > BODY_LIMIT_MB * 1024 * 1024
     bad = {
-        "wrong shape": ({"inputs": [[0.5] * 100]}, "application/json", "expected shape"),
-        "28x28 not flattened": ({"inputs": [[one_row[:28]] * 28]}, "application/json", "shape"),
+        "wrong shape": ({"inputs": [[0.5] * 100]}, "application/json", "shape"),
         "NaN": (b'{"inputs": [[NaN' + b",0" * 783 + b"]]}", "application/json", "finite"),
         "Infinity": (b'{"inputs": [[Infinity' + b",0" * 783 + b"]]}", "application/json", "finite"),
         "out of range": ({"inputs": [[300] + one_row[1:]]}, "application/json", "[0, 255]"),
         "strings": ({"inputs": [["seven"] + one_row[1:]]}, "application/json", "string"),
-        "empty batch": ({"inputs": []}, "application/json", "schema"),
+        "empty batch": (
+            {"inputs": []},
+            "application/json",
+            "empty" if kind == "guarded" else "schema",
+        ),
         "missing field": ({}, "application/json", "exactly one of the input fields"),
         "unknown field": ({"pixels": [one_row]}, "application/json", "input fields"),
         "non-JSON": (b"{inputs: oops", "application/json", "valid JSON"),
-        "wrong content type": (b"seven", "text/plain", "content types"),
-        "oversized body": ({"inputs": [one_row] * 1001}, "application/json", "at most 1000"),
+        "wrong content type": (b"seven", "text/plain", "content type"),
+        "too many digits": ({"inputs": [one_row] * 1001}, "application/json", "at most 1000"),
     }
+    if kind == "guarded":  # MLflow's server has no body limit: it reads any size
+        bad["oversized body"] = (oversized, "application/json", "larger than the limit")
     for case, (body, content_type, message) in bad.items():
-        status, media, response = request(f"{server}/invocations", body, content_type)
+        status, media, response = request(f"{url}/invocations", body, content_type)
         assert 400 <= status < 500, (case, status, response[-300:])
         assert message in response, (case, response[-300:])
-        if status != 415:  # MLflow answers an unsupported content type in plain text
+        if kind == "guarded" or status != 415:  # MLflow answers a 415 in plain text
             assert media == "application/json" and json.loads(response)["message"], case
-        assert request(f"{server}/ping")[0] == 200, case
-    status, _, response = request(f"{server}/invocations", good["inputs"])
+        assert request_ok(f"{url}/ping"), case
+    status, _, response = request(f"{url}/invocations", good["inputs"])
     assert status == 200 and predictions(response)[0]["digit"] == expected[0]["digit"]

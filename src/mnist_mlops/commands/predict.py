@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _tracking_uri(params_path: str) -> str:
+def tracking_uri(params_path: str) -> str:
     """The project's tracking store (``mlflow`` section of params.yaml, if present)."""
     from mnist_mlops.config import MlflowConfig, load_params
 
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     """Print ``FILE[#index]  digit  confidence`` per digit, or write them to ``--output``."""
     import mlflow
 
-    mlflow.set_tracking_uri(_tracking_uri(args.params))
+    mlflow.set_tracking_uri(tracking_uri(args.params))
     records = predict_files(args.model, args.files)
     if args.output:
         text = _as_csv(records) if args.output.suffix.lower() == ".csv" else dumps_json(records)

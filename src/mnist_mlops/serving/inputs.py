@@ -36,8 +36,11 @@ def _as_float_array(values: object) -> np.ndarray:
     except ValueError as exc:  # ragged nested lists
         raise InputError(f"input is not a rectangular array: {exc}") from None
     if array.dtype == object or array.dtype.kind in "USb":
+        got = {"U": "strings", "S": "strings", "b": "booleans"}.get(
+            array.dtype.kind, "mixed or nested values"
+        )
         raise InputError(
-            f"input values must be numbers, got {array.dtype} values; "
+            f"input values must be numbers, got {got}; "
             "send floats in [0, 1] or raw pixels in [0, 255]"
         )
     if array.dtype.kind not in "iuf":

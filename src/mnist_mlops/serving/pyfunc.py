@@ -8,9 +8,10 @@ Request forms (MLflow's scoring protocol, JSON body):
 Each row holds either floats in [0, 1] or raw 0-255 pixels: a row whose largest value is
 above 1 is divided by 255 (see :mod:`mnist_mlops.serving.inputs`). The signature, enforced
 by MLflow before :meth:`DigitClassifier.predict` runs, is one float32 tensor of shape
-``(-1, 784)``: a 28x28 image is sent as its 784 pixels row by row (``image.reshape(-1)``);
-called directly (not through MLflow), :meth:`DigitClassifier.predict` also takes
-``(N, 28, 28)`` arrays. The answer has one record per digit,
+``(-1, 784)``: to ``mlflow models serve`` a 28x28 image is sent as its 784 pixels row by row
+(``image.reshape(-1)``); ``mnist-mlops serve`` (:mod:`mnist_mlops.serving.app`) flattens
+``(28, 28)`` and ``(N, 28, 28)`` arrays before MLflow's check, and
+:meth:`DigitClassifier.predict` called directly takes them too. The answer has one record per digit,
 ``{"digit": 7, "probabilities": [10 floats]}`` (a list of such dicts in Python). Bad input
 raises ``MlflowException(INVALID_PARAMETER_VALUE)``: the scoring server answers HTTP 400.
 """
