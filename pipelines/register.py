@@ -1,4 +1,4 @@
-"""Stage ``register``: register the trained model, promote it to champion if it is better."""
+"""Stage ``register``: register the trained model; promote it if better on the same data source."""
 
 from __future__ import annotations
 

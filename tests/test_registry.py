@@ -4,8 +4,11 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from mnist_mlops import registry
 from mnist_mlops.config import RegisterConfig
-from mnist_mlops.registry import CHALLENGER, CHAMPION, decide, register
+from mnist_mlops.io import read_json, write_json
+from mnist_mlops.promotion import CHALLENGER, CHAMPION, decide, same_source
+from mnist_mlops.registry import register
 from tests.model_helpers import tiny_model, use_test_store, write_processed, write_trained
 
 NAME = "mnist-classifier"
@@ -29,6 +32,26 @@ def run_register(dirs, model, test, min_improvement=0.0):
     return run_id, summary
 
 
+def set_source(dirs, source):
+    """Make the processed data look as if preprocessed from ``source``."""
+    meta_path = dirs["processed"] / "meta.json"
+    write_json(meta_path, {**read_json(meta_path), "source": source})
+
+
+@pytest.fixture
+def scored(monkeypatch):
+    """The model URIs that register scores, in order."""
+    uris = []
+    real_score = registry.score
+
+    def spy(model_uri, split):
+        uris.append(model_uri)
+        return real_score(model_uri, split)
+
+    monkeypatch.setattr(registry, "score", spy)
+    return uris
+
+
 def aliases():
     return {
         alias: str(MlflowClient().get_model_version_by_alias(NAME, alias).version)
@@ -49,7 +72,56 @@ def aliases():
     ],
 )
 def test_decide_follows_min_improvement(challenger, champion, min_improvement, promoted):
-    assert decide(challenger, champion, min_improvement, "1").promoted is promoted
+    version = None if champion is None else "1"
+    decision = decide(
+        challenger,
+        champion,
+        min_improvement,
+        version,
+        data_source="mnist",
+        champion_source=None if champion is None else "mnist",
+    )
+    assert decision.promoted is promoted
+    assert decision.comparable is (None if champion is None else True)
+
+
+@pytest.mark.parametrize(
+    ("data_source", "champion_source", "expected"),
+    [
+        ("mnist", "mnist", True),
+        ("mnist_5k", "mnist", False),
+        ("fashion_mnist", "mnist", False),
+        ("mnist", None, False),
+        ("mnist", "None", False),  # what str(None) wrote into old tags
+        ("mnist", "", False),
+        (None, None, False),
+        ("unknown", "unknown", False),
+    ],
+)
+def test_same_source_needs_two_known_equal_sources(data_source, champion_source, expected):
+    assert same_source(data_source, champion_source) is expected
+
+
+def test_decide_never_promotes_over_a_champion_from_another_source():
+    # Without the check, 0.99 vs 0.5 would promote; the champion's score is not even used.
+    decision = decide(0.99, 0.5, 0.0, "3", data_source="mnist_5k", champion_source="mnist")
+    assert not decision.promoted and decision.comparable is False
+    assert decision.champion_accuracy is None and decision.champion_version == "3"
+    assert (decision.data_source, decision.champion_source) == ("mnist_5k", "mnist")
+    assert "'mnist'" in decision.reason and "'mnist_5k'" in decision.reason
+    assert "not comparable" in decision.reason and "v3 stays" in decision.reason
+
+
+def test_decide_treats_a_champion_without_a_source_tag_as_not_comparable():
+    decision = decide(0.99, None, 0.0, "1", data_source="mnist", champion_source=None)
+    assert not decision.promoted and decision.comparable is False
+    assert decision.champion_source is None
+    assert "unknown data source (no data.source tag)" in decision.reason
+
+
+def test_decide_refuses_a_comparable_champion_without_a_score():
+    with pytest.raises(ValueError, match="no score"):
+        decide(0.9, None, 0.0, "1", data_source="mnist", champion_source="mnist")
 
 
 def test_first_better_worse_and_tie_against_a_real_registry(stage_dirs, tiny_splits):
@@ -59,10 +131,12 @@ def test_first_better_worse_and_tie_against_a_real_registry(stage_dirs, tiny_spl
 
     run_id, first = run_register(stage_dirs, untrained, test)
     assert first["promoted"] and first["champion_accuracy"] is None
+    assert first["comparable"] is None and first["data_source"] == "synthetic"
     assert aliases() == {CHAMPION: "1", CHALLENGER: "1"}
 
     _, better = run_register(stage_dirs, trained, test)
     assert better["promoted"] and better["champion_version"] == "1"
+    assert better["comparable"] is True and better["champion_source"] == "synthetic"
     assert better["challenger_accuracy"] > better["champion_accuracy"]
     assert aliases() == {CHAMPION: "2", CHALLENGER: "2"}
 
@@ -93,6 +167,7 @@ def test_version_tags_description_and_run_tags(stage_dirs, tiny_splits):
     assert tags["data.source"] == "synthetic" and len(tags["data.processed_sha256"]) == 64
     assert json.loads(tags["params"]) == {"model.hidden_layers": "[32]", "train.epochs": "3"}
     assert tags["register.decision"] == CHAMPION and tags["register.champion_accuracy"] == "none"
+    assert tags["register.comparable"] == "none" and tags["register.champion_source"] == "none"
     assert version.run_id == run_id
     assert "Data" in version.description and "train.epochs" in version.description
     run_tags = client.get_run(run_id).data.tags
@@ -103,3 +178,63 @@ def test_version_tags_description_and_run_tags(stage_dirs, tiny_splits):
     assert [r["digit"] for r in model.predict(tiny_splits["test"].x)][:5] == list(
         tiny_model(tiny_splits["train"]).predict(tiny_splits["test"].x[:5], verbose=0).argmax(1)
     )
+
+
+def test_a_champion_from_another_source_is_not_rescored_and_keeps_its_alias(
+    stage_dirs, tiny_splits, scored
+):
+    test = tiny_splits["test"]
+    set_source(stage_dirs, "mnist")
+    _, first = run_register(stage_dirs, tiny_model(None, seed=1), test)
+    assert first["promoted"] and aliases() == {CHAMPION: "1", CHALLENGER: "1"}
+
+    # Same synthetic digits, but labelled as mnist_5k: a clearly better model that would be
+    # promoted if the two scores were compared.
+    set_source(stage_dirs, "mnist_5k")
+    scored.clear()
+    _, other = run_register(stage_dirs, tiny_model(tiny_splits["train"]), test)
+    assert other["challenger_accuracy"] > first["challenger_accuracy"]
+    assert not other["promoted"] and other["comparable"] is False
+    assert other["champion_accuracy"] is None and other["champion_version"] == "1"
+    assert (other["data_source"], other["champion_source"]) == ("mnist_5k", "mnist")
+    assert aliases() == {CHAMPION: "1", CHALLENGER: "2"}
+    assert not any(uri.startswith(f"models:/{NAME}/") for uri in scored)  # champion not loaded
+    reason = other["reason"]
+    assert "'mnist'" in reason and "'mnist_5k'" in reason and "not comparable" in reason
+    assert f"set_registered_model_alias('{NAME}', 'champion', '2')" in reason
+
+    client = MlflowClient()
+    version = client.get_model_version(NAME, "2")
+    assert version.tags["data.source"] == "mnist_5k"
+    assert version.tags["register.decision"] == CHALLENGER
+    assert version.tags["register.comparable"] == "false"
+    assert version.tags["register.champion_source"] == "mnist"
+    assert version.tags["register.champion_version"] == "1"
+    assert version.tags["register.champion_accuracy"] == "none"
+    assert version.tags["register.reason"] == reason
+    assert "not measured: champion trained on `mnist`" in version.description
+
+    # Promoting by hand as the reason says makes mnist_5k the reference: the next mnist_5k
+    # model is compared (and scored) against it again.
+    client.set_registered_model_alias(NAME, CHAMPION, "2")
+    scored.clear()
+    _, same = run_register(stage_dirs, tiny_model(None, seed=1), test)
+    assert same["comparable"] is True and same["champion_version"] == "2"
+    assert same["champion_accuracy"] == pytest.approx(other["challenger_accuracy"])
+    assert not same["promoted"] and f"models:/{NAME}/2" in scored
+    assert aliases() == {CHAMPION: "2", CHALLENGER: "3"}
+
+
+def test_a_champion_without_a_source_tag_is_not_comparable(stage_dirs, tiny_splits):
+    test = tiny_splits["test"]
+    run_register(stage_dirs, tiny_model(None, seed=1), test)
+    MlflowClient().delete_model_version_tag(NAME, "1", "data.source")  # registered elsewhere
+
+    _, summary = run_register(stage_dirs, tiny_model(tiny_splits["train"]), test)
+    assert not summary["promoted"] and summary["comparable"] is False
+    assert summary["champion_accuracy"] is None and summary["champion_source"] is None
+    assert "unknown data source (no data.source tag)" in summary["reason"]
+    assert "'synthetic'" in summary["reason"]
+    assert aliases() == {CHAMPION: "1", CHALLENGER: "2"}
+    tags = MlflowClient().get_model_version(NAME, "2").tags
+    assert tags["register.comparable"] == "false" and tags["register.champion_source"] == "unknown"

@@ -4,56 +4,44 @@ The trained model is logged as a :class:`~mnist_mlops.serving.pyfunc.DigitClassi
 training run and registered as ``register.model_name``. The new version always gets the alias
 ``challenger``; it also takes ``champion`` when there is no champion yet, or when its test
 accuracy beats the current champion's by at least ``register.min_improvement``. Both models
-are scored on the same (current) test split, so the comparison is fair even when the data
-changed since the champion was registered. Only aliases are used (no deprecated stages).
+are scored on the same (current) test split, so the comparison is fair even when the split
+changed since the champion was registered, but only when both were trained on the same data
+source (the ``data.source`` tag of every version vs ``meta.json`` of the processed data): the
+"test" digits of one source can be training digits of another (``mnist_5k`` is drawn from
+MNIST's training set) or another task altogether (Fashion-MNIST). When the sources differ, or
+the champion has no ``data.source`` tag, the champion is not re-scored and keeps its alias; the
+decision says so and how to promote by hand. Only aliases are used (no deprecated stages).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from mnist_mlops.config import RegisterConfig
 from mnist_mlops.data.preprocess import Split, load_splits
 from mnist_mlops.io import read_json, write_json
+from mnist_mlops.promotion import (
+    CHALLENGER,
+    CHAMPION,
+    SOURCE_TAG,
+    UNKNOWN_SOURCE,
+    Champion,
+    Decision,
+    decide,
+    known_source,
+    manual_promotion,
+    same_source,
+)
 from mnist_mlops.provenance import git_commit, processed_hash
 
 logger = logging.getLogger(__name__)
 
-CHAMPION, CHALLENGER = "champion", "challenger"
 SCORE_BATCH = 1000
-TIE_TOLERANCE = 1e-12
 MAX_TAG_LENGTH = 5000
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome of comparing a challenger with the current champion."""
-
-    promoted: bool
-    reason: str
-    challenger_accuracy: float
-    champion_accuracy: float | None
-    champion_version: str | None
-
-
-def decide(
-    challenger: float, champion: float | None, min_improvement: float, champion_version: str | None
-) -> Decision:
-    """Promote when there is no champion or ``challenger - champion >= min_improvement``."""
-    if champion is None:
-        return Decision(True, "first model: no champion yet", challenger, None, None)
-    gain = challenger - champion
-    promoted = gain >= min_improvement - TIE_TOLERANCE
-    verb = "reaches" if promoted else "misses"
-    reason = (
-        f"test accuracy {challenger:.4f} vs champion v{champion_version} {champion:.4f}: "
-        f"gain {gain:+.4f} {verb} min_improvement {min_improvement}"
-    )
-    return Decision(promoted, reason, challenger, champion, champion_version)
 
 
 def score(model_uri: str, split: Split) -> float:
@@ -71,26 +59,40 @@ def score(model_uri: str, split: Split) -> float:
     return correct / len(split.y)
 
 
-def current_champion(name: str) -> str | None:
-    """Return the version holding the ``champion`` alias of ``name``, or ``None``."""
+def current_champion(name: str) -> Champion | None:
+    """Return the version holding the ``champion`` alias of ``name`` and its data source.
+
+    Returns:
+        The champion (its ``source`` is ``None`` when the version has no usable
+        ``data.source`` tag), or ``None`` when ``name`` has no champion.
+    """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
+        version = MlflowClient().get_model_version_by_alias(name, CHAMPION)
     except MlflowException as exc:
         # No such model or alias means no champion; anything else (a server error, a locked
         # database) must not be mistaken for it, or the alias would move to a worse model.
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None
         raise
+    return Champion(str(version.version), known_source((version.tags or {}).get(SOURCE_TAG)))
 
 
 def model_card(name: str, version: str, facts: dict[str, Any], decision: Decision) -> str:
     """Return the version's description: a short Markdown model card."""
     params = json.loads(facts["params"])
     param_lines = "\n".join(f"- `{key}`: {value}" for key, value in sorted(params.items()))
-    champion = "none" if decision.champion_accuracy is None else f"{decision.champion_accuracy:.4f}"
+    if decision.comparable is False:
+        champion = (
+            f"not measured: champion trained on `{decision.champion_source or UNKNOWN_SOURCE}`, "
+            f"this model on `{decision.data_source or UNKNOWN_SOURCE}`"
+        )
+    elif decision.champion_accuracy is None:
+        champion = "none"
+    else:
+        champion = f"{decision.champion_accuracy:.4f}"
     return (
         f"# {name} v{version}\n\n"
         "MLP digit classifier (784 pixels -> dense layers -> 10 softmax classes); input rows "
@@ -129,27 +131,45 @@ def register(
     run_id = read_json(Path(trained_dir) / "run.json")["run_id"]
     metrics = read_json(evaluate_path)
     test = load_splits(processed_dir, ("test",))["test"]
+    data_source = known_source(read_json(Path(processed_dir) / "meta.json").get("source"))
     client = MlflowClient()
-    champion_version = current_champion(config.model_name)
+    champion = current_champion(config.model_name)
+    champion_version = champion.version if champion else None
+    champion_source = champion.source if champion else None
+    comparable = champion is not None and same_source(data_source, champion_source)
 
     model = keras.models.load_model(Path(trained_dir) / "model.keras", compile=False)
     mlflow.set_experiment(experiment_id=client.get_run(run_id).info.experiment_id)
     with mlflow.start_run(run_id=run_id):
         info = log_classifier(model)
     # Score both models before registering: a failure here leaves no version without an alias.
+    # A champion trained on another data source is not scored: these test digits may be its
+    # training digits, or another task's images.
     challenger_accuracy = score(info.model_uri, test)
     champion_accuracy = (
-        score(f"models:/{config.model_name}/{champion_version}", test) if champion_version else None
+        score(f"models:/{config.model_name}/{champion_version}", test) if comparable else None
     )
     decision = decide(
-        challenger_accuracy, champion_accuracy, config.min_improvement, champion_version
+        challenger_accuracy,
+        champion_accuracy,
+        config.min_improvement,
+        champion_version,
+        data_source=data_source,
+        champion_source=champion_source,
     )
     version = str(mlflow.register_model(info.model_uri, config.model_name).version)
     uri = f"models:/{config.model_name}/{version}"
+    if decision.comparable is False:
+        decision = replace(
+            decision, reason=f"{decision.reason}; {manual_promotion(config.model_name, version)}"
+        )
     client.set_registered_model_alias(config.model_name, CHALLENGER, version)
     if decision.promoted:
         client.set_registered_model_alias(config.model_name, CHAMPION, version)
-    logger.info("%s v%s: %s", config.model_name, version, decision.reason)
+    if decision.comparable is False:
+        logger.warning("%s v%s: %s", config.model_name, version, decision.reason)
+    else:
+        logger.info("%s v%s: %s", config.model_name, version, decision.reason)
 
     commit, dirty = git_commit()
     params = client.get_run(run_id).data.params
@@ -157,7 +177,7 @@ def register(
         "test_accuracy": str(metrics.get("test_accuracy")),
         "test_loss": str(metrics.get("test_loss")),
         "macro_f1": str(metrics.get("macro_f1")),
-        "data.source": str(read_json(Path(processed_dir) / "meta.json").get("source")),
+        SOURCE_TAG: data_source or UNKNOWN_SOURCE,
         "data.processed_sha256": str(processed_hash(Path(processed_dir))),
         "data.test_size": str(len(test.y)),
         "git.commit": f"{commit}{' (dirty)' if dirty else ''}" if commit else "unknown",
@@ -165,10 +185,13 @@ def register(
         "training_run_id": run_id,
         "register.decision": CHAMPION if decision.promoted else CHALLENGER,
         "register.challenger_accuracy": f"{challenger_accuracy:.6f}",
-        "register.champion_accuracy": (
-            "none" if champion_accuracy is None else f"{champion_accuracy:.6f}"
+        "register.champion_accuracy": _tag(
+            None if champion_accuracy is None else f"{champion_accuracy:.6f}"
         ),
-        "register.reason": decision.reason,
+        "register.comparable": _tag(decision.comparable),
+        "register.champion_version": _tag(champion_version),
+        "register.champion_source": _tag((champion_source or UNKNOWN_SOURCE) if champion else None),
+        "register.reason": decision.reason[:MAX_TAG_LENGTH],
     }
     for key, value in facts.items():
         client.set_model_version_tag(config.model_name, version, key, value)
@@ -188,6 +211,15 @@ def register(
         "min_improvement": config.min_improvement,
         **asdict(decision),
     }
+
+
+def _tag(value: object) -> str:
+    """Return a tag value: ``none`` for ``None``, lower-case booleans, ``str`` otherwise."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def write_summary(summary: dict[str, Any], path: Path) -> None:

@@ -46,7 +46,7 @@ def server_command(kind: str, port: int, path: str) -> list[str]:
         serve = [mlflow_cli, "models", "serve", "-m", MODEL_URI, "--env-manager", "local"]
         return [*serve, "-h", "127.0.0.1", "-p", str(port)]
     cli = [sys.executable, "-m", "mnist_mlops.cli", "--params", "no-such-params.yaml", "serve"]
-    return [*cli, "-m", MODEL_URI, "-p", str(port), "--max-body-mb", str(BODY_LIMIT_MB)]
+    return [*cli, "-m", MODEL_URI, "-p", str(port), "-w", "2", "--max-body-mb", str(BODY_LIMIT_MB)]
 
 
 @pytest.fixture(params=["mlflow", "guarded"])

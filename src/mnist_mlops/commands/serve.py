@@ -11,6 +11,7 @@ import argparse
 import ipaddress
 import logging
 import os
+import sys
 
 from mnist_mlops.commands import int_at_least
 from mnist_mlops.commands.predict import DEFAULT_MODEL, tracking_uri
@@ -70,10 +71,15 @@ def run(args: argparse.Namespace) -> int:
     mlflow.set_tracking_uri(uri)
     os.environ["MLFLOW_TRACKING_URI"] = uri  # for worker processes
     max_body = args.max_body_mb * MEBIBYTE
+    # Loading puts the model's own copy of this package (its code_paths) first on sys.path;
+    # worker processes inherit sys.path and must import the installed package, as this one did.
+    search_path = list(sys.path)
     try:
         app = create_app(args.model, max_body)
     except (MlflowException, OSError) as exc:
         raise MnistMlopsError(f"cannot load model {args.model}: {exc}") from None
+    finally:
+        sys.path[:] = search_path
     if not _is_loopback(args.host):
         logger.warning(
             "binding to %s exposes the model to the network without TLS or authentication; "
