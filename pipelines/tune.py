@@ -1,4 +1,10 @@
-"""Stage ``tune``: the Optuna study over the processed data; writes tune's best params."""
+"""Stage ``tune``: the Optuna study over the processed data; writes tune's best params.
+
+The best trial is chosen among the first ``tune.n_trials`` finished trials (by trial number)
+of the study, whatever else the persistent storage holds, so that ``best_params.json`` is a
+function of ``params.yaml`` and the data; ``metrics/tune.json`` says how many trials were
+considered (``considered_trials``) and how many the study holds (``study_finished_trials``).
+"""
 
 from __future__ import annotations
 
@@ -24,9 +30,14 @@ def run_study(
     mlflow: MlflowConfig,
     processed_dir: Path,
 ) -> tuple[dict | None, dict]:
-    """Run the pipeline's study to ``tune.n_trials`` finished trials; return best and metrics."""
+    """Run the pipeline's study to ``tune.n_trials`` finished trials; return best and metrics.
+
+    Only the study's first ``tune.n_trials`` finished trials compete for the best one.
+    """
     name = pipeline_study_name(tune, model, train, processed_dir)
-    result = launch(tune, model, train, mlflow, processed_dir, study_name=name)
+    result = launch(
+        tune, model, train, mlflow, processed_dir, study_name=name, best_of_first_n=True
+    )
     return result.best, result.metrics()
 
 

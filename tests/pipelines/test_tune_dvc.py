@@ -50,3 +50,15 @@ def test_repro_tunes_then_is_a_no_op_and_resumes_to_a_larger_total(repo):
     assert "Running stage 'tune'" in again and "Running stage 'preprocess'" not in again
     resumed = json.loads((repo / "metrics/tune.json").read_text())
     assert resumed["study"] == metrics["study"] and resumed["finished"] == 3
+    assert (resumed["considered_trials"], resumed["study_finished_trials"]) == (3, 3)
+
+    # back to 2 trials: DVC's run cache restores the 2-trial outputs, and running the stage
+    # again gives the same file although the study now holds 3 trials
+    params["tune"]["n_trials"] = 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert "Stage 'tune' is cached" in run(repo, *command)
+    assert json.loads((repo / "tuning/best_params.json").read_text()) == best
+    assert "Running stage 'tune'" in run(repo, *command, "--force", "--single-item")
+    assert json.loads((repo / "tuning/best_params.json").read_text()) == best
+    lowered = json.loads((repo / "metrics/tune.json").read_text())
+    assert (lowered["considered_trials"], lowered["study_finished_trials"]) == (2, 3)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import optuna
 import pytest
 import yaml
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
 
 from mnist_mlops.config import Params, parse_params
 
@@ -25,6 +28,36 @@ TINY_TUNE = {
         "dropout": 0.0,
     },
 }
+
+
+# the searched dimensions of the tiny space, as Optuna records them
+TINY_DISTRIBUTIONS = {
+    "epochs": IntDistribution(1, 2),
+    "neurons_1": IntDistribution(8, 32, log=True),
+    "activation": CategoricalDistribution(["relu", "tanh"]),
+    "optimizer": CategoricalDistribution(["adam", "sgd"]),
+    "learning_rate": FloatDistribution(0.001, 0.05, log=True),
+}
+TINY_TRIAL_PARAMS = {
+    "epochs": 2,
+    "neurons_1": 16,
+    "activation": "relu",
+    "optimizer": "adam",
+    "learning_rate": 0.01,
+}
+
+
+def tiny_trial(
+    value: float | None, state: TrialState = TrialState.COMPLETE, **params: object
+) -> FrozenTrial:
+    """A finished trial of the tiny space (for ``study.add_trial``), without training."""
+    return optuna.trial.create_trial(
+        state=state,
+        value=value,
+        params=TINY_TRIAL_PARAMS | params,
+        distributions=TINY_DISTRIBUTIONS,
+        intermediate_values={1: 0.1} if state == TrialState.PRUNED else None,
+    )
 
 
 def tiny_params_dict(**tune_overrides) -> dict:

@@ -43,3 +43,13 @@ def test_tune_without_processed_data_is_a_clear_error(project, capsys):
         path.unlink()
     assert main(["tune", "--no-progress"]) == 1
     assert "run the preprocess stage first" in capsys.readouterr().err
+
+
+def test_tune_refuses_a_named_study_after_the_space_changed(project, capsys):
+    assert main(["tune", "--n-trials", "0", "--study", "mine", "--no-progress"]) == 0
+    changed = tiny_params_dict(seed=8)
+    (project / "params.yaml").write_text(yaml.safe_dump(changed))
+    assert main(["tune", "--n-trials", "0", "--study", "mine", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "study 'mine'" in err and "another tune.seed" in err and "delete-study" in err
+    assert main(["tune", "--n-trials", "0", "--no-progress"]) == 0  # the pipeline's: a new name

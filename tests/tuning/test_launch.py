@@ -5,9 +5,12 @@ import pytest
 from mlflow import MlflowClient
 from optuna.trial import TrialState
 
+from mnist_mlops.config import parse_params
 from mnist_mlops.tuned import apply_best_params
 from mnist_mlops.tuning.launch import launch
+from mnist_mlops.tuning.outputs import FINGERPRINT_ATTR, IDENTITY_ATTR
 from mnist_mlops.tuning.storage import TuneError, open_storage
+from tests.tuning.conftest import TINY_TUNE, tiny_params_dict, tiny_trial
 
 
 def child_runs(result):
@@ -93,3 +96,55 @@ def test_parallel_sqlite_is_refused_with_the_alternatives(project, tiny_params):
             workers=2,
             storage=f"sqlite:///{project / 'optuna.db'}",
         )
+
+
+def launch_tiny(params, study, **kwargs):
+    return launch(
+        params.tune, params.model, params.train, params.mlflow, study_name=study, **kwargs
+    )
+
+
+def test_a_named_study_run_with_another_space_or_seed_is_refused(project, tiny_params):
+    launch_tiny(tiny_params, "mine", n_trials=0)
+    study = optuna.load_study(study_name="mine", storage=open_storage("optuna.journal"))
+    assert len(study.user_attrs[FINGERPRINT_ATTR]) == 64
+    assert study.user_attrs[IDENTITY_ATTR]["seed"] == 7
+
+    other_seed = parse_params(tiny_params_dict(seed=8))
+    with pytest.raises(TuneError, match=r"study 'mine' .* another tune\.seed \(") as error:
+        launch_tiny(other_seed, "mine", n_trials=0)
+    assert "optuna delete-study --study-name mine --storage" in str(error.value)
+    assert "--study NAME" in str(error.value)
+    other_space = parse_params(tiny_params_dict(space=TINY_TUNE["space"] | {"epochs": 1}))
+    with pytest.raises(TuneError, match=r"another tune\.space \("):
+        launch_tiny(other_space, "mine", n_trials=0)
+    # refused before anything ran: no parent run, no trial; the same params still resume
+    parent = child_runs(launch_tiny(tiny_params, "mine", n_trials=0))[0]
+    assert len(MlflowClient().search_runs([parent.info.experiment_id])) == 2
+    assert launch_tiny(other_seed, "mine-seed-8", n_trials=0).counts["finished"] == 0
+
+
+def test_a_study_without_fingerprint_is_adopted_with_a_warning(project, tiny_params, caplog):
+    storage = open_storage(str(project / "optuna.journal"))
+    old = optuna.create_study(study_name="old", storage=storage, direction="maximize")
+    old.add_trial(tiny_trial(0.5))
+    result = launch_tiny(tiny_params, "old", n_trials=1)
+    assert "study old holds 1 trials but no fingerprint" in caplog.text
+    assert result.counts["finished"] == 1 and result.best["trial"] == 0
+    with pytest.raises(TuneError, match="another tune.seed"):
+        launch_tiny(parse_params(tiny_params_dict(seed=8)), "old", n_trials=1)
+
+
+def test_interactive_launches_report_the_best_of_the_whole_study(project, tiny_params):
+    launch_tiny(tiny_params, "whole", n_trials=1)
+    study = optuna.load_study(study_name="whole", storage=open_storage("optuna.journal"))
+    first = study.trials[0]
+    study.add_trial(
+        optuna.trial.create_trial(params=first.params, distributions=first.distributions, value=2.0)
+    )
+    interactive = launch_tiny(tiny_params, "whole", n_trials=1)
+    assert interactive.best["trial"] == 1 and interactive.metrics()["considered_trials"] == 2
+    stage = launch_tiny(tiny_params, "whole", n_trials=1, best_of_first_n=True)
+    assert stage.best["trial"] == 0
+    assert stage.metrics()["considered_trials"] == 1
+    assert stage.metrics()["study_finished_trials"] == 2

@@ -5,29 +5,64 @@ everything that changes what a trial means (the space, pruner, seed, the ``model
 defaults and the processed data). ``dvc repro`` after a crash, or with a larger
 ``tune.n_trials``, therefore continues the same study, while a changed space or new data starts
 a fresh one instead of mixing incomparable trials.
+
+Every launch also records that fingerprint on the study (user attributes
+``mnist_mlops.fingerprint`` and ``mnist_mlops.identity``) and refuses to add trials to a study
+recorded with another one (:func:`check_study_identity`): a study named explicitly
+(``mnist-mlops tune --study NAME``) keeps its name when ``params.yaml`` changes, so without the
+check it would silently mix trials of the old and the new space.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mnist_mlops.config import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.io import write_json
 from mnist_mlops.provenance import data_tags
 from mnist_mlops.tuned import write_best_params
-from mnist_mlops.tuning.storage import TuneError
+from mnist_mlops.tuning.storage import TuneError, is_database
+
+if TYPE_CHECKING:
+    import optuna
+
+logger = logging.getLogger(__name__)
 
 SKIPPED = {"skipped": True}
+FINGERPRINT_ATTR = "mnist_mlops.fingerprint"
+IDENTITY_ATTR = "mnist_mlops.identity"
+SHORT = 12  # hex digits of the fingerprint in the pipeline's study name
+# what each part of the identity is called in params.yaml (for error messages)
+IDENTITY_NAMES = {
+    "space": "tune.space",
+    "pruner": "tune.pruner",
+    "seed": "tune.seed",
+    "model": "model",
+    "train": "train (epochs, batch_size, optimizer)",
+    "data": "processed data",
+}
 
 
-def pipeline_study_name(
+def study_identity(
     tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: str | Path
-) -> str:
-    """Return ``<tune.study>-<12 hex digits>`` (see the module docstring)."""
-    identity = {
+) -> dict[str, Any]:
+    """Return everything that changes what a trial means (JSON-compatible).
+
+    Args:
+        tune: The ``tune`` section (space, pruner and seed count; name, trials, workers,
+            timeout and storage do not).
+        model: The ``model`` section (values of dimensions left out of the space).
+        train: The ``train`` section (epochs, batch size and optimizer).
+        processed_dir: The processed splits (their SHA-256).
+
+    Returns:
+        ``{"space", "pruner", "seed", "model", "train", "data"}``.
+    """
+    return {
         "space": tune.space.model_dump(mode="json"),
         "pruner": tune.pruner,
         "seed": tune.seed,
@@ -35,8 +70,71 @@ def pipeline_study_name(
         "train": train.model_dump(mode="json", include={"epochs", "batch_size", "optimizer"}),
         "data": data_tags(processed_dir=Path(processed_dir)).get("data.processed_sha256"),
     }
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    return f"{tune.study}-{digest[:12]}"
+
+
+def fingerprint(identity: dict[str, Any]) -> str:
+    """Return the SHA-256 (64 hex digits) of a :func:`study_identity`."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def pipeline_study_name(
+    tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: str | Path
+) -> str:
+    """Return ``<tune.study>-<12 hex digits>`` (see the module docstring)."""
+    digest = fingerprint(study_identity(tune, model, train, processed_dir))
+    return f"{tune.study}-{digest[:SHORT]}"
+
+
+def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage: str) -> None:
+    """Record the identity on a new study; refuse a study recorded with another one.
+
+    A study without a recorded fingerprint (new, or created before fingerprints were
+    recorded) gets the current one; when it already holds trials and its name does not end
+    with the fingerprint (as the pipeline's names do), a warning says that those trials could
+    not be checked.
+
+    Args:
+        study: The opened study.
+        identity: The :func:`study_identity` of this launch.
+        storage: Where the study lives (for the error message).
+
+    Raises:
+        TuneError: The study was run with another space, pruner, seed, params or data.
+    """
+    current = fingerprint(identity)
+    recorded = study.user_attrs.get(FINGERPRINT_ATTR)
+    if recorded == current:
+        return
+    name = study.study_name
+    if recorded is None:
+        trials = len(study.get_trials(deepcopy=False))
+        if trials and not name.endswith(f"-{current[:SHORT]}"):
+            logger.warning(
+                "study %s holds %d trials but no fingerprint (created by an older version): "
+                "cannot check that they used the current tune.space, seed, params and data; "
+                "recording the current fingerprint %s",
+                name,
+                trials,
+                current[:SHORT],
+            )
+        study.set_user_attr(FINGERPRINT_ATTR, current)
+        study.set_user_attr(IDENTITY_ATTR, identity)
+        return
+    old = study.user_attrs.get(IDENTITY_ATTR) or {}
+    changed = [IDENTITY_NAMES[key] for key in IDENTITY_NAMES if old.get(key) != identity[key]]
+    where = (
+        "--storage <the database URL>"
+        if is_database(storage)
+        else f"--storage {storage} --storage-class JournalFileBackend"
+    )
+    raise TuneError(
+        f"study {name!r} in {'the database' if is_database(storage) else storage} was run with "
+        f"another {', '.join(changed) or 'configuration'} (fingerprint {recorded[:SHORT]}, now "
+        f"{current[:SHORT]}): new trials would not be comparable with its trials. Use another "
+        "study name (--study NAME; or leave --study out: the pipeline's study "
+        "<tune.study>-<fingerprint> follows params.yaml), restore the old params, or delete "
+        f"the study: optuna delete-study --study-name {name} {where}"
+    )
 
 
 def write_skipped(best_path: str | Path, metrics_path: str | Path) -> dict[str, Any]:

@@ -45,6 +45,11 @@ def open_study(
 
     Returns:
         The study (direction: maximize validation accuracy).
+
+    Note:
+        The sampler's random state lives in this process only: a study loaded again (resumed
+        after a crash, or continued to a larger total) restarts TPE from ``seed`` with the
+        stored trials, so it may suggest other parameters than an uninterrupted run would.
     """
     sampler = optuna.samplers.TPESampler(seed=seed)
     return optuna.create_study(

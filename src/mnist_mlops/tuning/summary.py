@@ -1,4 +1,10 @@
-"""What a study found: counts, the best trial as ``best_params.json`` and a top-k table."""
+"""What a study found: counts, the best trial as ``best_params.json`` and a top-k table.
+
+The best trial is chosen either among all finished trials of the study (``first_n=None``: what
+``mnist-mlops study show`` and ``mnist-mlops tune`` report, the best found so far) or among the
+first ``first_n`` finished trials by trial number (the tune stage, so that ``best_params.json``
+depends on ``tune.n_trials`` and not on how many trials the storage happens to hold).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from mnist_mlops.config import ModelConfig, TrainConfig
 from mnist_mlops.tune_space import SearchSpace
 from mnist_mlops.tuning.objective import REASON_ATTR
 from mnist_mlops.tuning.space import rebuild, tuned_sections
-from mnist_mlops.tuning.study import state_counts
+from mnist_mlops.tuning.study import FINISHED, state_counts
 
 
 def counts_summary(study: optuna.Study) -> dict[str, int]:
@@ -27,14 +33,46 @@ def counts_summary(study: optuna.Study) -> dict[str, int]:
     }
 
 
-def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    """Return the best COMPLETE trial, or ``None`` when no trial completed."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+def considered_trials(study: optuna.Study, first_n: int | None = None) -> list[FrozenTrial]:
+    """Return the finished (COMPLETE or PRUNED) trials that compete for the best, by number.
+
+    Args:
+        study: The study.
+        first_n: Keep only the first ``first_n`` finished trials by trial number (``None``:
+            all of them). FAILED trials do not count (their retry has a later number).
+
+    Returns:
+        The finished trials, ordered by trial number.
+    """
+    finished = sorted(
+        study.get_trials(deepcopy=False, states=FINISHED), key=lambda trial: trial.number
+    )
+    return finished if first_n is None else finished[: max(first_n, 0)]
+
+
+def best_trial(study: optuna.Study, first_n: int | None = None) -> FrozenTrial | None:
+    """Return the best COMPLETE trial, or ``None`` when no (considered) trial completed.
+
+    Args:
+        study: The study.
+        first_n: Choose among the first ``first_n`` finished trials only (see
+            :func:`considered_trials`); ``None``: among all trials of the study.
+
+    Returns:
+        The COMPLETE trial with the highest value (the lowest number on ties), or ``None``.
+    """
+    complete = [
+        trial for trial in considered_trials(study, first_n) if trial.state == TrialState.COMPLETE
+    ]
     return max(complete, key=lambda trial: (trial.value, -trial.number), default=None)
 
 
 def best_params_document(
-    study: optuna.Study, space: SearchSpace, model: ModelConfig, train: TrainConfig
+    study: optuna.Study,
+    space: SearchSpace,
+    model: ModelConfig,
+    train: TrainConfig,
+    first_n: int | None = None,
 ) -> dict[str, Any] | None:
     """Return the best trial in the format of ``tuning/best_params.json`` (see ``tuned.py``).
 
@@ -43,12 +81,14 @@ def best_params_document(
         space: The ``tune.space`` it searched.
         model: The ``model`` section (values of dimensions left out).
         train: The ``train`` section (values of dimensions left out).
+        first_n: Choose among the first ``first_n`` finished trials only (the tune stage);
+            ``None``: among all trials of the study.
 
     Returns:
         ``{"skipped": false, "study", "trial", "value", "model", "train"}``, or ``None`` when
-        no trial completed.
+        no considered trial completed.
     """
-    best = best_trial(study)
+    best = best_trial(study, first_n)
     if best is None:
         return None
     best_model, best_train = rebuild(best.params, space, model, train)
