@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run an Optuna study until it has N finished trials (resumes / joins by name)",
         description="Run trials of the study until it holds --n-trials finished (COMPLETE or "
         "PRUNED) trials in total. Run the same command again to resume after a crash, or from "
-        "another shell / machine (same --study and --storage) to add workers.",
+        "another shell / machine (same --study and --storage) to add workers. It reports the "
+        "best trial of the whole study; the pipeline's tune stage uses only the first "
+        "tune.n_trials finished trials.",
     )
     parser.add_argument(
         "--study",
