@@ -1,6 +1,7 @@
 import logging
 
 import optuna
+import pytest
 from pipelines.tune import tune_flow
 
 from mnist_mlops.config import parse_params
@@ -9,6 +10,15 @@ from mnist_mlops.io import read_json
 from mnist_mlops.tuned import apply_best_params
 from mnist_mlops.tuning.storage import open_storage
 from tests.tuning.conftest import tiny_params_dict, tiny_trial
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, tiny_splits):
+    """Work in ``tmp_path`` (the default journal lands there), with processed splits."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "processed").mkdir()
+    save_splits(tiny_splits, tmp_path / "processed")
+    return tmp_path
 
 
 def run_flow(tmp_path, params):
@@ -33,12 +43,7 @@ def test_zero_trials_skips_tuning(prefect_harness, tmp_path, monkeypatch):
     assert not (tmp_path / "optuna.journal").exists()
 
 
-def test_flow_tunes_and_writes_best_params_and_metrics(
-    prefect_harness, tmp_path, monkeypatch, tiny_splits
-):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "processed").mkdir()
-    save_splits(tiny_splits, tmp_path / "processed")
+def test_flow_tunes_and_writes_best_params_and_metrics(prefect_harness, tmp_path, project):
     params = parse_params(tiny_params_dict(n_trials=2))
     assert run_flow(tmp_path, params).is_completed()
     best = read_json(tmp_path / "tuning" / "best_params.json")
@@ -57,11 +62,8 @@ def test_flow_tunes_and_writes_best_params_and_metrics(
 
 
 def test_best_params_come_from_the_first_n_trials_of_a_larger_study(
-    prefect_harness, tmp_path, monkeypatch, tiny_splits, caplog
+    prefect_harness, tmp_path, project, caplog
 ):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "processed").mkdir()
-    save_splits(tiny_splits, tmp_path / "processed")
     two = parse_params(tiny_params_dict(n_trials=2))
     assert run_flow(tmp_path, two).is_completed()
     first = read_json(tmp_path / "tuning" / "best_params.json")
