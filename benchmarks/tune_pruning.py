@@ -16,7 +16,7 @@ from pathlib import Path
 import optuna
 
 from benchmarks.tune_common import prepare
-from mnist_mlops.data.preprocess import load_splits
+from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.tuning.objective import Objective
 from mnist_mlops.tuning.study import make_pruner
 

@@ -30,16 +30,20 @@ def main() -> None:
         rates = {}
         for workers in args.workers:
             start = time.perf_counter()
+            tune = params.tune.model_copy(
+                update={
+                    "study": f"bench-{workers}",
+                    "n_trials": args.trials,
+                    "workers": workers,
+                    "storage": str(root / f"bench-{workers}.journal"),
+                }
+            )
             result = launch(
-                params.tune,
+                tune,
                 params.model,
                 params.train,
                 params.mlflow,
-                processed,
-                study_name=f"bench-{workers}",
-                n_trials=args.trials,
-                workers=workers,
-                storage=str(root / f"bench-{workers}.journal"),
+                processed_dir=processed,
                 root=root,
             )
             minutes = (time.perf_counter() - start) / 60

@@ -1,4 +1,8 @@
-"""Shared entry point of every stage: load params once, run the flow, exit non-zero on failure."""
+"""Shared entry point of every stage: load params once, run the flow, exit non-zero on failure.
+
+The project root is the folder of the parameters file: every stage gets one
+:class:`~mnist_mlops.config.paths.ProjectPaths` built from it and passes its paths down.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,66 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from functools import partial
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, overload
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from mnist_mlops.config import ConfigError, Params, load_params
-from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.config.params import Params, load_params
+from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
+from mnist_mlops.errors import ConfigError, MnistMlopsError
 
-# DVC already caches stage outputs: Prefect's own result caching is off everywhere.
-stage_task = partial(task, cache_policy=NO_CACHE, persist_result=False)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 logger = logging.getLogger("mnist_mlops.stage")
 
 
-def run_stage(name: str, run: Callable[[Params], Any], argv: list[str] | None = None) -> int:
+@overload
+def stage_task(fn: Callable[P, R], /, *, name: str | None = None) -> Task[P, R]: ...
+
+
+@overload
+def stage_task(
+    fn: None = None, /, *, name: str | None = None
+) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+
+def stage_task(
+    fn: Callable[P, R] | None = None, /, *, name: str | None = None
+) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
+    """Return ``fn`` as a Prefect task, or a decorator that makes one (``@stage_task(name=)``).
+
+    DVC already caches stage outputs: Prefect's own result caching and persistence are off.
+
+    Args:
+        fn: The function to run as a task.
+        name: The task's name (default: the function's).
+    """
+    decorate: Callable[[Callable[P, R]], Task[P, R]] = task(
+        name=name, cache_policy=NO_CACHE, persist_result=False
+    )
+    return decorate if fn is None else decorate(fn)
+
+
+StageRun = Callable[[Params, ProjectPaths], Any]
+
+
+def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
     """Validate ``params.yaml`` before any work, then run the stage's flow.
 
     Args:
         name: The stage name, for messages.
-        run: Calls the flow with the sections it needs.
+        run: Calls the flow with the sections and paths it needs.
         argv: Command-line arguments (default ``sys.argv[1:]``).
 
     Returns:
         The process exit code: 0 on success, 2 for invalid params, 1 for a failed flow.
     """
     parser = argparse.ArgumentParser(prog=f"python -m pipelines.{name}")
-    parser.add_argument("--params", default="params.yaml", help="parameters file")
+    parser.add_argument(
+        "--params", default=PARAMS_FILE, help="parameters file (its folder is the project root)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -46,7 +82,7 @@ def run_stage(name: str, run: Callable[[Params], Any], argv: list[str] | None = 
         print(f"stage {name}: {exc}", file=sys.stderr)
         return 2
     try:
-        run(params)
+        run(params, ProjectPaths.for_params_file(args.params))
     except MnistMlopsError as exc:
         print(f"stage {name} failed: {exc}", file=sys.stderr)
         return 1
@@ -56,6 +92,6 @@ def run_stage(name: str, run: Callable[[Params], Any], argv: list[str] | None = 
     return 0
 
 
-def main(name: str, run: Callable[[Params], Any]) -> None:
+def main(name: str, run: StageRun) -> None:
     """Exit the process with :func:`run_stage`'s code."""
     sys.exit(run_stage(name, run))

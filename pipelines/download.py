@@ -1,4 +1,4 @@
-"""Stage ``download``: fetch the raw dataset into ``data/raw`` (Prefect flow)."""
+"""Stage ``download``: fetch the raw dataset into the project's raw folder (Prefect flow)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 from prefect import flow
 from prefect.tasks import exponential_backoff
 
-from mnist_mlops.config import DataConfig
+from mnist_mlops.artifacts.manifest import RawManifest
+from mnist_mlops.config.params import DataConfig
+from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.data.download import download
 from mnist_mlops.data.fetch import fetch_file
 from mnist_mlops.errors import NetworkUnreachableError
 from pipelines._stage import main, stage_task
-
-RAW_DIR = Path("data/raw")
 
 
 def _worth_retrying(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's signature)
@@ -29,15 +29,15 @@ def fetch_task(url: str, dest: Path, sha256: str, timeout_s: float) -> Path:
 
 
 @flow(name="download", persist_result=False)
-def download_flow(config: DataConfig, raw_dir: Path = RAW_DIR) -> dict:
-    """Fetch ``config.source`` into ``raw_dir`` and return its manifest."""
+def download_flow(config: DataConfig, paths: ProjectPaths) -> RawManifest:
+    """Fetch ``config.source`` into ``paths.raw_dir`` and return its manifest."""
     fetch = fetch_task.with_options(
         retries=config.retries,
         retry_delay_seconds=exponential_backoff(backoff_factor=config.retry_delay_s),
         retry_condition_fn=_worth_retrying,
     )
-    return download(config, raw_dir, fetch=fetch)
+    return download(config, paths.raw_dir, fetch=fetch)
 
 
 if __name__ == "__main__":
-    main("download", lambda params: download_flow(params.data))
+    main("download", lambda params, paths: download_flow(params.data, paths))

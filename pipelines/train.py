@@ -2,45 +2,42 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow
 
-from mnist_mlops.config import MlflowConfig, ModelConfig, TrainConfig
-from mnist_mlops.data.preprocess import load_splits
-from mnist_mlops.tracking import flatten_params, run_tags, setup_tracking
-from mnist_mlops.trained import TRAINED_DIR, save_trained
-from mnist_mlops.training import train_tracked
-from mnist_mlops.tuned import BEST_PARAMS_PATH, resolve_training_params
+from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.artifacts.trained import save_trained
+from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
+from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.tracking.log import flatten_params
+from mnist_mlops.tracking.provenance import run_tags
+from mnist_mlops.tracking.setup import setup_tracking
+from mnist_mlops.training.tracked import train_tracked
+from mnist_mlops.training.tuned_params import resolve_training_params
 from pipelines._stage import main, stage_task
-
-PROCESSED_DIR = Path("data/processed")
 
 
 @flow(name="train", persist_result=False)
 def train_flow(
-    model: ModelConfig,
-    train: TrainConfig,
-    mlflow: MlflowConfig,
-    processed_dir: Path = PROCESSED_DIR,
-    out_dir: Path = TRAINED_DIR,
-    best_params_path: Path = BEST_PARAMS_PATH,
+    model: ModelConfig, train: TrainConfig, mlflow: MlflowConfig, paths: ProjectPaths
 ) -> str:
-    """Train, log the run to MLflow, write ``models/trained/``; return the MLflow run id."""
+    """Train, log the run to MLflow, write the trained model folder; return the MLflow run id."""
     model, train, tuned_tags = stage_task(resolve_training_params, name="resolve-params")(
-        model, train, best_params_path
+        model, train, paths.best_params
     )
-    splits = stage_task(load_splits)(processed_dir, ("train", "val"))
-    stage_task(setup_tracking)(mlflow)
+    splits = stage_task(load_splits)(paths.processed_dir, ("train", "val"))
+    stage_task(setup_tracking)(mlflow, paths.root)
     logged = flatten_params(model, "model") | flatten_params(train, "train")
-    tags = stage_task(run_tags)() | tuned_tags
+    tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir) | tuned_tags
     trained = stage_task(train_tracked)(
         model, train, splits, logged, tags, run_name="train", verbose=2
     )
     run_info = trained.run_info(mlflow.experiment)
-    stage_task(save_trained)(trained.model, trained.history, run_info, out_dir)
+    stage_task(save_trained)(trained.model, trained.history, run_info, paths.trained_dir)
     return trained.run_id
 
 
 if __name__ == "__main__":
-    main("train", lambda params: train_flow(params.model, params.train, params.mlflow))
+    main(
+        "train",
+        lambda params, paths: train_flow(params.model, params.train, params.mlflow, paths),
+    )

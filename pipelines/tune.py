@@ -8,18 +8,15 @@ considered (``considered_trials``) and how many the study holds (``study_finishe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow
 
-from mnist_mlops.config import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
-from mnist_mlops.tuned import BEST_PARAMS_PATH
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.launch import launch
 from mnist_mlops.tuning.outputs import pipeline_study_name, write_outputs, write_skipped
 from pipelines._stage import main, stage_task
-
-PROCESSED_DIR = Path("data/processed")
-METRICS_PATH = Path("metrics/tune.json")
 
 
 @stage_task(name="run-study")
@@ -28,15 +25,22 @@ def run_study(
     model: ModelConfig,
     train: TrainConfig,
     mlflow: MlflowConfig,
-    processed_dir: Path,
-) -> tuple[dict | None, dict]:
+    paths: ProjectPaths,
+) -> tuple[BestParams | None, TuneMetrics]:
     """Run the pipeline's study to ``tune.n_trials`` finished trials; return best and metrics.
 
     Only the study's first ``tune.n_trials`` finished trials compete for the best one.
     """
-    name = pipeline_study_name(tune, model, train, processed_dir)
+    name = pipeline_study_name(tune, model, train, paths.processed_dir)
     result = launch(
-        tune, model, train, mlflow, processed_dir, study_name=name, best_of_first_n=True
+        tune.model_copy(update={"study": name}),
+        model,
+        train,
+        mlflow,
+        processed_dir=paths.processed_dir,
+        raw_dir=paths.raw_dir,
+        root=paths.root,
+        best_of_first_n=True,
     )
     return result.best, result.metrics()
 
@@ -47,19 +51,19 @@ def tune_flow(
     model: ModelConfig,
     train: TrainConfig,
     mlflow: MlflowConfig,
-    processed_dir: Path = PROCESSED_DIR,
-    best_path: Path = BEST_PARAMS_PATH,
-    metrics_path: Path = METRICS_PATH,
-) -> dict:
+    paths: ProjectPaths,
+) -> BestParams:
     """Tune (or skip when ``tune.n_trials`` is 0) and write the best params and metrics."""
     if tune.n_trials == 0:
-        return stage_task(write_skipped)(best_path, metrics_path)
-    best, metrics = run_study(tune, model, train, mlflow, processed_dir)
-    return stage_task(write_outputs)(best, metrics, best_path, metrics_path)
+        return stage_task(write_skipped)(paths.best_params, paths.tune_metrics)
+    best, metrics = run_study(tune, model, train, mlflow, paths)
+    return stage_task(write_outputs)(best, metrics, paths.best_params, paths.tune_metrics)
 
 
 if __name__ == "__main__":
     main(
         "tune",
-        lambda params: tune_flow(params.tune, params.model, params.train, params.mlflow),
+        lambda params, paths: tune_flow(
+            params.tune, params.model, params.train, params.mlflow, paths
+        ),
     )

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from tests.helpers.digits import make_digits, npz_bytes
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -36,23 +36,29 @@ def prefect_harness():
         yield
 
 
-def make_digits(per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Return learnable synthetic 28x28 uint8 'digits': each class lights its own band."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 40, size=(10 * per_class, 28, 28), dtype=np.uint8)
-    labels = np.repeat(np.arange(10, dtype=np.uint8), per_class)
-    for index, label in enumerate(labels):
-        images[index, 2 * label + 3 : 2 * label + 6, 4:24] = rng.integers(180, 256, size=(3, 20))
-    order = rng.permutation(len(labels))
-    return images[order], labels[order]
-
-
 @pytest.fixture
 def tiny_splits():
     """Processed train/val/test splits (784 float32 features) of synthetic digits."""
-    from mnist_mlops.config import PreprocessConfig
+    from mnist_mlops.config.params import PreprocessConfig
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
 
     images, labels = make_digits(per_class=30)
     return make_splits(RawDataset(images, labels), PreprocessConfig(test_fraction=0.2))
+
+
+@pytest.fixture
+def fake_remote(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """Register a small 'mnist' dataset whose checksum matches what the loopback server serves."""
+    from mnist_mlops.data import download as download_module
+    from mnist_mlops.data.sources import MNIST_NPZ, RemoteDataset, RemoteFile
+
+    body = npz_bytes()
+    dataset = RemoteDataset(
+        "mnist",
+        "http://unused/",
+        "npz",
+        (RemoteFile(MNIST_NPZ, hashlib.sha256(body).hexdigest(), len(body)),),
+    )
+    monkeypatch.setitem(download_module.REMOTE_DATASETS, "mnist", dataset)
+    return body

@@ -2,7 +2,7 @@
 
 import subprocess
 
-from tests.conftest import REPO_ROOT
+from tests.helpers.workspace import REPO_ROOT
 
 
 def make(*args: str) -> subprocess.CompletedProcess:
@@ -29,3 +29,10 @@ def test_repro_runs_dvc_through_one_shared_prefect_server():
 
 def test_test_target_runs_pytest():
     assert "-m pytest" in make("-n", "test").stdout
+
+
+def test_lint_runs_ruff_deptry_and_mypy():
+    plan = make("-n", "lint").stdout
+    for check in ("ruff check .", "ruff format --check .", "deptry src pipelines", '"mypy"'):
+        assert check in plan
+    assert "deptry" in next(line for line in make("help").stdout.splitlines() if "lint" in line)

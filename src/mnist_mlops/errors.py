@@ -1,8 +1,22 @@
-"""Errors that stop a stage with a clear message (the CLI prints them without a traceback)."""
+"""Every exception the project raises on purpose, under one base class.
+
+The command line and the stage entry points print these without a traceback: a
+:class:`ConfigError` exits with code 2 (bad input), any other :class:`MnistMlopsError` with 1.
+"""
+
+from __future__ import annotations
 
 
 class MnistMlopsError(Exception):
     """Base of the errors the project raises on purpose."""
+
+
+class ConfigError(MnistMlopsError, ValueError):
+    """``params.yaml`` cannot be read or holds invalid values (exit code 2)."""
+
+
+class MissingArtifactError(MnistMlopsError, FileNotFoundError):
+    """A file that an earlier stage writes is missing: that stage has not run (or failed)."""
 
 
 class DataError(MnistMlopsError, ValueError):
@@ -22,3 +36,27 @@ class NetworkUnreachableError(DownloadError):
     def __init__(self, message: str, offline: bool = False) -> None:
         super().__init__(message)
         self.offline = offline
+
+
+class TrainingDivergedError(MnistMlopsError):
+    """The loss became NaN or infinite: training stopped and the stage fails."""
+
+
+class TuneError(MnistMlopsError):
+    """Tuning cannot start or go on (bad storage, unknown study, failing trials)."""
+
+
+class InputError(MnistMlopsError, ValueError):
+    """The digits sent for prediction have a wrong shape, type or value."""
+
+
+class UnsupportedNetworkError(MnistMlopsError):
+    """The Keras model has a layer or activation the NumPy forward pass does not implement."""
+
+
+class RequestRejectedError(MnistMlopsError):
+    """A request the serving guard answers itself with a 4xx JSON error."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_code, self.message = status, error_code, message

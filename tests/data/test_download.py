@@ -1,19 +1,17 @@
 import gzip
-import hashlib
-import io
 
 import numpy as np
 import pytest
 
-from mnist_mlops.config import DataConfig
-from mnist_mlops.data import download as download_module
+from mnist_mlops.artifacts.manifest import RawManifest
+from mnist_mlops.config.params import DataConfig
 from mnist_mlops.data.download import download
 from mnist_mlops.data.idx import write_idx
 from mnist_mlops.data.raw import load_raw
-from mnist_mlops.data.sources import RemoteDataset, RemoteFile
+from mnist_mlops.data.sources import MNIST_NPZ
 from mnist_mlops.errors import DataError, DownloadError
-from tests.conftest import make_digits
-from tests.httpserver import Route, closed_port_url, serve
+from tests.helpers.digits import make_digits
+from tests.helpers.httpserver import Route, closed_port_url, serve
 
 
 def write_idx_set(folder, per_class=6, gz=False, with_test=True):
@@ -32,19 +30,12 @@ def write_idx_set(folder, per_class=6, gz=False, with_test=True):
     return x, y
 
 
-def npz_bytes():
-    x, y = make_digits(5)
-    tx, ty = make_digits(2, seed=3)
-    buffer = io.BytesIO()
-    np.savez(buffer, x_train=x, y_train=y, x_test=tx, y_test=ty)
-    return buffer.getvalue()
-
-
 def test_embedded_mnist_5k(tmp_path):
     manifest = download(DataConfig(source="mnist_5k"), tmp_path / "raw")
-    assert manifest["source"] == "mnist_5k"
-    assert manifest["counts"] == {"train": 5000}
-    assert manifest["has_test_split"] is False
+    assert manifest.source == "mnist_5k"
+    assert manifest.counts == {"train": 5000}
+    assert manifest.has_test_split is False
+    assert RawManifest.load(tmp_path / "raw") == manifest
     raw = load_raw(tmp_path / "raw")
     assert raw.x_train.shape == (5000, 28, 28)
     assert np.bincount(raw.y_train).tolist() == [500] * 10
@@ -53,16 +44,17 @@ def test_embedded_mnist_5k(tmp_path):
 def test_manifest_is_deterministic(tmp_path):
     download(DataConfig(source="mnist_5k"), tmp_path / "a")
     download(DataConfig(source="mnist_5k"), tmp_path / "b")
-    assert (tmp_path / "a/manifest.json").read_bytes() == (
-        tmp_path / "b/manifest.json"
-    ).read_bytes()
+    assert (
+        RawManifest.path(tmp_path / "a").read_bytes()
+        == RawManifest.path(tmp_path / "b").read_bytes()
+    )
 
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_local_idx_folder(tmp_path, gz):
     x, y = write_idx_set(tmp_path / "src", gz=gz)
     manifest = download(DataConfig(source="idx", path=str(tmp_path / "src")), tmp_path / "raw")
-    assert manifest["counts"] == {"train": 60, "test": 30}
+    assert manifest.counts == {"train": 60, "test": 30}
     assert np.array_equal(load_raw(tmp_path / "raw").x_train, x)
 
 
@@ -74,37 +66,23 @@ def test_local_idx_folder_missing_files(tmp_path):
     assert not (tmp_path / "raw").exists()
 
 
-@pytest.fixture
-def fake_remote(monkeypatch):
-    """Register a small 'mnist' dataset whose checksum matches what the loopback server serves."""
-    body = npz_bytes()
-    dataset = RemoteDataset(
-        "mnist",
-        "http://unused/",
-        "npz",
-        (RemoteFile("mnist.npz", hashlib.sha256(body).hexdigest(), len(body)),),
-    )
-    monkeypatch.setitem(download_module.REMOTE_DATASETS, "mnist", dataset)
-    return body
-
-
 def test_auto_downloads_mnist_when_reachable(tmp_path, fake_remote):
-    with serve({"mnist.npz": Route(fake_remote)}) as server:
+    with serve({MNIST_NPZ: Route(fake_remote)}) as server:
         config = DataConfig(source="auto", mirror=server.base_url)
         manifest = download(config, tmp_path / "raw")
-    assert manifest["source"] == "mnist"
-    assert manifest["fallback_reason"] is None
-    assert manifest["counts"] == {"train": 50, "test": 20}
+    assert manifest.source == "mnist"
+    assert manifest.fallback_reason is None
+    assert manifest.counts == {"train": 50, "test": 20}
 
 
 def test_auto_falls_back_to_embedded_digits_when_unreachable(tmp_path, caplog):
     config = DataConfig(source="auto", mirror=closed_port_url(), retries=0)
     manifest = download(config, tmp_path / "raw")
-    assert manifest["source_requested"] == "auto"
-    assert manifest["source"] == "mnist_5k"
-    assert manifest["fallback_reason"] == "network unreachable"
+    assert manifest.source_requested == "auto"
+    assert manifest.source == "mnist_5k"
+    assert manifest.fallback_reason == "network unreachable"
     assert "FALLING BACK" in caplog.text
-    assert sorted(manifest["files"]) == ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"]
+    assert sorted(manifest.files) == ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"]
 
 
 def test_explicit_source_fails_clearly_when_offline(tmp_path):
@@ -115,11 +93,11 @@ def test_explicit_source_fails_clearly_when_offline(tmp_path):
 
 def test_corrupted_download_never_replaces_existing_raw_data(tmp_path, fake_remote):
     download(DataConfig(source="mnist_5k"), tmp_path / "raw")
-    before = (tmp_path / "raw/manifest.json").read_bytes()
-    with serve({"mnist.npz": Route(fake_remote[:-10] + b"0123456789")}) as server:
+    before = RawManifest.path(tmp_path / "raw").read_bytes()
+    with serve({MNIST_NPZ: Route(fake_remote[:-10] + b"0123456789")}) as server:
         with pytest.raises(DownloadError, match="checksum mismatch"):
             download(DataConfig(source="auto", mirror=server.base_url), tmp_path / "raw")
-    assert (tmp_path / "raw/manifest.json").read_bytes() == before
+    assert RawManifest.path(tmp_path / "raw").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 

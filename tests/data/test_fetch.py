@@ -4,7 +4,7 @@ import pytest
 
 from mnist_mlops.data.fetch import fetch_file
 from mnist_mlops.errors import DownloadError, NetworkUnreachableError
-from tests.httpserver import Route, closed_port_url, serve
+from tests.helpers.httpserver import Route, closed_port_url, serve
 
 BODY = bytes(range(256)) * 1000
 SHA = hashlib.sha256(BODY).hexdigest()

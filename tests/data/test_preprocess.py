@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from mnist_mlops.config import PreprocessConfig
-from mnist_mlops.data.preprocess import load_splits, make_splits, stratified_split
+from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.config.params import PreprocessConfig
+from mnist_mlops.data.preprocess import make_splits, stratified_split
 from mnist_mlops.data.raw import RawDataset, validate_split
-from mnist_mlops.errors import DataError
-from tests.conftest import make_digits
+from mnist_mlops.errors import DataError, MissingArtifactError
+from tests.helpers.digits import make_digits
 
 
 def test_splits_are_stratified_scaled_and_seeded():
@@ -62,5 +63,5 @@ def test_invalid_raw_data_is_rejected(images, labels, message):
 
 
 def test_missing_processed_data_is_a_clear_error(tmp_path):
-    with pytest.raises(DataError, match="run the preprocess stage first"):
+    with pytest.raises(MissingArtifactError, match="run the preprocess stage first"):
         load_splits(tmp_path)

@@ -1,14 +1,15 @@
 """`dvc repro tune` in a temporary copy of the repository: real DVC, Prefect, Optuna, MLflow."""
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.test_pipeline_dvc import run
-from tests.workspace import copy_repository
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.config.paths import ProjectPaths
+from tests.helpers.workspace import copy_repository, run
 
 pytestmark = pytest.mark.slow
 
@@ -34,31 +35,32 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_tunes_then_is_a_no_op_and_resumes_to_a_larger_total(repo):
     command = [sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro", "tune"]
+    paths = ProjectPaths(repo)
     first = run(repo, *command)
     assert "Running stage 'tune'" in first
-    best = json.loads((repo / "tuning/best_params.json").read_text())
-    metrics = json.loads((repo / "metrics/tune.json").read_text())
-    assert best["study"] == metrics["study"] and metrics["finished"] == 2
-    assert best["train"]["epochs"] == 1 and 16 <= best["model"]["hidden_layers"][0] <= 64
-    assert (repo / "optuna.journal").is_file()
+    best = BestParams.read(paths.best_params)
+    metrics = TuneMetrics.read(paths.tune_metrics)
+    assert best.study == metrics.study and metrics.finished == 2
+    assert best.train.epochs == 1 and 16 <= best.model.hidden_layers[0] <= 64
+    assert paths.optuna_journal.is_file()
     assert "up to date" in run(repo, "dvc", "repro", "tune")
 
-    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params = yaml.safe_load(paths.params_file.read_text())
     params["tune"]["n_trials"] = 3
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    paths.params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     again = run(repo, *command)
     assert "Running stage 'tune'" in again and "Running stage 'preprocess'" not in again
-    resumed = json.loads((repo / "metrics/tune.json").read_text())
-    assert resumed["study"] == metrics["study"] and resumed["finished"] == 3
-    assert (resumed["considered_trials"], resumed["study_finished_trials"]) == (3, 3)
+    resumed = TuneMetrics.read(paths.tune_metrics)
+    assert resumed.study == metrics.study and resumed.finished == 3
+    assert (resumed.considered_trials, resumed.study_finished_trials) == (3, 3)
 
     # back to 2 trials: DVC's run cache restores the 2-trial outputs, and running the stage
     # again gives the same file although the study now holds 3 trials
     params["tune"]["n_trials"] = 2
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    paths.params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     assert "Stage 'tune' is cached" in run(repo, *command)
-    assert json.loads((repo / "tuning/best_params.json").read_text()) == best
+    assert BestParams.read(paths.best_params) == best
     assert "Running stage 'tune'" in run(repo, *command, "--force", "--single-item")
-    assert json.loads((repo / "tuning/best_params.json").read_text()) == best
-    lowered = json.loads((repo / "metrics/tune.json").read_text())
-    assert (lowered["considered_trials"], lowered["study_finished_trials"]) == (2, 3)
+    assert BestParams.read(paths.best_params) == best
+    lowered = TuneMetrics.read(paths.tune_metrics)
+    assert (lowered.considered_trials, lowered.study_finished_trials) == (2, 3)

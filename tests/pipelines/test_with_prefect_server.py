@@ -9,7 +9,7 @@ import time
 import pytest
 from pipelines.with_prefect_server import healthy
 
-from tests.conftest import REPO_ROOT
+from tests.helpers.workspace import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 WRAPPER = [sys.executable, "-m", "pipelines.with_prefect_server"]

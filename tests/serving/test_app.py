@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from mnist_mlops.serving.app import GuardedScoringApp
 from mnist_mlops.serving.pyfunc import log_classifier
-from tests.conftest import make_digits
-from tests.model_helpers import tiny_model, use_test_store
+from tests.helpers.digits import make_digits
+from tests.helpers.models import tiny_model, use_test_store
 
 LIMIT = 256 * 1024  # 5 digits of full-precision floats are ~80 KB
 
@@ -19,7 +19,7 @@ LIMIT = 256 * 1024  # 5 digits of full-precision floats are ~80 KB
 @pytest.fixture(scope="module")
 def tiny_splits():
     """One set of synthetic splits for the module (the model below is trained once)."""
-    from mnist_mlops.config import PreprocessConfig
+    from mnist_mlops.config.params import PreprocessConfig
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
 

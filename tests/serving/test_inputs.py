@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mnist_mlops.serving.inputs import InputError, to_pixel_rows
+from mnist_mlops.errors import InputError
+from mnist_mlops.serving.inputs import to_pixel_rows
 
 
 def test_rows_images_and_dataframes_become_rows_in_unit_range():

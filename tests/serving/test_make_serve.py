@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.helpers.workspace import REPO_ROOT
 
 
 def make_plan(target: str) -> str:

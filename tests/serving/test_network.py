@@ -2,9 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_mlops.config import ModelConfig, OptimizerConfig
-from mnist_mlops.model import build_model, set_determinism
-from mnist_mlops.serving.network import DenseNetwork, UnsupportedNetworkError, export_network
+from mnist_mlops.config.params import ModelConfig, OptimizerConfig
+from mnist_mlops.errors import UnsupportedNetworkError
+from mnist_mlops.serving.network import DenseNetwork, export_network
+from mnist_mlops.training.model import build_model, set_determinism
 
 ACTIVATIONS = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "gelu", "swish", "linear"]
 

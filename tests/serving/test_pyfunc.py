@@ -7,8 +7,9 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import scoring_server
 
+from mnist_mlops.artifacts.trained import MODEL_FILE
 from mnist_mlops.serving.pyfunc import log_classifier
-from tests.model_helpers import tiny_model, use_test_store
+from tests.helpers.models import tiny_model, use_test_store
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def test_layers_numpy_cannot_run_are_served_through_keras(tiny_splits, tmp_path)
     with mlflow.start_run():
         info = log_classifier(model)
     mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path))
-    assert [p.name for p in (tmp_path / "artifacts").iterdir()] == ["model.keras"]
+    assert [p.name for p in (tmp_path / "artifacts").iterdir()] == [MODEL_FILE]
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     x = tiny_splits["test"].x[:4]
     np.testing.assert_allclose(

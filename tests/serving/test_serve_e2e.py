@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from pipelines.with_prefect_server import free_port, stop_process_group
 
 from mnist_mlops.serving.pyfunc import log_classifier
-from tests.model_helpers import tiny_model, use_test_store
+from tests.helpers.models import tiny_model, use_test_store
 
 pytestmark = pytest.mark.slow
 NAME = "mnist-classifier"

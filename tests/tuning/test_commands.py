@@ -1,9 +1,14 @@
-import yaml
+import re
 
-from mnist_mlops.cli import main
-from mnist_mlops.config import load_params
+import yaml
+from mlflow import MlflowClient
+
+from mnist_mlops.artifacts.processed import Split, load_splits, processed_hash, save_splits
+from mnist_mlops.cli.main import main
+from mnist_mlops.config.params import load_params
+from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG
 from mnist_mlops.tuning.outputs import pipeline_study_name
-from tests.tuning.conftest import tiny_params_dict
+from tests.helpers.tuning import tiny_params_dict
 
 
 def test_tune_then_study_show(project, capsys):
@@ -18,9 +23,9 @@ def test_tune_then_study_show(project, capsys):
     assert "activation" in header and "neurons_1" in header
 
 
-def test_default_study_is_the_pipelines_and_unknown_names_list_the_known(project, capsys):
-    params = load_params("params.yaml")
-    name = pipeline_study_name(params.tune, params.model, params.train, "data/processed")
+def test_default_study_is_the_pipelines_and_unknown_names_list_the_known(project, paths, capsys):
+    params = load_params(paths.params_file)
+    name = pipeline_study_name(params.tune, params.model, params.train, paths.processed_dir)
     assert main(["tune", "--n-trials", "1", "--no-progress"]) == 0
     assert f"study {name} in" in capsys.readouterr().out
     assert main(["study", "show"]) == 0
@@ -30,26 +35,41 @@ def test_default_study_is_the_pipelines_and_unknown_names_list_the_known(project
     assert "no study 'nope'" in err and f"studies there: {name}" in err
 
 
-def test_bad_space_in_params_exits_2_with_the_key(project, capsys):
+def test_bad_space_in_params_exits_2_with_the_key(project, paths, capsys):
     bad = tiny_params_dict()
     bad["tune"]["space"] = {"optimizer": ["adam", "lbfgs"]}
-    (project / "params.yaml").write_text(yaml.safe_dump(bad))
+    paths.params_file.write_text(yaml.safe_dump(bad))
     assert main(["tune", "--no-progress"]) == 2
     assert "tune.space.optimizer" in capsys.readouterr().err
 
 
-def test_tune_without_processed_data_is_a_clear_error(project, capsys):
-    for path in (project / "data" / "processed").iterdir():
+def test_tune_without_processed_data_is_a_clear_error(project, paths, capsys):
+    for path in paths.processed_dir.iterdir():
         path.unlink()
     assert main(["tune", "--no-progress"]) == 1
     assert "run the preprocess stage first" in capsys.readouterr().err
 
 
-def test_tune_refuses_a_named_study_after_the_space_changed(project, capsys):
+def test_tune_refuses_a_named_study_after_the_space_changed(project, paths, capsys):
     assert main(["tune", "--n-trials", "0", "--study", "mine", "--no-progress"]) == 0
     changed = tiny_params_dict(seed=8)
-    (project / "params.yaml").write_text(yaml.safe_dump(changed))
+    paths.params_file.write_text(yaml.safe_dump(changed))
     assert main(["tune", "--n-trials", "0", "--study", "mine", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "study 'mine'" in err and "another tune.seed" in err and "delete-study" in err
     assert main(["tune", "--n-trials", "0", "--no-progress"]) == 0  # the pipeline's: a new name
+
+
+def test_the_parent_run_is_tagged_with_the_data_given_by_data(project, paths, tmp_path, capsys):
+    # other splits than the project's processed data (which the cwd holds too)
+    other = tmp_path / "other-splits"
+    other.mkdir()
+    splits = load_splits(paths.processed_dir, ("train", "val"))
+    save_splits({name: Split(s.x[:40], s.y[:40]) for name, s in splits.items()}, other)
+    assert processed_hash(other) != processed_hash(paths.processed_dir)
+
+    command = ["tune", "--n-trials", "0", "--study", "x", "--data", str(other), "--no-progress"]
+    assert main(command) == 0
+    run_id = re.search(r"MLflow parent run: (\w+)", capsys.readouterr().out).group(1)
+    tags = MlflowClient().get_run(run_id).data.tags
+    assert tags[PROCESSED_HASH_TAG] == processed_hash(other)

@@ -13,8 +13,9 @@ import yaml
 from mlflow import MlflowClient
 from optuna.trial import TrialState
 
+from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.storage import open_storage
-from tests.tuning.conftest import tiny_params_dict
+from tests.helpers.tuning import tiny_params_dict
 
 CLI = str(Path(sys.executable).with_name("mnist-mlops"))
 
@@ -34,10 +35,11 @@ def wait_for_running_trial(journal: Path, process: subprocess.Popen, timeout: fl
 
 @pytest.mark.slow
 def test_resume_after_kill_9_reaches_the_total(project):
+    paths = ProjectPaths(project)
     params = tiny_params_dict(n_trials=3)
     params["tune"]["space"]["epochs"] = 30  # long trials: the kill lands mid-trial
-    (project / "params.yaml").write_text(yaml.safe_dump(params))
-    journal = project / "optuna.journal"
+    paths.params_file.write_text(yaml.safe_dump(params))
+    journal = paths.optuna_journal
     command = [CLI, "tune", "--study", "tiny", "--no-progress"]
     worker = subprocess.Popen(
         command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -68,9 +70,10 @@ def test_resume_after_kill_9_reaches_the_total(project):
 
 @pytest.mark.slow
 def test_the_other_worker_retries_the_trial_of_a_killed_worker(project):
+    paths = ProjectPaths(project)
     params = tiny_params_dict(n_trials=4)
     params["tune"]["space"]["epochs"] = {"low": 20, "high": 30}  # long trials
-    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    paths.params_file.write_text(yaml.safe_dump(params))
     launcher = subprocess.Popen(
         [CLI, "tune", "--study", "tiny", "--workers", "2", "--no-progress"],
         cwd=project,
@@ -78,16 +81,14 @@ def test_the_other_worker_retries_the_trial_of_a_killed_worker(project):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    killed = wait_for_running_trial(project / "optuna.journal", launcher)
+    killed = wait_for_running_trial(paths.optuna_journal, launcher)
     worker_pid = killed.system_attrs["heartbeat"]["pid"]
     assert worker_pid != launcher.pid  # a spawned worker process, not the launcher
     os.kill(worker_pid, signal.SIGKILL)
     output, _ = launcher.communicate(timeout=400)
     assert launcher.returncode == 0, output[-3000:]  # the surviving worker reached the total
 
-    study = optuna.load_study(
-        study_name="tiny", storage=open_storage(str(project / "optuna.journal"))
-    )
+    study = optuna.load_study(study_name="tiny", storage=open_storage(str(paths.optuna_journal)))
     trials = study.trials
     assert trials[killed.number].state == TrialState.FAIL
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) >= 4

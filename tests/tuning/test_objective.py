@@ -5,10 +5,12 @@ import pytest
 from mlflow import MlflowClient
 from optuna.trial import TrialState
 
-from mnist_mlops.config import MlflowConfig, ModelConfig, TrainConfig
-from mnist_mlops.tracking import setup_tracking
-from mnist_mlops.tune_space import SearchSpace
+from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
+from mnist_mlops.config.space import SearchSpace
+from mnist_mlops.tracking.setup import setup_tracking
+from mnist_mlops.training.fit import fit
 from mnist_mlops.tuning.objective import Objective
+from mnist_mlops.tuning.space import rebuild
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.trial_runs import TrialRuns
 
@@ -21,7 +23,7 @@ SPACE = SearchSpace.model_validate({"neurons": {"low": 8, "high": 16}, "epochs":
 def runs(tmp_path):
     import mlflow
 
-    experiment_id = setup_tracking(MlflowConfig(experiment="tune-test"))
+    experiment_id = setup_tracking(MlflowConfig(experiment="tune-test"), tmp_path)
     client = MlflowClient()
     parent = client.create_run(experiment_id, run_name="parent").info.run_id
     return TrialRuns(mlflow.get_tracking_uri(), experiment_id, parent, "s")
@@ -33,13 +35,13 @@ def children(runs: TrialRuns):
     )
 
 
-def make_objective(splits, runs):
+def make_objective(splits, runs, train=None):
     return Objective(
-        splits["train"],
-        splits["val"],
-        SPACE,
-        ModelConfig(hidden_layers=[8]),
-        TrainConfig(epochs=1, batch_size=32),
+        train_split=splits["train"],
+        val_split=splits["val"],
+        space=SPACE,
+        model=ModelConfig(hidden_layers=[8]),
+        train=train or TrainConfig(epochs=1, batch_size=32),
         seed=1,
         runs=runs,
     )
@@ -87,6 +89,7 @@ def test_nan_loss_prunes_with_the_reason_and_the_study_goes_on(tiny_splits, runs
     first, second = study.trials
     assert first.state == TrialState.PRUNED
     assert first.user_attrs["reason"] == "non-finite loss (nan) at epoch 1"
+    assert first.intermediate_values == {}  # the epoch the loss guard stopped is not reported
     assert second.state == TrialState.COMPLETE
     tags = {r.data.tags["optuna.trial_number"]: r.data.tags for r in children(runs)}
     assert tags["0"]["optuna.reason"] == "non-finite loss (nan) at epoch 1"
@@ -102,3 +105,23 @@ def test_keras_session_is_cleared_between_trials(tiny_splits, tmp_path):
     study.optimize(objective, n_trials=3)
     # a cleared session restarts layer numbering: no graph state accumulates across trials
     assert keras.backend.get_uid("dense") == before
+
+
+def test_trials_are_seeded_with_the_objectives_seed_not_train_seed(tiny_splits, tmp_path):
+    values = []
+    for train_seed in (5, 99):
+        study = optuna.create_study(
+            storage=open_storage(str(tmp_path / f"j{train_seed}.log")),
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=3),
+        )
+        train = TrainConfig(epochs=1, batch_size=32, seed=train_seed)
+        study.optimize(make_objective(tiny_splits, None, train), n_trials=1)
+        values.append(study.trials[0])
+    first, second = values
+    assert first.params == second.params and first.value == second.value
+    # the trial is the one fit of the train stage, seeded with the objective's seed
+    seeded = TrainConfig(epochs=1, batch_size=32, seed=1)
+    model, train = rebuild(first.params, SPACE, ModelConfig(hidden_layers=[8]), seeded)
+    fitted = fit(model, train, tiny_splits["train"], tiny_splits["val"])
+    assert fitted.history["val_accuracy"][-1] == first.value

@@ -14,7 +14,7 @@ from mnist_mlops.tuning.launch import launch
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import open_study
 from mnist_mlops.tuning.worker import fail_stale
-from tests.tuning.postgres import postgres_server
+from tests.helpers.postgres import postgres_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -41,16 +41,17 @@ def test_silent_trial_is_failed_and_retried_on_postgres(postgres_url):
 
 
 @pytest.mark.slow
-def test_two_workers_share_a_study_on_postgres(postgres_url, project, tiny_params):
+def test_two_workers_share_a_study_on_postgres(postgres_url, project, paths, tiny_params):
+    tune = tiny_params.tune.model_copy(
+        update={"study": "pg", "n_trials": 3, "workers": 2, "storage": postgres_url}
+    )
     result = launch(
-        tiny_params.tune,
+        tune,
         tiny_params.model,
         tiny_params.train,
         tiny_params.mlflow,
-        study_name="pg",
-        n_trials=3,
-        workers=2,
-        storage=postgres_url,
+        processed_dir=paths.processed_dir,
+        root=paths.root,
     )
     assert 3 <= result.counts["finished"] <= 4 and result.counts["running"] == 0
     study = optuna.load_study(study_name="pg", storage=postgres_url)

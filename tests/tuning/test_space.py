@@ -2,10 +2,12 @@ import optuna
 import pytest
 from optuna.trial import FixedTrial
 
-from mnist_mlops.config import ConfigError, ModelConfig, TrainConfig, parse_params
-from mnist_mlops.tune_space import SearchSpace
-from mnist_mlops.tuned import apply_best_params
-from mnist_mlops.tuning.space import rebuild, suggest, tuned_sections
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.config.params import ModelConfig, TrainConfig, parse_params
+from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.config.space import SearchSpace
+from mnist_mlops.errors import ConfigError
+from mnist_mlops.tuning.space import rebuild, suggest
 
 MODEL = ModelConfig(hidden_layers=[64, 32], activation="tanh", dropout=0.1)
 TRAIN = TrainConfig(epochs=3, batch_size=16)
@@ -53,14 +55,15 @@ def test_ranges_and_lists_are_searched_per_layer():
         study.tell(trial, 0.5)
 
 
-def test_rebuild_and_best_params_format_round_trip_through_train():
+def test_rebuild_and_best_params_format_round_trip_through_train(tmp_path):
     space = SearchSpace.model_validate(
         {"neurons": {"low": 8, "high": 64}, "optimizer": ["adam", "rmsprop"], "epochs": 4}
     )
     params = {"neurons_1": 40, "neurons_2": 12, "optimizer": "rmsprop"}
     model, train = rebuild(params, space, MODEL, TRAIN)
-    document = {"skipped": False} | tuned_sections(model, train)
-    applied_model, applied_train = apply_best_params(MODEL, TRAIN, document)
+    path = ProjectPaths(tmp_path).best_params
+    BestParams.from_trial(study="s", trial=0, value=0.5, model=model, train=train).write(path)
+    applied_model, applied_train = BestParams.read(path).apply(MODEL, TRAIN)
     assert applied_model.hidden_layers == [40, 12]
     assert applied_train.optimizer.name == "rmsprop"
     assert applied_train.epochs == 4

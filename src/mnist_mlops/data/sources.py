@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KERAS_DATASETS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+# Keras's MNIST archive (format ``npz``): arrays ``x_train``, ``y_train``, ``x_test``, ``y_test``.
+MNIST_NPZ = "mnist.npz"
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -41,7 +43,7 @@ REMOTE_DATASETS = {
         format="npz",
         files=(
             RemoteFile(
-                "mnist.npz",
+                MNIST_NPZ,
                 "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
                 11490434,
             ),

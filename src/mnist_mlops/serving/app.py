@@ -17,7 +17,8 @@ same signature enforcement) behind a small ASGI guard that adds what the generic
   network itself for one digit.
 
 Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Parquet, ``/ping``,
-``/health``, ``/version``) goes to MLflow's app unchanged, body replayed.
+``/health``, ``/version``) goes to MLflow's app unchanged, body replayed. The ASGI plumbing
+(bounded body read, JSON answers, replay) is in :mod:`.asgi`.
 """
 
 from __future__ import annotations
@@ -25,129 +26,27 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mlflow.exceptions import MlflowException
 
-from mnist_mlops.serving.inputs import InputError, to_pixel_rows
+from mnist_mlops.errors import InputError, RequestRejectedError
+from mnist_mlops.serving.asgi import (
+    Receive,
+    Scope,
+    Send,
+    check_content_type,
+    read_body,
+    replay,
+    send_json,
+)
+from mnist_mlops.serving.inputs import to_pixel_rows
 
 logger = logging.getLogger(__name__)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024  # 1,000 digits of 784 full-precision floats fit
-CONTENT_TYPES = ("application/json", "text/csv", "application/vnd.apache.parquet")
 FAST_FIELDS = ("inputs", "instances")
-DRAIN_FACTOR = 4  # bytes read and dropped after a 413, per byte of the limit
 INLINE_ROWS = 64  # larger batches run in a worker thread, so /ping stays responsive
-
-
-class RequestRejected(Exception):
-    """A request the guard answers itself with a 4xx JSON error."""
-
-    def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_code, self.message = status, error_code, message
-
-
-async def _send_json(send: Send, status: int, payload: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _check_content_type(scope: Scope) -> str:
-    """Return the request's media type, or reject an unsupported one (415)."""
-    content_type = _header(scope, b"content-type")
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in CONTENT_TYPES:
-        raise RequestRejected(
-            415,
-            "BAD_REQUEST",
-            f"unsupported content type {content_type!r}; allowed: {', '.join(CONTENT_TYPES)} "
-            "(send JSON with Content-Type: application/json)",
-        )
-    return media_type
-
-
-async def _drain(receive: Receive, budget: int) -> None:
-    """Receive and discard the rest of a body (at most ``budget`` bytes).
-
-    A client that is still sending when the server answers and closes gets a broken pipe
-    instead of the answer; reading the rest (without keeping it) lets it see the 413.
-    """
-    while budget > 0:
-        message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return
-        budget -= len(message.get("body", b""))
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """Read the whole request body, refusing (413) more than ``limit`` bytes.
-
-    Nothing beyond ``limit`` is kept in memory; up to ``DRAIN_FACTOR * limit`` more bytes are
-    read and discarded so that the client receives the answer, then the connection closes.
-
-    Raises:
-        RequestRejected: The declared or the streamed size is over ``limit``.
-        ConnectionAbortedError: The client went away.
-    """
-    too_large = RequestRejected(
-        413, "RESOURCE_EXHAUSTED", f"the request body is larger than the limit of {limit} bytes"
-    )
-    declared = _header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        await _drain(receive, DRAIN_FACTOR * limit)
-        raise too_large
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client disconnected")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        more = message.get("more_body", False)
-        if size > limit:
-            if more:
-                await _drain(receive, DRAIN_FACTOR * limit)
-            raise too_large
-        chunks.append(chunk)
-        if not more:
-            return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    """Return a ``receive`` that hands ``body`` to the wrapped app in one message."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
 
 
 class GuardedScoringApp:
@@ -171,26 +70,26 @@ class GuardedScoringApp:
             await self.scoring_app(scope, receive, send)
             return
         try:
-            media_type = _check_content_type(scope)
+            media_type = check_content_type(scope)
             body = await read_body(scope, receive, self.max_body_bytes)
             answer = await self._fast_path(body) if media_type == "application/json" else None
-        except RequestRejected as exc:
+        except RequestRejectedError as exc:
             payload = {"error_code": exc.error_code, "message": exc.message}
-            await _send_json(send, exc.status, json.dumps(payload).encode())
+            await send_json(send, exc.status, json.dumps(payload).encode())
             return
         except ConnectionAbortedError:
             return
         if answer is None:
-            await self.scoring_app(scope, _replay(body), send)
+            await self.scoring_app(scope, replay(body), send)
         else:
-            await _send_json(send, 200, answer)
+            await send_json(send, 200, answer)
 
     async def _fast_path(self, body: bytes) -> bytes | None:
         """Answer an ``inputs``/``instances`` request, or return ``None`` to defer to MLflow."""
         try:
             request = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise RequestRejected(
+            raise RequestRejectedError(
                 400, "BAD_REQUEST", f"the body is not valid JSON: {exc}"
             ) from None
         if (
@@ -206,9 +105,11 @@ class GuardedScoringApp:
             else:
                 predictions = await asyncio.to_thread(self.model.predict, rows)
         except InputError as exc:
-            raise RequestRejected(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
+            raise RequestRejectedError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
         except MlflowException as exc:
-            raise RequestRejected(exc.get_http_status_code(), exc.error_code, exc.message) from None
+            raise RequestRejectedError(
+                exc.get_http_status_code(), exc.error_code, exc.message
+            ) from None
         return json.dumps({"predictions": predictions}).encode()
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_mlops.serving.inputs import SIDE, InputError, to_pixel_rows
+from mnist_mlops.config.constants import IMAGE_SIDE
+from mnist_mlops.errors import InputError
+from mnist_mlops.serving.inputs import to_pixel_rows
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 BATCH_SUFFIXES = (".npy", ".csv")
@@ -25,7 +27,7 @@ def read_image(path: Path) -> np.ndarray:
 
     try:
         with Image.open(path) as image:
-            gray = image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS)
+            gray = image.convert("L").resize((IMAGE_SIDE, IMAGE_SIDE), Image.Resampling.LANCZOS)
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"{path}: not a readable image: {exc}") from None
     pixels = np.asarray(gray, dtype=np.uint8)

@@ -16,16 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.config.constants import IMAGE_SIDE, INPUT_DIM, MAX_PIXEL
+from mnist_mlops.errors import InputError
 
-SIDE = 28
-PIXELS = SIDE * SIDE
-MAX_RAW = 255.0
 MAX_ROWS = 1000
-
-
-class InputError(MnistMlopsError, ValueError):
-    """The digits sent for prediction have a wrong shape, type or value."""
 
 
 def _as_float_array(values: object) -> np.ndarray:
@@ -51,12 +45,12 @@ def _as_float_array(values: object) -> np.ndarray:
 def _to_rows(array: np.ndarray) -> np.ndarray:
     """Reshape any accepted shape to ``(N, 784)``."""
     shape = array.shape
-    if shape == (PIXELS,) or shape == (SIDE, SIDE):
-        return array.reshape(1, PIXELS)
-    if array.ndim == 2 and shape[1] == PIXELS:
+    if shape == (INPUT_DIM,) or shape == (IMAGE_SIDE, IMAGE_SIDE):
+        return array.reshape(1, INPUT_DIM)
+    if array.ndim == 2 and shape[1] == INPUT_DIM:
         return array
-    if array.ndim == 3 and shape[1:] == (SIDE, SIDE):
-        return array.reshape(shape[0], PIXELS)
+    if array.ndim == 3 and shape[1:] == (IMAGE_SIDE, IMAGE_SIDE):
+        return array.reshape(shape[0], INPUT_DIM)
     raise InputError(f"input has shape {shape}; allowed: (784,), (N, 784), (28, 28) or (N, 28, 28)")
 
 
@@ -88,7 +82,7 @@ def to_pixel_rows(values: object, max_rows: int | None = MAX_ROWS) -> np.ndarray
             f"digit {row}, pixel {column} is {rows[row, column]}; values must be finite numbers"
         )
     low, high = rows.min(axis=1), rows.max(axis=1)
-    bad = np.flatnonzero((low < 0) | (high > MAX_RAW))
+    bad = np.flatnonzero((low < 0) | (high > MAX_PIXEL))
     if bad.size:
         row = int(bad[0])
         raise InputError(
@@ -98,5 +92,5 @@ def to_pixel_rows(values: object, max_rows: int | None = MAX_ROWS) -> np.ndarray
     raw = high > 1.0
     if raw.any():
         rows = rows.copy()
-        rows[raw] /= np.float32(MAX_RAW)
+        rows[raw] /= np.float32(MAX_PIXEL)
     return rows

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.errors import UnsupportedNetworkError
 
 if TYPE_CHECKING:
     import keras
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 LEAKY_RELU_SLOPE = 0.2  # Keras 3's default negative slope
-
-
-class UnsupportedNetworkError(MnistMlopsError):
-    """The Keras model has a layer or activation the NumPy forward pass does not implement."""
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -88,7 +84,7 @@ class DenseNetwork:
         arrays |= {f"bias_{i}": b for i, b in enumerate(self.biases)}
         arrays["activations"] = np.array(json.dumps(list(self.activations)))
         with open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, allow_pickle=False, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> DenseNetwork:

@@ -18,10 +18,10 @@ raises ``MlflowException(INVALID_PARAMETER_VALUE)``: the scoring server answers 
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +30,17 @@ import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc.model import PythonModel, PythonModelContext
 from mlflow.types import ColSpec, DataType, Schema, TensorSpec
 from mlflow.types.schema import Array
 
 import mnist_mlops
-from mnist_mlops.serving.inputs import PIXELS, InputError, to_pixel_rows
-from mnist_mlops.serving.network import DenseNetwork, UnsupportedNetworkError, export_network
+from mnist_mlops.artifacts.trained import MODEL_FILE
+from mnist_mlops.config.constants import INPUT_DIM
+from mnist_mlops.errors import InputError, UnsupportedNetworkError
+from mnist_mlops.serving.inputs import to_pixel_rows
+from mnist_mlops.serving.network import DenseNetwork, export_network
+from mnist_mlops.tracking.requirements import pinned_requirements
 
 if TYPE_CHECKING:
     import keras
@@ -46,7 +51,7 @@ logger = logging.getLogger(__name__)
 NETWORK_ARTIFACT = "network"
 KERAS_ARTIFACT = "keras_model"
 SIGNATURE = ModelSignature(
-    inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, PIXELS))]),
+    inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, INPUT_DIM))]),
     outputs=Schema(
         [ColSpec(DataType.long, "digit"), ColSpec(Array(DataType.double), "probabilities")]
     ),
@@ -58,11 +63,12 @@ REQUIREMENTS = ("mlflow", "numpy", "pandas", "scipy", "tensorflow-cpu")
 warnings.filterwarnings("ignore", message="Add type hints to the `predict` method")
 
 
-class DigitClassifier(mlflow.pyfunc.PythonModel):
+class DigitClassifier(PythonModel):
     """Validate and scale digits, run the network, return each digit and its probabilities."""
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         """Load the NumPy network (or, for layers it cannot express, the Keras model)."""
+        self._forward: Callable[[np.ndarray], np.ndarray]
         if NETWORK_ARTIFACT in context.artifacts:
             self._forward = DenseNetwork.load(context.artifacts[NETWORK_ARTIFACT])
         else:
@@ -94,17 +100,6 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         ]
 
 
-def _requirements() -> list[str]:
-    """Pin the serving dependencies to the installed versions (skips MLflow's slow inference)."""
-    pins = []
-    for name in REQUIREMENTS:
-        try:
-            pins.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return pins
-
-
 def log_classifier(
     model: keras.Model, name: str = "model", registered_model_name: str | None = None
 ) -> ModelInfo:
@@ -128,7 +123,7 @@ def log_classifier(
             artifacts = {NETWORK_ARTIFACT: str(path)}
         except UnsupportedNetworkError as exc:
             logger.warning("%s: serving through Keras predict_on_batch", exc)
-            path = Path(tmp) / "model.keras"
+            path = Path(tmp) / MODEL_FILE  # named as the train stage's Keras file
             model.save(path)
             artifacts = {KERAS_ARTIFACT: str(path)}
         return mlflow.pyfunc.log_model(
@@ -139,6 +134,6 @@ def log_classifier(
             # this checkout, and an old version keeps the serving code it was registered with.
             code_paths=[str(Path(mnist_mlops.__file__).parent)],
             signature=SIGNATURE,
-            pip_requirements=_requirements(),
+            pip_requirements=pinned_requirements(REQUIREMENTS),
             registered_model_name=registered_model_name,
         )

@@ -73,7 +73,7 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
 
     def record_heartbeat(self, trial_id: int) -> None:
         """Write ``{"host", "pid", "time"}`` into the trial's system attributes."""
-        beat = {"host": HOSTNAME, "pid": os.getpid(), "time": time.time()}
+        beat: dict[str, Any] = {"host": HOSTNAME, "pid": os.getpid(), "time": time.time()}
         try:
             self.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, beat)
         except optuna.exceptions.UpdateFinishedTrialError:

@@ -1,6 +1,10 @@
 """One study launch: a parent MLflow run, N worker processes, a summary and the plots.
 
-``n_trials`` is a total: a launch runs trials until the study holds that many finished
+A launch runs the study described by its ``tune`` section: callers override fields of it
+(``tune.model_copy(update=...)``: another study name, total, timeout, workers or storage), as
+``mnist-mlops tune`` does with its options and the tune stage with the pipeline's study name.
+
+``tune.n_trials`` is a total: a launch runs trials until the study holds that many finished
 (COMPLETE + PRUNED) trials, counting those of earlier launches, so a killed study resumed
 with the same command stops at the same total. Concurrent workers may finish up to
 ``workers - 1`` trials more than the target (each checks the count before starting).
@@ -28,19 +32,23 @@ finished before the crash, and so the first-n rule, are unaffected.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from mnist_mlops.config import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
-from mnist_mlops.data.preprocess import load_splits
+import optuna
+from optuna.trial import FrozenTrial
+
+from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.outputs import check_study_identity, study_identity
 from mnist_mlops.tuning.parent_run import finish_parent_run, stale_run_closer, start_parent_run
-from mnist_mlops.tuning.storage import TuneError, open_storage, resolve_storage
+from mnist_mlops.tuning.pool import run_workers, worker_jobs
+from mnist_mlops.tuning.result import LaunchResult
+from mnist_mlops.tuning.storage import open_storage, resolve_storage
 from mnist_mlops.tuning.study import finished_count, open_study
 from mnist_mlops.tuning.summary import (
     best_params_document,
@@ -48,75 +56,68 @@ from mnist_mlops.tuning.summary import (
     considered_trials,
     counts_summary,
 )
-from mnist_mlops.tuning.worker import WorkerJob, fail_stale, run_worker, worker_process
+from mnist_mlops.tuning.trial_runs import TrialRuns
+from mnist_mlops.tuning.worker import fail_stale
 
 logger = logging.getLogger(__name__)
 
-POLL_S = 1.0
 
+@dataclass(frozen=True)
+class _Outcome:
+    """The study after the workers stopped: counts, the best considered trial, the plots."""
 
-@dataclass
-class LaunchResult:
-    """What a launch did and what the study holds afterwards.
-
-    Attributes:
-        study: The study name.
-        storage: The database URL or journal file path.
-        target: The total of finished trials wanted.
-        counts: The study's trials by state (:func:`~.summary.counts_summary`).
-        best: The best considered trial as ``best_params.json`` (``None``: none completed).
-        parent_run_id: The launch's MLflow parent run.
-        duration_s: How long the launch took.
-        plots: The Optuna plots logged on the parent run.
-        considered: How many finished trials competed for the best (the first ``target``
-            ones with ``best_of_first_n``, else all of them).
-    """
-
-    study: str
-    storage: str
-    target: int
     counts: dict[str, int]
-    best: dict[str, Any] | None
-    parent_run_id: str
-    duration_s: float
-    plots: list[str] = field(default_factory=list)
-    considered: int | None = None
-
-    def metrics(self) -> dict[str, Any]:
-        """Return the ``metrics/tune.json`` content."""
-        considered = self.counts["finished"] if self.considered is None else self.considered
-        return {
-            "skipped": False,
-            "study": self.study,
-            "n_trials_target": self.target,
-            **self.counts,
-            "considered_trials": considered,
-            "study_finished_trials": self.counts["finished"],
-            "best_trial": self.best["trial"] if self.best else None,
-            "best_val_accuracy": self.best["value"] if self.best else None,
-            "duration_s": round(self.duration_s, 1),
-            "mlflow_parent_run_id": self.parent_run_id,
-        }
+    considered: int
+    best: FrozenTrial | None
+    plots: list[str]
 
 
-def _run_processes(jobs: list[WorkerJob], study: Any, progress: Callable[[int], None]) -> list[int]:
-    """Run one spawned process per job, report the finished count; return the exit codes."""
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=worker_process, args=(job,)) for job in jobs]
-    for process in processes:
-        process.start()
-    try:
-        while any(process.is_alive() for process in processes):
-            time.sleep(POLL_S)
-            progress(finished_count(study))
-    except BaseException:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        raise
-    for process in processes:
-        process.join()
-    return [process.exitcode for process in processes]
+def check_storage(location: str, workers: int) -> None:
+    """Refuse SQLite with parallel workers (it fails with 'database is locked')."""
+    if location.startswith("sqlite") and workers > 1:
+        raise TuneError(
+            f"storage {location}: SQLite fails with parallel writers ('database is locked'); "
+            "use the default journal file, a journal path, or PostgreSQL for --workers > 1"
+        )
+
+
+def check_inputs(
+    tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, location: str
+) -> None:
+    """Fail before anything runs: missing data (DataError) or a study of another identity.
+
+    Runs before the parent run exists, so that a refused launch leaves no MLflow run.
+    """
+    load_splits(processed_dir, names=("train", "val"))
+    study = open_study(tune.study, open_storage(location), tune.pruner, tune.seed)
+    check_study_identity(study, study_identity(tune, model, train, processed_dir), location)
+
+
+def finish(study: optuna.Study, runs: TrialRuns, status: str, first_n: int | None) -> _Outcome:
+    """Summarise the study on the parent run and close it with ``status``."""
+    counts = counts_summary(study)
+    best = best_trial(study, first_n)
+    plots = finish_parent_run(runs, study, counts, best)
+    runs.client().set_terminated(runs.parent_run_id, status)
+    return _Outcome(counts, len(considered_trials(study, first_n)), best, plots)
+
+
+def _log_outcome(name: str, outcome: _Outcome, first_n: int | None) -> None:
+    """Log the counts and best value; warn when trials beyond the first n were left out."""
+    finished = outcome.counts["finished"]
+    if first_n is not None and finished > first_n:
+        logger.warning(
+            "study %s holds %d finished trials, more than n_trials=%d: only the first %d "
+            "(by trial number) are considered for the best trial",
+            name,
+            finished,
+            first_n,
+            first_n,
+        )
+    best, considered = (outcome.best.value if outcome.best else None), outcome.considered
+    logger.info(
+        "study %s: %s, best %s of %d considered trials", name, outcome.counts, best, considered
+    )
 
 
 def launch(
@@ -124,38 +125,30 @@ def launch(
     model: ModelConfig,
     train: TrainConfig,
     mlflow_config: MlflowConfig,
-    processed_dir: str | Path = "data/processed",
-    study_name: str | None = None,
-    n_trials: int | None = None,
-    timeout_s: float | None = None,
-    workers: int | None = None,
-    storage: str | None = None,
+    *,
+    processed_dir: str | Path,
+    root: Path,
+    raw_dir: str | Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
-    root: Path | None = None,
     best_of_first_n: bool = False,
 ) -> LaunchResult:
-    """Run the study until it has ``n_trials`` finished trials (or the timeout passes).
+    """Run the study ``tune.study`` until it has ``tune.n_trials`` finished trials.
 
-    Arguments left ``None`` take their ``tune`` values. The study must have been run with the
-    same space, pruner, seed, params and data, or be new (see the module docstring); a
-    resumed study may not follow the same TPE sequence as an uninterrupted one.
+    No trial starts after ``tune.timeout_s``; ``tune.workers`` processes run trials (1: this
+    one); ``tune.storage`` (default: the project's journal) holds the study (module docstring).
 
     Args:
-        tune: The ``tune`` section.
+        tune: The ``tune`` section of this launch (with the caller's overrides).
         model: The ``model`` section.
         train: The ``train`` section.
         mlflow_config: The ``mlflow`` section.
         processed_dir: The processed splits.
-        study_name: The study (default ``tune.study``).
-        n_trials: Total finished trials wanted (default ``tune.n_trials``).
-        timeout_s: No new trial starts after this many seconds (default ``tune.timeout_s``).
-        workers: Number of worker processes (default ``tune.workers``; 1 runs in-process).
-        storage: Database URL or journal path (default: env, ``tune.storage``, journal file).
+        root: The project folder (default journal and MLflow store, git checkout).
+        raw_dir: The raw data folder, for the parent run's data tags (default: the project's).
         on_progress: Called with ``(finished, target)`` as trials finish.
-        root: The project folder (default journal and MLflow store).
-        best_of_first_n: Choose the best trial among the first ``n_trials`` finished trials
-            by number (the tune stage: reproducible from params and data, a warning when the
-            study holds more); ``False``: among all the study's trials (interactive use).
+        best_of_first_n: Choose the best trial among the first ``tune.n_trials`` finished
+            trials by number (the tune stage: reproducible from params and data, a warning
+            when the study holds more); ``False``: among all the study's trials.
 
     Returns:
         The launch's result.
@@ -165,89 +158,43 @@ def launch(
             data, or workers failed before the target was reached.
     """
     started = time.perf_counter()
-    name = study_name or tune.study
-    target = tune.n_trials if n_trials is None else n_trials
-    workers = workers or tune.workers
-    timeout_s = tune.timeout_s if timeout_s is None else timeout_s
-    location = resolve_storage(storage or tune.storage, root)
-    if location.startswith("sqlite") and workers > 1:
-        raise TuneError(
-            f"storage {location}: SQLite fails with parallel writers ('database is locked'); "
-            "use the default journal file, a journal path, or PostgreSQL for --workers > 1"
-        )
-    load_splits(processed_dir, names=("train", "val"))  # fail early (DataError) when missing
-    # check the study before the parent run exists, so a refused launch leaves no MLflow run
-    check_study_identity(
-        open_study(name, open_storage(location), tune.pruner, tune.seed),
-        study_identity(tune, model, train, processed_dir),
-        location,
+    processed_dir = Path(processed_dir)
+    raw_dir = Path(raw_dir) if raw_dir is not None else ProjectPaths(root).raw_dir
+    location = resolve_storage(tune.storage, root)
+    check_storage(location, tune.workers)
+    check_inputs(tune, model, train, processed_dir, location)
+    runs = start_parent_run(mlflow_config, tune, location, root, raw_dir, processed_dir)
+    study = open_study(
+        tune.study, open_storage(location, stale_run_closer(runs)), tune.pruner, tune.seed
     )
-    runs = start_parent_run(mlflow_config, name, location, tune, workers, target, root)
-    study = open_study(name, open_storage(location, stale_run_closer(runs)), tune.pruner, tune.seed)
     fail_stale(study)
-    deadline = time.time() + timeout_s if timeout_s else None
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
-    jobs = [
-        WorkerJob(
-            study=name,
-            storage=location,
-            target=target,
-            deadline=deadline,
-            processed_dir=str(processed_dir),
-            tune=tune,
-            model=model,
-            train=train,
-            runs=runs,
-            index=index,
-            threads=threads,
-        )
-        for index in range(workers)
-    ]
-    report = (lambda done: on_progress(done, target)) if on_progress else (lambda done: None)
+    jobs = worker_jobs(tune, model, train, location, processed_dir, runs)
+    target = tune.n_trials
+
+    def report(done: int) -> None:
+        if on_progress is not None:
+            on_progress(done, target)
+
     report(finished_count(study))
+    first_n = target if best_of_first_n else None
     status = "FAILED"
     try:
-        if workers == 1:
-            run_worker(jobs[0], on_trial=lambda _: report(finished_count(study)))
-        else:
-            codes = _run_processes(jobs, study, report)
-            if any(codes) and finished_count(study) < target:
-                raise TuneError(f"worker exit codes {codes}; see the log above")
+        run_workers(jobs, study, report)
         status = "FINISHED"
     except KeyboardInterrupt:
         status = "KILLED"
         raise
     finally:
-        counts = counts_summary(study)
-        first_n = target if best_of_first_n else None
-        considered = len(considered_trials(study, first_n))
-        best = best_trial(study, first_n)
-        plots = finish_parent_run(runs, study, counts, best)
-        runs.client().set_terminated(runs.parent_run_id, status)
-    if first_n is not None and counts["finished"] > first_n:
-        logger.warning(
-            "study %s holds %d finished trials, more than n_trials=%d: only the first %d "
-            "(by trial number) are considered for the best trial",
-            name,
-            counts["finished"],
-            first_n,
-            first_n,
-        )
-    logger.info(
-        "study %s: %s, best %s of %d considered trials",
-        name,
-        counts,
-        best.value if best else None,
-        considered,
-    )
+        outcome = finish(study, runs, status, first_n)
+    _log_outcome(tune.study, outcome, first_n)
     return LaunchResult(
-        name,
-        location,
-        target,
-        counts,
-        best_params_document(study, tune.space, model, train, first_n),
-        runs.parent_run_id,
-        time.perf_counter() - started,
-        plots,
-        considered,
+        study=tune.study,
+        storage=location,
+        target=target,
+        counts=outcome.counts,
+        best=best_params_document(study, tune.space, model, train, first_n),
+        parent_run_id=runs.parent_run_id,
+        duration_s=time.perf_counter() - started,
+        plots=outcome.plots,
+        considered=outcome.considered,
     )

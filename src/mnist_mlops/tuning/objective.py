@@ -1,69 +1,94 @@
-"""The objective: one trial = build the train stage's model, fit on train, score on val.
+"""The objective: one trial = the train stage's fit of a suggested config, scored on val.
 
-Validation accuracy is reported after every epoch so that the pruner can stop poor trials.
-A non-finite training or validation loss stops the trial at once and prunes it, with the
-reason in the trial's user attribute ``reason`` (the study goes on). The Keras session is
-cleared before and after each trial, so memory stays flat over many trials.
+Each trial is one call of :func:`mnist_mlops.training.fit.fit` (the project's only fit loop)
+with a :class:`PruningReporter`: validation accuracy is reported after every epoch so that the
+pruner can stop poor trials. A non-finite training or validation loss stops the fit (the loss
+guard of :func:`~mnist_mlops.training.fit.fit`) and prunes the trial, with the reason in the
+trial's user attribute ``reason`` (the study goes on). The Keras session is cleared before and
+after each trial, so memory stays flat over many trials.
+
+Every trial is seeded with ``tune.seed`` (not ``train.seed``) and fits without early stopping:
+neither is part of the study's identity (:func:`~mnist_mlops.tuning.outputs.study_identity`),
+so they must not change what a trial means.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import keras
 import optuna
 
-from mnist_mlops.config import ModelConfig, TrainConfig
-from mnist_mlops.data.preprocess import Split
-from mnist_mlops.model import build_model, set_determinism
-from mnist_mlops.tune_space import SearchSpace
+from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.config.space import SearchSpace
+from mnist_mlops.errors import TrainingDivergedError
+from mnist_mlops.training.callbacks import GUARDED_LOSSES, EpochMetricsLogger, non_finite_loss
+from mnist_mlops.training.fit import fit
 from mnist_mlops.tuning.space import suggest
+from mnist_mlops.tuning.study import DURATION_ATTR, REASON_ATTR
 from mnist_mlops.tuning.trial_runs import TrialRuns
 
-if TYPE_CHECKING:
-    import keras
-
-logger = logging.getLogger(__name__)
-
 METRIC = "val_accuracy"
-REASON_ATTR = "reason"
 
 
-def trial_monitor(trial: optuna.Trial) -> keras.callbacks.Callback:
-    """Return a Keras callback that reports val accuracy, prunes, and stops on NaN/inf loss.
+def divergence_reason(logs: dict[str, Any], epoch: int) -> str | None:
+    """Word the trial's reason for an epoch the loss guard stopped (``None``: losses finite).
 
-    After training, its ``reason`` is ``None`` (the trial ran to the end) or says why it
-    stopped; ``last_value`` is the last reported validation accuracy.
+    Args:
+        logs: Keras's epoch logs.
+        epoch: The 0-based epoch index.
+
+    Returns:
+        ``"non-finite loss (nan) at epoch 3"`` or ``None``.
     """
-    import keras
+    if non_finite_loss(logs, epoch) is None:
+        return None
+    key = next(k for k in GUARDED_LOSSES if k in logs and not math.isfinite(float(logs[k])))
+    return f"non-finite {key} ({float(logs[key])}) at epoch {epoch + 1}"
 
-    class TrialMonitor(keras.callbacks.Callback):
-        """Report each epoch to Optuna; stop on a non-finite loss or when the pruner says so."""
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.reason: str | None = None
-            self.last_value: float | None = None
+class PruningReporter(keras.callbacks.Callback):
+    """Report each epoch's validation accuracy to the trial; stop when the pruner says so.
 
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            logs = logs or {}
-            step = epoch + 1
-            for key in ("loss", "val_loss"):
-                value = float(logs.get(key, math.nan))
-                if not math.isfinite(value):
-                    self.reason = f"non-finite {key} ({value}) at epoch {step}"
-                    self.model.stop_training = True
-                    return
-            self.last_value = float(logs[METRIC])
-            trial.report(self.last_value, step)
-            if trial.should_prune():
-                self.reason = f"pruned at epoch {step}: {METRIC} {self.last_value:.4f}"
-                self.model.stop_training = True
+    An epoch whose loss is not finite is not reported: the loss guard has stopped the fit
+    there, and :attr:`divergence` says why.
 
-    return TrialMonitor()
+    Attributes:
+        reason: Why the pruner stopped the fit (``None``: it did not).
+        divergence: Why the loss guard stopped it (``None``: it did not).
+        last_value: The last reported validation accuracy (``None``: none reported).
+    """
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        """Report to ``trial``."""
+        super().__init__()
+        self.trial = trial
+        self.reason: str | None = None
+        self.divergence: str | None = None
+        self.last_value: float | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Report the epoch (1-based step); stop training when the trial should be pruned."""
+        logs = logs or {}
+        self.divergence = divergence_reason(logs, epoch)
+        if self.divergence is not None:
+            return
+        step = epoch + 1
+        self.last_value = float(logs[METRIC])
+        self.trial.report(self.last_value, step)
+        if self.trial.should_prune():
+            self.reason = f"pruned at epoch {step}: {METRIC} {self.last_value:.4f}"
+            self.model.stop_training = True
+
+
+def trial_train_config(train: TrainConfig, seed: int) -> TrainConfig:
+    """Return a trial's ``train`` section: seeded with ``seed``, no early stopping."""
+    stopping = train.early_stopping.model_copy(update={"enabled": False})
+    return train.model_copy(update={"seed": seed, "early_stopping": stopping})
 
 
 @dataclass
@@ -76,7 +101,7 @@ class Objective:
         space: The ``tune.space`` section.
         model: The ``model`` section (defaults of dimensions left out).
         train: The ``train`` section (defaults of dimensions left out).
-        seed: Seed set before each trial (same seed for every trial: only the
+        seed: Seed of each trial's fit (same seed for every trial: only the
             hyper-parameters differ).
         runs: Creates the MLflow child run of each trial (``None``: no tracking).
     """
@@ -95,10 +120,7 @@ class Objective:
         Raises:
             optuna.TrialPruned: The pruner stopped it, or its loss became NaN/inf.
         """
-        import keras
-
         keras.backend.clear_session()
-        set_determinism(self.seed)
         model_config, train_config = suggest(trial, self.space, self.model, self.train)
         run_id = self.runs.start(trial, model_config, train_config) if self.runs else None
         started = time.perf_counter()
@@ -111,13 +133,13 @@ class Objective:
             raise
         finally:
             duration = time.perf_counter() - started
-            trial.set_user_attr("duration_s", round(duration, 3))
+            trial.set_user_attr(DURATION_ATTR, round(duration, 3))
             if reason:
                 trial.set_user_attr(REASON_ATTR, reason)
-            if run_id is not None:
+            if self.runs is not None and run_id is not None:
                 self.runs.finish(run_id, state, value, duration, reason)
             keras.backend.clear_session()
-        if reason is not None:
+        if reason is not None or value is None:
             raise optuna.TrialPruned(reason)
         return value
 
@@ -129,22 +151,20 @@ class Objective:
         run_id: str | None,
     ) -> tuple[float | None, str | None]:
         """Fit one model; return ``(last val accuracy, reason it stopped early or None)``."""
-        from mnist_mlops.keras_logging import epoch_metrics_callback
-
-        model = build_model(model_config, train_config.optimizer)
-        monitor = trial_monitor(trial)
-        callbacks = [monitor]
-        if run_id is not None:
-            callbacks.append(epoch_metrics_callback(run_id, client=self.runs.client()))
-        model.fit(
-            self.train_split.x,
-            self.train_split.y,
-            validation_data=(self.val_split.x, self.val_split.y),
-            epochs=train_config.epochs,
-            batch_size=train_config.batch_size,
-            callbacks=callbacks,
-            verbose=0,
-        )
-        if monitor.reason is None and monitor.last_value is None:
+        reporter = PruningReporter(trial)
+        callbacks: list[keras.callbacks.Callback] = [reporter]
+        if self.runs is not None and run_id is not None:
+            callbacks.append(EpochMetricsLogger(run_id, client=self.runs.client()))
+        try:
+            fit(
+                model_config,
+                trial_train_config(train_config, self.seed),
+                self.train_split,
+                self.val_split,
+                callbacks=callbacks,
+            )
+        except TrainingDivergedError as exc:
+            return reporter.last_value, reporter.divergence or str(exc)
+        if reporter.reason is None and reporter.last_value is None:
             return None, "no epoch finished"
-        return monitor.last_value, monitor.reason
+        return reporter.last_value, reporter.reason

@@ -21,28 +21,30 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mnist_mlops.config import ModelConfig, TrainConfig, TuneConfig
-from mnist_mlops.io import write_json
-from mnist_mlops.provenance import data_tags
-from mnist_mlops.tuned import write_best_params
-from mnist_mlops.tuning.storage import TuneError, is_database
+from mnist_mlops.artifacts.best_params import BestParams, TunedTrain
+from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.artifacts.processed import processed_hash
+from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.errors import TuneError
+from mnist_mlops.tuning.storage import is_database
 
 if TYPE_CHECKING:
     import optuna
 
 logger = logging.getLogger(__name__)
 
-SKIPPED = {"skipped": True}
 FINGERPRINT_ATTR = "mnist_mlops.fingerprint"
 IDENTITY_ATTR = "mnist_mlops.identity"
 SHORT = 12  # hex digits of the fingerprint in the pipeline's study name
+# the part of ``train`` a trial may change (the rest - seed, early stopping - is not tuned)
+TUNED_TRAIN_KEYS = tuple(TunedTrain.model_fields)
 # what each part of the identity is called in params.yaml (for error messages)
 IDENTITY_NAMES = {
     "space": "tune.space",
     "pruner": "tune.pruner",
     "seed": "tune.seed",
     "model": "model",
-    "train": "train (epochs, batch_size, optimizer)",
+    "train": f"train ({', '.join(TUNED_TRAIN_KEYS)})",
     "data": "processed data",
 }
 
@@ -56,7 +58,8 @@ def study_identity(
         tune: The ``tune`` section (space, pruner and seed count; name, trials, workers,
             timeout and storage do not).
         model: The ``model`` section (values of dimensions left out of the space).
-        train: The ``train`` section (epochs, batch size and optimizer).
+        train: The ``train`` section (its :data:`TUNED_TRAIN_KEYS`: epochs, batch size and
+            the whole optimizer section).
         processed_dir: The processed splits (their SHA-256).
 
     Returns:
@@ -67,8 +70,8 @@ def study_identity(
         "pruner": tune.pruner,
         "seed": tune.seed,
         "model": model.model_dump(mode="json"),
-        "train": train.model_dump(mode="json", include={"epochs", "batch_size", "optimizer"}),
-        "data": data_tags(processed_dir=Path(processed_dir)).get("data.processed_sha256"),
+        "train": train.model_dump(mode="json", include=set(TUNED_TRAIN_KEYS)),
+        "data": processed_hash(processed_dir),
     }
 
 
@@ -137,29 +140,43 @@ def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage:
     )
 
 
-def write_skipped(best_path: str | Path, metrics_path: str | Path) -> dict[str, Any]:
-    """Write the outputs of ``tune.n_trials: 0``: train keeps the ``model:`` / ``train:`` params."""
-    write_best_params(best_path, SKIPPED)
-    write_json(metrics_path, SKIPPED)
-    return SKIPPED
+def write_skipped(best_path: str | Path, metrics_path: str | Path) -> BestParams:
+    """Write the outputs of ``tune.n_trials: 0``: train keeps the ``model:`` / ``train:`` params.
+
+    Returns:
+        The skipped marker written to ``best_path``.
+    """
+    marker = BestParams.skipped_marker()
+    marker.write(best_path)
+    TuneMetrics(skipped=True).write(metrics_path)
+    return marker
 
 
 def write_outputs(
-    best: dict[str, Any] | None,
-    metrics: dict[str, Any],
+    best: BestParams | None,
+    metrics: TuneMetrics,
     best_path: str | Path,
     metrics_path: str | Path,
-) -> dict[str, Any]:
+) -> BestParams:
     """Write the best parameters and the study metrics (each atomically).
+
+    Args:
+        best: The best considered trial (``None``: no trial completed).
+        metrics: The study's summary.
+        best_path: Where the best parameters go.
+        metrics_path: Where the summary goes.
+
+    Returns:
+        The best parameters written.
 
     Raises:
         TuneError: No trial completed, so there are no best parameters.
     """
     if best is None:
         raise TuneError(
-            f"study {metrics.get('study')}: no trial completed ({metrics}); "
+            f"study {metrics.study}: no trial completed ({metrics.to_json()}); "
             "widen tune.space, use tune.pruner: none, or raise tune.n_trials"
         )
-    write_best_params(best_path, best)
-    write_json(metrics_path, metrics)
+    best.write(best_path)
+    metrics.write(metrics_path)
     return best

@@ -9,43 +9,59 @@ from typing import Any
 
 from optuna.trial import FrozenTrial
 
-from mnist_mlops.config import MlflowConfig, TuneConfig
-from mnist_mlops.tracking import flatten_params, log_metrics, log_params, run_tags, setup_tracking
+from mnist_mlops.config.params import MlflowConfig, TuneConfig
+from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
+from mnist_mlops.tracking.provenance import run_tags
+from mnist_mlops.tracking.setup import setup_tracking
 from mnist_mlops.tuning.plots import write_study_plots
 from mnist_mlops.tuning.storage import is_database
+from mnist_mlops.tuning.study import trial_value
 from mnist_mlops.tuning.trial_runs import RUN_ID_ATTR, TrialRuns, close_stale_run
+
+
+def shown_storage(storage: str) -> str:
+    """Return ``storage`` as it may be recorded: a database URL without its credentials."""
+    return storage if not is_database(storage) else storage.split("@")[-1]
 
 
 def start_parent_run(
     mlflow_config: MlflowConfig,
-    study: str,
-    storage: str,
     tune: TuneConfig,
-    workers: int,
-    target: int,
-    root: Path | None,
+    storage: str,
+    root: Path,
+    raw_dir: Path,
+    processed_dir: Path,
 ) -> TrialRuns:
-    """Create the launch's parent run (params, provenance tags); return its child-run factory."""
+    """Create the launch's parent run (params, provenance tags); return its child-run factory.
+
+    Args:
+        mlflow_config: The ``mlflow`` section.
+        tune: The launch's ``tune`` section (study name, total trials and workers included).
+        storage: The resolved storage (a database URL is recorded without credentials).
+        root: The project folder (default MLflow store, git checkout).
+        raw_dir: The raw data folder whose manifest describes the data.
+        processed_dir: The processed splits the trials read (their hash is a tag).
+
+    Returns:
+        The factory of the launch's child runs.
+    """
     import mlflow
     from mlflow import MlflowClient
 
     experiment_id = setup_tracking(mlflow_config, root)
     uri = mlflow.get_tracking_uri()
     client = MlflowClient(uri)
-    shown = storage if not is_database(storage) else storage.split("@")[-1]
-    tags = run_tags(root) | {
+    tags = run_tags(root, Path(raw_dir), Path(processed_dir)) | {
         "mnist_mlops.stage": "tune",
-        "optuna.study": study,
-        "optuna.storage": shown,
+        "optuna.study": tune.study,
+        "optuna.storage": shown_storage(storage),
     }
-    run = client.create_run(experiment_id, run_name=f"tune-{study}", tags=tags)
-    params = flatten_params(tune, "tune") | {
-        "tune.study": study,
-        "tune.n_trials": target,
-        "tune.workers": workers,
-    }
+    run = client.create_run(experiment_id, run_name=f"tune-{tune.study}", tags=tags)
+    params = flatten_params(tune, "tune")
+    if tune.storage is not None:
+        params["tune.storage"] = shown_storage(tune.storage)
     log_params(run.info.run_id, params, client=client)
-    return TrialRuns(uri, experiment_id, run.info.run_id, study)
+    return TrialRuns(uri, experiment_id, run.info.run_id, tune.study)
 
 
 def finish_parent_run(
@@ -62,7 +78,7 @@ def finish_parent_run(
         run_id, {f"trials_{key}": value for key, value in result_counts.items()}, client=client
     )
     if best is not None:
-        log_metrics(run_id, {"best_val_accuracy": best.value}, client=client)
+        log_metrics(run_id, {"best_val_accuracy": trial_value(best)}, client=client)
         client.set_tag(run_id, "best_trial.number", str(best.number))
         client.set_tag(run_id, "best_trial.params", str(best.params))
         if best.user_attrs.get(RUN_ID_ATTR):

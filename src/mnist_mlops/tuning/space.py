@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mnist_mlops.config import ModelConfig, TrainConfig
-from mnist_mlops.tune_space import FloatRange, IntRange, SearchSpace
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.config.space import FloatRange, IntRange, SearchSpace
 
 if TYPE_CHECKING:
-    import optuna
+    from optuna.trial import BaseTrial
 
 
-def _pick(trial: optuna.Trial, name: str, value: Any, default: Any) -> Any:
+def _pick(trial: BaseTrial, name: str, value: Any, default: Any) -> Any:
     """Return the value of one dimension: the default, a fixed value or a suggestion."""
     if value is None:
         return default
@@ -32,7 +32,7 @@ def _pick(trial: optuna.Trial, name: str, value: Any, default: Any) -> Any:
 
 
 def suggest(
-    trial: optuna.Trial, space: SearchSpace, model: ModelConfig, train: TrainConfig
+    trial: BaseTrial, space: SearchSpace, model: ModelConfig, train: TrainConfig
 ) -> tuple[ModelConfig, TrainConfig]:
     """Draw one configuration from ``space`` for ``trial``.
 
@@ -72,21 +72,6 @@ def suggest(
         "optimizer": optimizer_values,
     }
     return ModelConfig.model_validate(model_values), TrainConfig.model_validate(train_values)
-
-
-def tuned_sections(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
-    """Return the ``model`` / ``train`` parts of ``best_params.json`` (see ``tuned.py``)."""
-    return {
-        "model": model.model_dump(mode="json"),
-        "train": {
-            "epochs": train.epochs,
-            "batch_size": train.batch_size,
-            "optimizer": {
-                "name": train.optimizer.name,
-                "learning_rate": train.optimizer.learning_rate,
-            },
-        },
-    }
 
 
 def rebuild(

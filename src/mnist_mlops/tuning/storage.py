@@ -3,7 +3,8 @@
 Resolution order: the ``MNIST_MLOPS_OPTUNA_STORAGE`` environment variable, then
 ``tune.storage``, then ``optuna.journal`` in the project folder. A value with ``://`` is a
 database URL (``postgresql://...``, ``mysql://...``, ``sqlite:///...``); anything else is a
-journal file path (an optional ``journal:`` prefix is accepted).
+journal file path, relative to the project folder (an optional ``journal:`` prefix is
+accepted).
 
 The journal file is safe with several processes on one machine (file lock, append-only log);
 for several machines use PostgreSQL. Plain SQLite is accepted but fails under parallel
@@ -25,40 +26,40 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.journal import HEARTBEAT_ATTR, HeartbeatJournalStorage
+from mnist_mlops.tuning.study import DURATION_ATTR
+from mnist_mlops.tuning.trial_runs import RUN_ID_ATTR
 
 logger = logging.getLogger(__name__)
 
 STORAGE_ENV = "MNIST_MLOPS_OPTUNA_STORAGE"
-DEFAULT_JOURNAL = "optuna.journal"
 HEARTBEAT_INTERVAL_S = 10
 GRACE_PERIOD_S = 30
 MAX_RETRY = 3
 # attributes that belong to one attempt and must not be copied into its retry
-ATTEMPT_ATTRS = (HEARTBEAT_ATTR, "mlflow_run_id", "worker", "duration_s")
+ATTEMPT_ATTRS = (HEARTBEAT_ATTR, RUN_ID_ATTR, "worker", DURATION_ATTR)
 
 
-class TuneError(MnistMlopsError):
-    """Tuning cannot start or go on (bad storage, unknown study, failing trials)."""
-
-
-def resolve_storage(configured: str | None, root: Path | None = None) -> str:
+def resolve_storage(configured: str | None, root: Path) -> str:
     """Return the storage URL or journal path to use (see the module docstring).
 
     Args:
         configured: ``tune.storage`` (or a ``--storage`` option).
-        root: The project folder for the default journal (default: the current directory).
+        root: The project folder: it holds the default journal, and a relative journal path
+            is relative to it.
 
     Returns:
         A database URL or an absolute journal file path.
     """
     value = os.environ.get(STORAGE_ENV) or configured
     if not value:
-        return str(((root or Path.cwd()) / DEFAULT_JOURNAL).resolve())
-    if "://" in value:
+        return str(ProjectPaths(root).optuna_journal)
+    if is_database(value):
         return value
-    return str(Path(value.removeprefix("journal:")).expanduser().resolve())
+    journal = Path(value.removeprefix("journal:")).expanduser()
+    return str((ProjectPaths(root).root / journal).resolve())
 
 
 def is_database(storage: str) -> bool:

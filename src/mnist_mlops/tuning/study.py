@@ -1,20 +1,27 @@
-"""Create or load a named study with the configured sampler and pruner; count its trials."""
+"""Create or load a named study with the configured sampler and pruner; count its trials.
+
+Also names the user attributes every trial carries: ``reason`` (why it was pruned or failed)
+and ``duration_s`` (how long it ran).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Literal
 
 import optuna
 from optuna.storages import BaseStorage
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
-from mnist_mlops.config import PrunerName
+from mnist_mlops.config.constants import PrunerName
 
 logger = logging.getLogger(__name__)
 
-DIRECTION = "maximize"  # validation accuracy
+DIRECTION: Literal["maximize"] = "maximize"  # validation accuracy
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+REASON_ATTR = "reason"  # why a trial was pruned or failed
+DURATION_ATTR = "duration_s"  # seconds the trial ran
 # MedianPruner: no pruning in the first trials and epochs (too little to compare with)
 STARTUP_TRIALS = 3
 WARMUP_STEPS = 1
@@ -60,6 +67,13 @@ def open_study(
         direction=DIRECTION,
         load_if_exists=True,
     )
+
+
+def trial_value(trial: FrozenTrial) -> float:
+    """Return the value of a COMPLETE trial (its validation accuracy)."""
+    if trial.value is None:
+        raise ValueError(f"trial {trial.number} has no value ({trial.state.name})")
+    return trial.value
 
 
 def state_counts(study: optuna.Study) -> Counter[TrialState]:

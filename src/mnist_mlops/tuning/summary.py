@@ -1,4 +1,4 @@
-"""What a study found: counts, the best trial as ``best_params.json`` and a top-k table.
+"""What a study found: counts, the best trial as :class:`BestParams` and a top-k table.
 
 The best trial is chosen either among all finished trials of the study (``first_n=None``: what
 ``mnist-mlops study show`` and ``mnist-mlops tune`` report, the best found so far) or among the
@@ -8,16 +8,14 @@ depends on ``tune.n_trials`` and not on how many trials the storage happens to h
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from mnist_mlops.config import ModelConfig, TrainConfig
-from mnist_mlops.tune_space import SearchSpace
-from mnist_mlops.tuning.objective import REASON_ATTR
-from mnist_mlops.tuning.space import rebuild, tuned_sections
-from mnist_mlops.tuning.study import FINISHED, state_counts
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.config.space import SearchSpace
+from mnist_mlops.tuning.space import rebuild
+from mnist_mlops.tuning.study import FINISHED, REASON_ATTR, state_counts, trial_value
 
 
 def counts_summary(study: optuna.Study) -> dict[str, int]:
@@ -73,8 +71,8 @@ def best_params_document(
     model: ModelConfig,
     train: TrainConfig,
     first_n: int | None = None,
-) -> dict[str, Any] | None:
-    """Return the best trial in the format of ``tuning/best_params.json`` (see ``tuned.py``).
+) -> BestParams | None:
+    """Return the best trial as the tune stage's best parameters (:class:`BestParams`).
 
     Args:
         study: The study.
@@ -85,25 +83,26 @@ def best_params_document(
             ``None``: among all trials of the study.
 
     Returns:
-        ``{"skipped": false, "study", "trial", "value", "model", "train"}``, or ``None`` when
+        The best trial's study, number, value and the sections it trained, or ``None`` when
         no considered trial completed.
     """
     best = best_trial(study, first_n)
     if best is None:
         return None
     best_model, best_train = rebuild(best.params, space, model, train)
-    return {
-        "skipped": False,
-        "study": study.study_name,
-        "trial": best.number,
-        "value": best.value,
-    } | tuned_sections(best_model, best_train)
+    return BestParams.from_trial(
+        study=study.study_name,
+        trial=best.number,
+        value=trial_value(best),
+        model=best_model,
+        train=best_train,
+    )
 
 
 def top_trials(study: optuna.Study, k: int = 10) -> list[FrozenTrial]:
     """Return the ``k`` COMPLETE trials with the highest value, best first."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return sorted(complete, key=lambda trial: (-trial.value, trial.number))[:k]
+    return sorted(complete, key=lambda trial: (-trial_value(trial), trial.number))[:k]
 
 
 def format_table(trials: list[FrozenTrial]) -> str:

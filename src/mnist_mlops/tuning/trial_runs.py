@@ -14,8 +14,9 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mnist_mlops.config import ModelConfig, TrainConfig
-from mnist_mlops.tracking import flatten_params, log_metrics, log_params
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
 
 if TYPE_CHECKING:
     import optuna
@@ -28,6 +29,16 @@ RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 STATE_TAG = "optuna.trial_state"
 REASON_TAG = "optuna.reason"
 RUN_ID_ATTR = "mlflow_run_id"
+
+
+def tuned_params(model: ModelConfig, train: TrainConfig) -> dict[str, str]:
+    """Return what a trial tuned under its ``params.yaml`` names, as ``best_params.json`` has it.
+
+    The shape (the whole ``model`` section, the tuned part of ``train``) is the one of
+    :meth:`BestParams.from_trial`; the trial's number and value do not matter here.
+    """
+    shape = BestParams.from_trial(study="", trial=0, value=0.0, model=model, train=train)
+    return flatten_params(model, "model") | flatten_params(shape.train or {}, "train")
 
 
 @dataclass(frozen=True)
@@ -67,17 +78,7 @@ class TrialRuns:
             },
         )
         run_id = run.info.run_id
-        params = flatten_params(model, "model") | flatten_params(
-            {
-                "epochs": train.epochs,
-                "batch_size": train.batch_size,
-                "optimizer": {
-                    "name": train.optimizer.name,
-                    "learning_rate": train.optimizer.learning_rate,
-                },
-            },
-            "train",
-        )
+        params = tuned_params(model, train)
         log_params(run_id, params, client=client)
         trial.set_user_attr(RUN_ID_ATTR, run_id)
         return run_id

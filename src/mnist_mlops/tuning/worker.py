@@ -20,11 +20,12 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from mnist_mlops.config import ModelConfig, TrainConfig, TuneConfig
-from mnist_mlops.data.preprocess import load_splits
-from mnist_mlops.tuning.objective import REASON_ATTR, Objective
-from mnist_mlops.tuning.storage import TuneError, open_storage
-from mnist_mlops.tuning.study import FINISHED, open_study, state_counts
+from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.errors import TuneError
+from mnist_mlops.tuning.objective import Objective
+from mnist_mlops.tuning.storage import open_storage
+from mnist_mlops.tuning.study import DURATION_ATTR, FINISHED, REASON_ATTR, open_study, state_counts
 from mnist_mlops.tuning.trial_runs import TrialRuns, close_stale_run
 
 logger = logging.getLogger(__name__)
@@ -38,12 +39,11 @@ class WorkerJob:
     """Everything a worker needs (picklable, sent to spawned processes).
 
     Attributes:
-        study: The study name.
-        storage: Database URL or journal file path.
-        target: Total finished trials wanted in the study.
+        tune: The launch's ``tune`` section: the study name, the total of finished trials
+            wanted (``n_trials``), space, pruner and seed.
+        storage: Database URL or journal file path (resolved).
         deadline: Absolute ``time.time()`` after which no new trial starts (``None``: none).
         processed_dir: The folder of the processed splits (train and val are used).
-        tune: The ``tune`` section (space, pruner, seed).
         model: The ``model`` section.
         train: The ``train`` section.
         runs: MLflow child runs (``None``: no tracking).
@@ -51,17 +51,25 @@ class WorkerJob:
         threads: TensorFlow threads per op (0: TensorFlow decides).
     """
 
-    study: str
-    storage: str
-    target: int
-    deadline: float | None
-    processed_dir: str
     tune: TuneConfig
+    storage: str
+    deadline: float | None
+    processed_dir: Path
     model: ModelConfig
     train: TrainConfig
     runs: TrialRuns | None = None
     index: int = 0
     threads: int = 0
+
+    @property
+    def study(self) -> str:
+        """The study name."""
+        return self.tune.study
+
+    @property
+    def target(self) -> int:
+        """The total of finished trials wanted in the study."""
+        return self.tune.n_trials
 
 
 def _limit_threads(threads: int) -> None:
@@ -99,18 +107,18 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
     """
     _limit_threads(job.threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    splits = load_splits(Path(job.processed_dir), names=("train", "val"))
+    splits = load_splits(job.processed_dir, names=("train", "val"))
     on_stale = partial(close_stale_run, job.runs.tracking_uri) if job.runs else None
     storage = open_storage(job.storage, on_stale=on_stale)
     study = open_study(job.study, storage, job.tune.pruner, job.tune.seed + job.index)
     objective = Objective(
-        splits["train"],
-        splits["val"],
-        job.tune.space,
-        job.model,
-        job.train,
-        job.tune.seed,
-        job.runs,
+        train_split=splits["train"],
+        val_split=splits["val"],
+        space=job.tune.space,
+        model=job.model,
+        train=job.train,
+        seed=job.tune.seed,
+        runs=job.runs,
     )
     done: list[FrozenTrial] = []
 
@@ -121,7 +129,7 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
             trial.number,
             trial.state.name,
             trial.value,
-            trial.user_attrs.get("duration_s"),
+            trial.user_attrs.get(DURATION_ATTR),
             trial.params,
             trial.user_attrs.get(REASON_ATTR, ""),
         )

@@ -1,0 +1,113 @@
+"""``tuning/best_params.json``: the tune stage's best trial, read by the train stage.
+
+Format::
+
+    {"skipped": false, "study": "mnist-mlp-...", "trial": 7, "value": 0.93,
+     "model": {"hidden_layers": [256], "activation": "relu", "dropout": 0.1},
+     "train": {"epochs": 4, "batch_size": 128,
+               "optimizer": {"name": "adam", "learning_rate": 0.002}}}
+
+``{"skipped": true}`` (``tune.n_trials: 0``) means: keep the ``model:`` / ``train:`` params.
+Only the values present override the params; everything else keeps its ``params.yaml`` value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from mnist_mlops.artifacts.base import JsonArtifact
+from mnist_mlops.config.constants import OptimizerName
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TunedOptimizer(_Frozen):
+    """The optimizer values a trial chooses."""
+
+    name: OptimizerName
+    learning_rate: float
+
+
+class TunedTrain(_Frozen):
+    """The ``train`` values a trial chooses (the rest of ``train`` is not tuned)."""
+
+    epochs: int
+    batch_size: int
+    optimizer: TunedOptimizer
+
+
+class BestParams(JsonArtifact):
+    """The best trial's parameters, or the marker that tuning was skipped.
+
+    Attributes:
+        skipped: ``True`` when ``tune.n_trials`` is 0 (no other field is set then).
+        study: The study the trial belongs to.
+        trial: The trial number.
+        value: Its validation accuracy.
+        model: The whole ``model`` section the trial trained.
+        train: The tuned part of the ``train`` section.
+    """
+
+    PRODUCER = "tune"
+
+    skipped: bool
+    study: str | None = None
+    trial: int | None = None
+    value: float | None = None
+    model: ModelConfig | None = None
+    train: TunedTrain | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the file's content (a skipped marker is ``{"skipped": true}``)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @classmethod
+    def skipped_marker(cls) -> BestParams:
+        """Return the file of ``tune.n_trials: 0``."""
+        return cls(skipped=True)
+
+    @classmethod
+    def from_trial(
+        cls, study: str, trial: int, value: float, model: ModelConfig, train: TrainConfig
+    ) -> BestParams:
+        """Return the file for a finished trial that trained ``model`` / ``train``."""
+        tuned_train = TunedTrain(
+            epochs=train.epochs,
+            batch_size=train.batch_size,
+            optimizer=TunedOptimizer(
+                name=train.optimizer.name, learning_rate=train.optimizer.learning_rate
+            ),
+        )
+        whole_model = ModelConfig.model_validate(model.model_dump())  # every key set, as on disk
+        return cls(
+            skipped=False,
+            study=study,
+            trial=trial,
+            value=value,
+            model=whole_model,
+            train=tuned_train,
+        )
+
+    def apply(self, model: ModelConfig, train: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
+        """Return ``model`` and ``train`` with the tuned values laid over them (re-validated).
+
+        Returns:
+            The updated sections; unchanged when tuning was skipped.
+        """
+        if self.skipped:
+            return model, train
+        tuned_model = model
+        if self.model is not None:  # only the keys the file holds (as before the typed file)
+            present = self.model.model_dump(exclude_unset=True)
+            tuned_model = ModelConfig.model_validate(model.model_dump() | present)
+        if self.train is None:
+            return tuned_model, train
+        values = train.model_dump()
+        values |= {"epochs": self.train.epochs, "batch_size": self.train.batch_size}
+        values["optimizer"] |= self.train.optimizer.model_dump()
+        return tuned_model, TrainConfig.model_validate(values)

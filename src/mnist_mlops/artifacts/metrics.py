@@ -1,0 +1,141 @@
+"""The ``metrics/*.json`` files: read by later stages and by ``dvc metrics show`` / ``diff``.
+
+* :class:`EvaluateMetrics` - ``metrics/evaluate.json`` (evaluate -> register);
+* :class:`TuneMetrics` - ``metrics/tune.json``;
+* :class:`BaselinesMetrics` - ``metrics/baselines.json``;
+* :class:`RegisterSummary` - ``metrics/register.json``.
+
+Their locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from mnist_mlops.artifacts.base import JsonArtifact
+
+
+class ClassScores(BaseModel):
+    """Precision, recall, F1 and support of one digit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class TestScores(JsonArtifact):
+    """Test-split scores shared by the Keras model and the baselines (same metric names)."""
+
+    __test__ = False  # not a pytest test class
+
+    test_accuracy: float
+    test_loss: float | None = None
+    macro_precision: float
+    macro_recall: float
+    macro_f1: float
+    per_class: dict[str, ClassScores]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the file's content (a score that was not measured is left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class EvaluateMetrics(TestScores):
+    """``metrics/evaluate.json``: the trained model on the test split."""
+
+    PRODUCER = "evaluate"
+
+    test_loss: float
+
+
+class BaselineScores(TestScores):
+    """One baseline: test scores plus training / validation accuracy and fit time."""
+
+    accuracy: float
+    val_accuracy: float
+    fit_time_s: float
+
+
+class BaselinesMetrics(JsonArtifact):
+    """``metrics/baselines.json``: the course's scikit-learn comparisons."""
+
+    PRODUCER = "baselines"
+
+    perceptron: BaselineScores
+    mlp: BaselineScores
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the file's content (a score that was not measured is left out).
+
+        As in :meth:`TestScores.to_json`: the perceptron has no ``test_loss``.
+        """
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class TuneMetrics(JsonArtifact):
+    """``metrics/tune.json``: the study's trial counts and best trial (or the skipped marker)."""
+
+    PRODUCER = "tune"
+
+    skipped: bool
+    study: str | None = None
+    n_trials_target: int | None = None
+    complete: int | None = None
+    pruned: int | None = None
+    failed: int | None = None
+    running: int | None = None
+    waiting: int | None = None
+    finished: int | None = None
+    considered_trials: int | None = None
+    study_finished_trials: int | None = None
+    best_trial: int | None = None
+    best_val_accuracy: float | None = None
+    duration_s: float | None = None
+    mlflow_parent_run_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the file's content (a skipped marker is ``{"skipped": true}``)."""
+        if self.skipped:
+            return {"skipped": True}
+        return self.model_dump(mode="json")
+
+
+class RegisterSummary(JsonArtifact):
+    """``metrics/register.json``: the registered version and the promotion decision.
+
+    Attributes:
+        model_name: The registered model.
+        version: The new version.
+        model_uri: ``models:/<name>/<version>``.
+        logged_model_uri: The logged pyfunc model it was registered from.
+        min_improvement: ``register.min_improvement``.
+        promoted: Whether the version took the ``champion`` alias.
+        reason: Why (one line).
+        challenger_accuracy: The new version's test accuracy.
+        champion_accuracy: The champion's, on the same split (``None``: not scored).
+        champion_version: The champion before the decision (``None``: there was none).
+        comparable: Whether both were trained on the same data source (``None``: no champion).
+        data_source: The new version's data source.
+        champion_source: The champion's data source.
+    """
+
+    PRODUCER = "register"
+
+    model_name: str
+    version: str
+    model_uri: str
+    logged_model_uri: str
+    min_improvement: float
+    promoted: bool
+    reason: str
+    challenger_accuracy: float
+    champion_accuracy: float | None
+    champion_version: str | None
+    comparable: bool | None
+    data_source: str | None
+    champion_source: str | None

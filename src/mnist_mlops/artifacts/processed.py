@@ -1,0 +1,103 @@
+"""``data/processed/``: the preprocess stage's splits and ``meta.json``, read by every later stage.
+
+Files: ``{train,val,test}_x.npy`` (N, 784) float32 in [0, 1], ``{train,val,test}_y.npy`` (N,)
+int32 labels, and ``meta.json`` (:class:`ProcessedMeta`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_mlops.artifacts.base import JsonArtifact
+from mnist_mlops.errors import MissingArtifactError
+
+SPLITS = ("train", "val", "test")
+META_FILE = "meta.json"
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: ``x`` (N, 784) float32 in [0, 1] and ``y`` (N,) int32 labels."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+class ProcessedMeta(JsonArtifact):
+    """``meta.json``: where the splits come from.
+
+    Attributes:
+        source: The raw data source (from the raw manifest).
+        official_test_split: Whether ``test`` is the source's own test split.
+        counts: Digits per split.
+        seed: ``preprocess.seed``.
+    """
+
+    PRODUCER = "preprocess"
+
+    source: str
+    official_test_split: bool
+    counts: dict[str, int]
+    seed: int
+
+    @staticmethod
+    def path(processed_dir: str | Path) -> Path:
+        """Return the meta file's path inside ``processed_dir``."""
+        return Path(processed_dir) / META_FILE
+
+    @classmethod
+    def load(cls, processed_dir: str | Path) -> ProcessedMeta:
+        """Read ``meta.json`` of ``processed_dir`` (:class:`MissingArtifactError` when absent)."""
+        return cls.read(cls.path(processed_dir))
+
+    def save(self, processed_dir: str | Path) -> None:
+        """Write ``meta.json`` into ``processed_dir`` atomically."""
+        self.write(self.path(processed_dir))
+
+
+def split_files(folder: str | Path, name: str) -> tuple[Path, Path]:
+    """Return the ``(x, y)`` file paths of split ``name`` in ``folder``."""
+    folder = Path(folder)
+    return folder / f"{name}_x.npy", folder / f"{name}_y.npy"
+
+
+def save_splits(splits: Mapping[str, Split], folder: str | Path) -> None:
+    """Write ``{split}_x.npy`` and ``{split}_y.npy`` (deterministic bytes)."""
+    for name, split in splits.items():
+        x_path, y_path = split_files(folder, name)
+        np.save(x_path, split.x, allow_pickle=False)
+        np.save(y_path, split.y, allow_pickle=False)
+
+
+def load_splits(folder: str | Path, names: tuple[str, ...] = SPLITS) -> dict[str, Split]:
+    """Load processed splits written by :func:`save_splits`.
+
+    Raises:
+        MissingArtifactError: A split file is missing (the preprocess stage has not run).
+    """
+    splits = {}
+    for name in names:
+        x_path, y_path = split_files(folder, name)
+        if not x_path.is_file() or not y_path.is_file():
+            raise MissingArtifactError(
+                f"{x_path} or {y_path} not found; run the preprocess stage first"
+            )
+        splits[name] = Split(np.load(x_path), np.load(y_path))
+    return splits
+
+
+def processed_hash(folder: str | Path) -> str | None:
+    """SHA-256 over the split files (name and bytes), or ``None`` when there are none."""
+    files = sorted(Path(folder).glob("*.npy"))
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""The ``mnist-mlops`` command line: :mod:`.main` and one module per sub-command."""

@@ -1,0 +1,57 @@
+"""The ``mnist-mlops`` command line: one sub-command per module of ``mnist_mlops.cli``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from mnist_mlops import __version__
+from mnist_mlops.errors import ConfigError, MnistMlopsError
+
+# Each module defines ``register(subparsers)``, which adds its parser and sets ``func``.
+COMMAND_MODULES = [
+    "mnist_mlops.cli.params",
+    "mnist_mlops.cli.exercises",
+    "mnist_mlops.cli.predict",
+    "mnist_mlops.cli.serve",
+    "mnist_mlops.cli.tune",
+    "mnist_mlops.cli.study",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="mnist-mlops", description="The course's MNIST MLP as a tracked, tuned pipeline."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--params", default="params.yaml", help="parameters file (params.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 for bad input, 1 for failures)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"mnist-mlops: {exc}", file=sys.stderr)
+        return 2
+    except MnistMlopsError as exc:
+        print(f"mnist-mlops {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

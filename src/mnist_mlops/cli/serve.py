@@ -1,0 +1,104 @@
+"""``mnist-mlops serve``: MLflow's scoring server for a registered model, behind the guard.
+
+Same protocol and answers as ``mlflow models serve`` (it is MLflow's own scoring app), plus a
+body limit, JSON errors for every rejected request, 28x28 image inputs and a faster path for
+``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.app`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import sys
+
+from mnist_mlops.cli.arguments import int_at_least
+from mnist_mlops.config.constants import DEFAULT_MODEL_URI
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.tracking.setup import tracking_uri_for
+
+logger = logging.getLogger(__name__)
+
+MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"
+MAX_BODY_ENV = "MNIST_MLOPS_SERVE_MAX_BODY_BYTES"
+MEBIBYTE = 1024 * 1024
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``serve`` sub-command."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a registered model over REST (MLflow's scoring server, guarded)",
+        description="Serve MLflow's scoring protocol (/invocations, /ping, /health, /version) "
+        "for a model URI, with a request body limit, JSON errors, 28x28 inputs and a fast path.",
+    )
+    parser.add_argument(
+        "--model", "-m", default=DEFAULT_MODEL_URI, help=f"model URI ({DEFAULT_MODEL_URI})"
+    )
+    parser.add_argument("--host", "-H", default="127.0.0.1", help="bind address (127.0.0.1)")
+    parser.add_argument("--port", "-p", type=int_at_least(1), default=5001, help="port (5001)")
+    parser.add_argument("--workers", "-w", type=int_at_least(1), default=1, help="processes (1)")
+    parser.add_argument(
+        "--max-body-mb",
+        type=int_at_least(1),
+        default=20,
+        help="largest request body in MiB; larger ones get HTTP 413 (20)",
+    )
+    parser.set_defaults(func=run)
+
+
+def app_from_environment():
+    """Uvicorn factory for ``--workers`` > 1: each worker process loads the model itself."""
+    from mnist_mlops.serving.app import create_app
+
+    return create_app(os.environ[MODEL_ENV], int(os.environ[MAX_BODY_ENV]))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model (failing early with a clear message), then serve until interrupted."""
+    import mlflow
+    import uvicorn
+    from mlflow.exceptions import MlflowException
+
+    from mnist_mlops.serving.app import GuardedScoringApp, create_app
+
+    uri = tracking_uri_for(args.params)
+    mlflow.set_tracking_uri(uri)
+    os.environ["MLFLOW_TRACKING_URI"] = uri  # for worker processes
+    max_body = args.max_body_mb * MEBIBYTE
+    # Loading puts the model's own copy of this package (its code_paths) first on sys.path;
+    # worker processes inherit sys.path and must import the installed package, as this one did.
+    search_path = list(sys.path)
+    app: GuardedScoringApp | str
+    try:
+        app = create_app(args.model, max_body)
+    except (MlflowException, OSError) as exc:
+        raise MnistMlopsError(f"cannot load model {args.model}: {exc}") from None
+    finally:
+        sys.path[:] = search_path
+    if not _is_loopback(args.host):
+        logger.warning(
+            "binding to %s exposes the model to the network without TLS or authentication; "
+            "keep 127.0.0.1 behind a reverse proxy instead (README, 'Exposing the server')",
+            args.host,
+        )
+    if args.workers > 1:
+        os.environ[MODEL_ENV], os.environ[MAX_BODY_ENV] = args.model, str(max_body)
+        app = "mnist_mlops.cli.serve:app_from_environment"
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        factory=args.workers > 1,
+        log_level="warning",
+    )
+    return 0

@@ -1,0 +1,115 @@
+"""``mnist-mlops tune``: launch (or resume, or join) an Optuna study with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mnist_mlops.cli.arguments import int_at_least
+from mnist_mlops.config.params import TuneConfig, load_params
+from mnist_mlops.config.paths import RELATIVE, ProjectPaths
+
+# the options that override a field of the tune section: option attribute -> field
+TUNE_OVERRIDES = {
+    "n_trials": "n_trials",
+    "timeout": "timeout_s",
+    "workers": "workers",
+    "storage": "storage",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``tune`` sub-command."""
+    parser = subparsers.add_parser(
+        "tune",
+        help="run an Optuna study until it has N finished trials (resumes / joins by name)",
+        description="Run trials of the study until it holds --n-trials finished (COMPLETE or "
+        "PRUNED) trials in total. Run the same command again to resume after a crash, or from "
+        "another shell / machine (same --study and --storage) to add workers. It reports the "
+        "best trial of the whole study; the pipeline's tune stage uses only the first "
+        "tune.n_trials finished trials.",
+    )
+    parser.add_argument(
+        "--study",
+        help="study name (default: the pipeline's study, <tune.study>-<fingerprint of space, "
+        "params and data>, so that this command adds workers to the tune stage's study)",
+    )
+    parser.add_argument(
+        "--n-trials",
+        type=int_at_least(0),
+        help="total finished trials wanted (default: tune.n_trials)",
+    )
+    parser.add_argument("--timeout", type=float, help="start no trial after S seconds")
+    parser.add_argument(
+        "--workers", type=int, choices=range(1, 65), metavar="N", help="worker processes (1-64)"
+    )
+    parser.add_argument(
+        "--storage",
+        help="database URL (postgresql://...) or journal file path "
+        "(default: $MNIST_MLOPS_OPTUNA_STORAGE, tune.storage, optuna.journal)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help=f"processed splits folder ({RELATIVE['processed_dir']} beside --params)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def effective_tune(args: argparse.Namespace, tune: TuneConfig, study: str) -> TuneConfig:
+    """Return ``tune`` with the study name and the options given on the command line."""
+    update: dict[str, object] = {"study": study}
+    for option, name in TUNE_OVERRIDES.items():
+        value = getattr(args, option)
+        if value is None or (name == "storage" and not value):
+            continue  # not given: the params file's value
+        update[name] = value
+    return tune.model_copy(update=update)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Launch the study and print its summary."""
+    from tqdm import tqdm
+
+    from mnist_mlops.tuning.launch import launch
+    from mnist_mlops.tuning.outputs import pipeline_study_name
+
+    params = load_params(args.params)
+    paths = ProjectPaths.for_params_file(args.params)
+    data = args.data or paths.processed_dir
+    study = args.study or pipeline_study_name(params.tune, params.model, params.train, data)
+    tune = effective_tune(args, params.tune, study)
+    bar = tqdm(
+        total=tune.n_trials,
+        desc="finished trials",
+        unit="trial",
+        disable=args.no_progress,
+        file=sys.stderr,
+    )
+
+    def progress(done: int, total: int) -> None:
+        bar.update(max(0, min(done, total) - bar.n))
+
+    try:
+        result = launch(
+            tune,
+            params.model,
+            params.train,
+            params.mlflow,
+            processed_dir=data,
+            root=paths.root,
+            raw_dir=paths.raw_dir,
+            on_progress=progress,
+        )
+    finally:
+        bar.close()
+    print(f"study {result.study} in {result.storage}: {json.dumps(result.counts)}")
+    if result.best:
+        document = result.best.to_json()
+        print(f"best trial {result.best.trial}: val_accuracy {result.best.value:.4f}")
+        print(json.dumps({"model": document["model"], "train": document["train"]}))
+    print(f"MLflow parent run: {result.parent_run_id}")
+    return 0

@@ -1,0 +1,30 @@
+"""Names and numbers defined once: the digit images, the classes and the allowed choices.
+
+The ``Literal`` types validate ``params.yaml`` (and type-check the code); the tuples derived
+from them list the same names for messages and command-line choices.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+IMAGE_SIDE = 28
+INPUT_DIM = IMAGE_SIDE * IMAGE_SIDE  # 784 pixels per digit
+NUM_CLASSES = 10
+MAX_PIXEL = 255.0  # raw 8-bit pixel values are scaled by this to [0, 1]
+
+DataSource = Literal["auto", "mnist", "fashion_mnist", "mnist_5k", "idx"]
+Activation = Literal[
+    "relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "gelu", "swish", "linear"
+]
+OptimizerName = Literal["adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam"]
+PrunerName = Literal["none", "median", "hyperband"]
+
+DATA_SOURCES: tuple[str, ...] = get_args(DataSource)
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
+PRUNERS: tuple[str, ...] = get_args(PrunerName)
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+DEFAULT_MODEL_NAME = "mnist-classifier"
+DEFAULT_MODEL_URI = f"models:/{DEFAULT_MODEL_NAME}@{CHAMPION}"

@@ -1,0 +1,237 @@
+"""Typed, validated configuration loaded once from ``params.yaml``.
+
+Every section of ``params.yaml`` maps to one frozen pydantic model, an attribute of
+:class:`Params` named like the section. The defaults are the values of the repository's
+``params.yaml`` (``tests/config/test_defaults.py`` checks it): an empty file means the same.
+Unknown keys, wrong types and out-of-range values raise :class:`ConfigError` with one message
+per problem that names the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mnist_mlops.config.constants import Activation, DataSource, OptimizerName, PrunerName
+from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
+from mnist_mlops.config.space import COURSE_SPACE, UNION_TAGS, Neurons, SearchSpace
+from mnist_mlops.errors import ConfigError
+
+DEFAULT_PARAMS_PATH = Path(PARAMS_FILE)
+
+
+class Section(BaseModel):
+    """Base of every config section: immutable, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(Section):
+    """``data``: where the raw digits come from."""
+
+    source: DataSource = "auto"
+    path: str | None = None
+    mirror: str | None = None
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+    retries: int = Field(3, ge=0, le=10)
+    retry_delay_s: float = Field(2.0, ge=0, le=600)
+
+    @model_validator(mode="after")
+    def _path_needed_for_idx(self) -> DataConfig:
+        if self.source == "idx" and not self.path:
+            raise ValueError("data.path is required when data.source is 'idx'")
+        return self
+
+
+class PreprocessConfig(Section):
+    """``preprocess``: splits and seed."""
+
+    seed: int = Field(42, ge=0)
+    val_fraction: float = Field(0.1, gt=0, lt=1)
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+
+
+class ModelConfig(Section):
+    """``model``: the network architecture (defaults: the course's 784-512-10 MLP)."""
+
+    hidden_layers: list[Neurons] = Field(default_factory=lambda: [512], max_length=8)
+    activation: Activation = "relu"
+    dropout: float = Field(0.0, ge=0, lt=1)
+
+
+class OptimizerConfig(Section):
+    """``train.optimizer``: optimizer name and its hyper-parameters."""
+
+    name: OptimizerName = "adam"
+    learning_rate: float = Field(0.001, gt=0, le=10)
+    momentum: float = Field(0.0, ge=0, lt=1)
+    nesterov: bool = False
+
+
+class EarlyStoppingConfig(Section):
+    """``train.early_stopping``: stop on validation loss."""
+
+    enabled: bool = False
+    patience: int = Field(3, ge=1, le=1000)
+    min_delta: float = Field(0.0, ge=0)
+    restore_best_weights: bool = True
+
+
+class TrainConfig(Section):
+    """``train``: the fit loop."""
+
+    epochs: int = Field(5, ge=1, le=1000)
+    batch_size: int = Field(128, ge=1, le=65536)
+    optimizer: OptimizerConfig = OptimizerConfig()
+    early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
+    seed: int = Field(42, ge=0)
+    use_tuned: bool = True
+
+
+class MlflowConfig(Section):
+    """``mlflow``: experiment name and tracking store."""
+
+    experiment: str = Field("mnist-mlops", min_length=1)
+    tracking_uri: str | None = None
+
+    def resolved_tracking_uri(self, root: Path) -> str:
+        """Return the tracking URI: ``MLFLOW_TRACKING_URI``, else this section, else SQLite.
+
+        Args:
+            root: The project folder, which holds the default SQLite store.
+        """
+        env = os.environ.get("MLFLOW_TRACKING_URI")
+        if env:
+            return env
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{ProjectPaths(root).mlflow_db}"
+
+
+class TuneConfig(Section):
+    """``tune``: the Optuna study."""
+
+    study: str = Field("mnist-mlp", min_length=1)
+    n_trials: int = Field(30, ge=0, le=100000)
+    timeout_s: float | None = Field(None, gt=0)
+    workers: int = Field(1, ge=1, le=64)
+    storage: str | None = None
+    pruner: PrunerName = "median"
+    seed: int = Field(42, ge=0)
+    space: SearchSpace = COURSE_SPACE
+
+
+class RegisterConfig(Section):
+    """``register``: the registered model and its promotion rule."""
+
+    model_name: str = Field("mnist-classifier", min_length=1)
+    min_improvement: float = Field(0.0, ge=0, le=1)
+
+
+with warnings.catch_warnings():
+    # pydantic warns that the field ``register`` shadows ``register`` of the model's metaclass
+    # (ABCMeta's virtual-subclass hook, on the class only): instances hold the section.
+    warnings.filterwarnings("ignore", 'Field name "register"', UserWarning)
+
+    class Params(Section):
+        """The whole ``params.yaml``: one attribute per section, named as in the file."""
+
+        data: DataConfig = DataConfig()
+        preprocess: PreprocessConfig = PreprocessConfig()
+        model: ModelConfig = ModelConfig()
+        train: TrainConfig = TrainConfig()
+        mlflow: MlflowConfig = MlflowConfig()
+        tune: TuneConfig = TuneConfig()
+        register: RegisterConfig = RegisterConfig()
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    """Turn one pydantic error into ``key = value: what is allowed``."""
+    location = [part for part in error["loc"] if part not in UNION_TAGS]
+    key = ".".join(str(part) for part in location) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(model, error["loc"][:-1])
+        return f"{key}: unknown key; allowed keys here: {', '.join(allowed)}"
+    message = error["msg"].removeprefix("Value error, ")
+    if "input" in error and error["type"] != "missing" and not isinstance(error["input"], dict):
+        return f"{key} = {error['input']!r}: {message}"
+    return f"{key}: {message}"
+
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    """Return the first pydantic model inside a (possibly nested) type annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _find_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:
+    """Walk ``location`` through nested models and list the keys allowed there."""
+    current: type[BaseModel] | None = model
+    for part in location:
+        if part in UNION_TAGS or current is None:
+            continue
+        field = current.model_fields.get(str(part))
+        current = _find_model(field.annotation) if field else None
+    if current is None:
+        return ["(none)"]
+    return sorted(current.model_fields)
+
+
+def parse_params(raw: Any, source: str = "params.yaml") -> Params:
+    """Validate an already-parsed mapping into :class:`Params`.
+
+    Args:
+        raw: The mapping read from YAML (``None`` means all defaults).
+        source: Name used in error messages.
+
+    Returns:
+        The validated parameters.
+
+    Raises:
+        ConfigError: One message listing every invalid key.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections, got {raw!r}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(error, Params) for error in exc.errors()]
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigError(f"{source} is invalid:\n{lines}") from None
+
+
+def load_params(path: str | Path = DEFAULT_PARAMS_PATH) -> Params:
+    """Read and validate ``params.yaml``.
+
+    Args:
+        path: The YAML file.
+
+    Returns:
+        The validated parameters.
+
+    Raises:
+        ConfigError: The file is missing, is not valid YAML, or holds invalid values.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_params(raw, source=str(path))

@@ -1,0 +1,144 @@
+"""The Optuna search space (``tune.space`` in ``params.yaml``), validated like all params.
+
+Each dimension is either left out (``null``: the value from ``model:`` / ``train:`` is used),
+fixed to one value, a range (``{low, high, log}``) or, for categorical dimensions, a list of
+choices.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from mnist_mlops.config.constants import Activation, OptimizerName
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IntRange(_Strict):
+    """An integer range searched by ``trial.suggest_int``."""
+
+    low: int
+    high: int
+    log: bool = False
+    step: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> IntRange:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must be <= high ({self.high})")
+        if self.log and self.low < 1:
+            raise ValueError(f"a log range needs low >= 1, got low={self.low}")
+        if self.log and self.step != 1:
+            raise ValueError("a log range cannot have a step other than 1")
+        return self
+
+
+class FloatRange(_Strict):
+    """A float range searched by ``trial.suggest_float``."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> FloatRange:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must be <= high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got low={self.low}")
+        return self
+
+
+Epochs = Annotated[int, Field(ge=1, le=1000)]
+Layers = Annotated[int, Field(ge=1, le=3)]
+Neurons = Annotated[int, Field(ge=1, le=65536)]
+BatchSize = Annotated[int, Field(ge=1, le=65536)]
+Rate = Annotated[float, Field(gt=0, le=10)]
+Dropout = Annotated[float, Field(ge=0, lt=1)]
+
+# The tags below name the member of a dimension's union in error locations (dropped there).
+UNION_TAGS = ("fixed", "range", "choices")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict | BaseModel):
+        return "range"
+    if isinstance(value, list):
+        return "choices"
+    return "fixed"
+
+
+_Value = TypeVar("_Value")
+_Range = TypeVar("_Range")
+
+# A dimension is a fixed value or a range (a list of choices), told apart by the YAML shape.
+Ranged = Annotated[
+    Annotated[_Value, Tag("fixed")] | Annotated[_Range, Tag("range")], Discriminator(_kind)
+]
+Chosen = Annotated[
+    Annotated[_Value, Tag("fixed")] | Annotated[list[_Value], Tag("choices")],
+    Discriminator(_kind),
+]
+
+
+class SearchSpace(_Strict):
+    """``tune.space``: every dimension the study may search."""
+
+    epochs: Ranged[Epochs, IntRange] | None = None
+    n_layers: Ranged[Layers, IntRange] | None = None
+    neurons: Ranged[Neurons, IntRange] | None = None
+    activation: Chosen[Activation] | None = None
+    optimizer: Chosen[OptimizerName] | None = None
+    learning_rate: Ranged[Rate, FloatRange] | None = None
+    batch_size: Chosen[BatchSize] | None = None
+    dropout: Ranged[Dropout, FloatRange] | None = None
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> SearchSpace:
+        limits = {
+            "epochs": (1, 1000),
+            "n_layers": (1, 3),
+            "neurons": (1, 65536),
+            "learning_rate": (0, 10),
+            "dropout": (0, 0.999),
+        }
+        for name, (low, high) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, IntRange | FloatRange) and (value.low < low or value.high > high):
+                raise ValueError(
+                    f"{name} range [{value.low}, {value.high}] must lie within [{low}, {high}]"
+                )
+        for name in ("activation", "optimizer", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, list) and not value:
+                raise ValueError(f"{name}: the list of choices is empty")
+        return self
+
+    def searched(self) -> list[str]:
+        """Return the names of the dimensions that are actually searched (not fixed or absent)."""
+        names = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, IntRange | FloatRange) or (
+                isinstance(value, list) and len(value) > 1
+            ):
+                names.append(name)
+        return names
+
+
+# The default of ``tune.space``: the course's search space, as the repository's params.yaml
+# spells it (a dimension left out of a ``tune.space`` given in a file is not searched).
+COURSE_SPACE = SearchSpace(
+    epochs=IntRange(low=2, high=6),
+    n_layers=IntRange(low=1, high=2),
+    neurons=IntRange(low=64, high=512, log=True),
+    activation=["relu", "sigmoid", "tanh"],
+    optimizer=["adam", "rmsprop", "sgd"],
+    learning_rate=FloatRange(low=0.0003, high=0.01, log=True),
+    batch_size=[64, 128],
+    dropout=FloatRange(low=0.0, high=0.3),
+)

@@ -1,0 +1,120 @@
+"""The course's scikit-learn comparisons: ``Perceptron`` and ``MLPClassifier(100)``.
+
+Each baseline is fitted on the same train split, scored on the validation and test splits with
+the Keras runs' metric names (:func:`mnist_mlops.evaluation.metrics.classification_metrics`) and
+recorded as its own MLflow run in the same experiment, so the UI compares them side by side.
+:func:`baselines_metrics` gathers their scores into the stage's
+:class:`~mnist_mlops.artifacts.metrics.BaselinesMetrics`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mnist_mlops.artifacts.metrics import BaselineScores, BaselinesMetrics
+from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.evaluation.metrics import classification_metrics, flat_metrics
+from mnist_mlops.tracking.log import log_metrics, log_params
+
+logger = logging.getLogger(__name__)
+
+BASELINES = ("perceptron", "mlp")
+
+
+@dataclass(frozen=True)
+class BaselineRun:
+    """One fitted baseline: its scores and the MLflow run that records them."""
+
+    scores: BaselineScores
+    run_id: str
+
+
+def make_baseline(name: str, seed: int, max_iter: int | None = None) -> Any:
+    """Return the unfitted scikit-learn estimator called ``name``.
+
+    Args:
+        name: ``perceptron`` (linear, no probabilities) or ``mlp`` (one hidden layer of 100).
+        seed: ``random_state`` of the estimator.
+        max_iter: Caps the training iterations (the estimators' defaults otherwise).
+
+    Raises:
+        ValueError: An unknown name (the allowed ones are listed).
+    """
+    from sklearn.linear_model import Perceptron
+    from sklearn.neural_network import MLPClassifier
+
+    options = {} if max_iter is None else {"max_iter": max_iter}
+    if name == "perceptron":
+        return Perceptron(random_state=seed, **options)
+    if name == "mlp":
+        return MLPClassifier(hidden_layer_sizes=(100,), random_state=seed, **options)
+    raise ValueError(f"unknown baseline {name!r}; allowed: {', '.join(BASELINES)}")
+
+
+def run_baseline(
+    name: str,
+    splits: Mapping[str, Split],
+    seed: int,
+    tags: Mapping[str, str] | None = None,
+    max_iter: int | None = None,
+) -> BaselineRun:
+    """Fit one baseline and record it as an MLflow run of the active experiment.
+
+    Args:
+        name: A name from :data:`BASELINES`.
+        splits: ``train``, ``val`` and ``test`` splits.
+        seed: The estimator's seed.
+        tags: Extra run tags (e.g. :func:`mnist_mlops.tracking.provenance.run_tags`).
+        max_iter: Optional iteration cap (tests).
+
+    Returns:
+        The scores (``accuracy`` (train), ``val_accuracy``, ``fit_time_s`` and the test
+        metrics of :func:`classification_metrics`) and the run id.
+    """
+    import warnings
+
+    import mlflow
+    from sklearn.exceptions import ConvergenceWarning
+
+    estimator = make_baseline(name, seed, max_iter)
+    train, val, test = splits["train"], splits["val"], splits["test"]
+    with mlflow.start_run(run_name=f"baseline-{name}") as run:
+        run_id = run.info.run_id
+        mlflow.set_tags({"stage": "baselines", "model.family": "sklearn", **(tags or {})})
+        params = {f"baseline.{key}": value for key, value in estimator.get_params().items()}
+        log_params(run_id, {"baseline.name": name, **params})
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(train.x, train.y)
+        fit_seconds = time.perf_counter() - started
+        probabilities = (
+            estimator.predict_proba(test.x) if hasattr(estimator, "predict_proba") else None
+        )
+        metrics = classification_metrics(test.y, estimator.predict(test.x), probabilities)
+        metrics["accuracy"] = float(estimator.score(train.x, train.y))
+        metrics["val_accuracy"] = float(estimator.score(val.x, val.y))
+        metrics["fit_time_s"] = fit_seconds
+        scores = BaselineScores.model_validate(metrics)
+        log_metrics(run_id, flat_metrics(scores))
+    logger.info("baseline %s: test accuracy %.4f", name, scores.test_accuracy)
+    return BaselineRun(scores=scores, run_id=run_id)
+
+
+def run_baselines(
+    splits: Mapping[str, Split],
+    seed: int,
+    tags: Mapping[str, str] | None = None,
+    max_iter: int | None = None,
+) -> dict[str, BaselineRun]:
+    """Run every baseline of :data:`BASELINES`; return ``{name: run}``."""
+    return {name: run_baseline(name, splits, seed, tags, max_iter) for name in BASELINES}
+
+
+def baselines_metrics(runs: Mapping[str, BaselineRun]) -> BaselinesMetrics:
+    """Return the baselines stage's metrics file (the scores, without the run ids)."""
+    return BaselinesMetrics.model_validate({name: run.scores for name, run in runs.items()})

@@ -1,0 +1,147 @@
+"""PNG figures of runs: training history, confusion matrix, misclassified digits, curve comparisons.
+
+Every function returns the PNG as bytes (matplotlib's non-interactive Agg backend), so callers
+can write them atomically or log them to MLflow. Matplotlib is imported inside the functions,
+through :func:`pyplot`: the one place that selects the Agg backend (the dataset report and the
+tuning plots use it too).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mnist_mlops.config.constants import IMAGE_SIDE
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DPI = 100
+
+
+def pyplot() -> ModuleType:
+    """Return ``matplotlib.pyplot`` on the non-interactive Agg backend (no display needed).
+
+    Every figure of the project is drawn through it: call it instead of importing
+    ``matplotlib.pyplot`` directly, so that the backend is selected before the first import.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _to_png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    pyplot().close(figure)
+    return buffer.getvalue()
+
+
+def history_png(history: Mapping[str, Sequence[float]], title: str = "training history") -> bytes:
+    """Plot loss and accuracy per epoch, training against validation (overfitting shows).
+
+    Args:
+        history: Keras history: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` lists.
+        title: The figure title.
+
+    Returns:
+        The PNG bytes.
+    """
+    plt = pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for key, label in ((metric, "train"), (f"val_{metric}", "validation")):
+            values = history.get(key)
+            if values:
+                axis.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        axis.set_xlabel("epoch")
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title)
+    return _to_png(figure)
+
+
+def confusion_png(matrix: np.ndarray, title: str = "confusion matrix (test)") -> bytes:
+    """Draw a confusion matrix (rows: actual, columns: predicted) with counts in the cells."""
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(6, 5.5))
+    image = axis.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=axis)
+    classes = range(matrix.shape[0])
+    axis.set_xticks(list(classes))
+    axis.set_yticks(list(classes))
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("actual")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for row in classes:
+        for column in classes:
+            value = int(matrix[row, column])
+            color = "white" if value > threshold else "black"
+            axis.text(column, row, value, ha="center", va="center", color=color, fontsize=7)
+    axis.set_title(title)
+    return _to_png(figure)
+
+
+def misclassified_png(
+    images: np.ndarray,
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    columns: int = 6,
+) -> bytes:
+    """Grid of misclassified digits titled ``true / predicted (confidence)``.
+
+    Args:
+        images: ``(n, 784)`` or ``(n, 28, 28)`` pixels in [0, 1].
+        actual: True labels.
+        predicted: Predicted labels.
+        confidence: Probability of the predicted label.
+        columns: Digits per row.
+
+    Returns:
+        The PNG bytes (a single "none" panel when nothing was misclassified).
+    """
+    plt = pyplot()
+    count = len(actual)
+    rows = max(1, -(-count // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.9), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        axis.imshow(images[index].reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="gray_r", vmin=0, vmax=1)
+        axis.set_title(
+            f"true {int(actual[index])} / pred {int(predicted[index])}\n"
+            f"({float(confidence[index]):.0%})",
+            fontsize=8,
+        )
+    if count == 0:
+        axes.flat[0].text(0.5, 0.5, "no misclassified digits", ha="center", va="center")
+    figure.suptitle("misclassified test digits: true / predicted (confidence)")
+    return _to_png(figure)
+
+
+def curves_png(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> bytes:
+    """Compare validation accuracy and loss per epoch of several runs, one line per run."""
+    plt = pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for axis, metric in zip(axes, ("val_accuracy", "val_loss"), strict=True):
+        for name, history in histories.items():
+            values = history.get(metric) or []
+            axis.plot(range(1, len(values) + 1), values, marker=".", label=name)
+        axis.set_xlabel("epoch")
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+    axes[1].legend(fontsize=8, loc="upper right")
+    figure.suptitle("learning curves of the exercise runs (validation)")
+    return _to_png(figure)

@@ -1,0 +1,119 @@
+"""What a registered version says about itself: its tags and its model card.
+
+:func:`version_tags` gives the facts recorded on the model version (test scores, data, code,
+params and the promotion decision; the ``register.*`` ones also go on the training run);
+:func:`model_card` turns them into the version's Markdown description.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from mnist_mlops.config.constants import CHALLENGER, CHAMPION
+from mnist_mlops.registry.candidate import Candidate
+from mnist_mlops.registry.promotion import UNKNOWN_SOURCE, Decision
+from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG, SOURCE_TAG, git_commit
+
+MAX_TAG_LENGTH = 5000
+DECISION_PREFIX = "register."
+
+
+def tag_value(value: object) -> str:
+    """Return a tag value: ``none`` for ``None``, lower-case booleans, ``str`` otherwise."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def code_version(root: Path) -> str:
+    """Return the git commit of the checkout at ``root`` (``(dirty)`` appended), or ``unknown``."""
+    commit, dirty = git_commit(root)
+    return f"{commit}{' (dirty)' if dirty else ''}" if commit else "unknown"
+
+
+def version_tags(
+    candidate: Candidate, decision: Decision, params: Mapping[str, str], code: str
+) -> dict[str, str]:
+    """Return the tags of the new version.
+
+    Args:
+        candidate: The registered model's inputs.
+        decision: The promotion decision (its final reason).
+        params: The training run's params.
+        code: The code version (:func:`code_version`).
+
+    Returns:
+        Test scores, data source and hash, test size, code, params, training run and the
+        ``register.*`` decision tags.
+    """
+    metrics, had_champion = candidate.metrics, decision.champion_version is not None
+    champion_accuracy = decision.champion_accuracy
+    return {
+        "test_accuracy": str(metrics.test_accuracy),
+        "test_loss": str(metrics.test_loss),
+        "macro_f1": str(metrics.macro_f1),
+        SOURCE_TAG: candidate.data_source or UNKNOWN_SOURCE,
+        PROCESSED_HASH_TAG: str(candidate.processed_sha256),
+        "data.test_size": str(len(candidate.test.y)),
+        "git.commit": code,
+        "params": json.dumps(dict(params), sort_keys=True)[:MAX_TAG_LENGTH],
+        "training_run_id": candidate.run_id,
+        "register.decision": CHAMPION if decision.promoted else CHALLENGER,
+        "register.challenger_accuracy": f"{decision.challenger_accuracy:.6f}",
+        "register.champion_accuracy": tag_value(
+            None if champion_accuracy is None else f"{champion_accuracy:.6f}"
+        ),
+        "register.comparable": tag_value(decision.comparable),
+        "register.champion_version": tag_value(decision.champion_version),
+        "register.champion_source": tag_value(
+            (decision.champion_source or UNKNOWN_SOURCE) if had_champion else None
+        ),
+        "register.reason": decision.reason[:MAX_TAG_LENGTH],
+    }
+
+
+def decision_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Return the ``register.*`` tags (also set on the training run)."""
+    return {key: value for key, value in tags.items() if key.startswith(DECISION_PREFIX)}
+
+
+def model_card(name: str, version: str, tags: Mapping[str, str], decision: Decision) -> str:
+    """Return the version's description: a short Markdown model card.
+
+    Args:
+        name: The registered model.
+        version: The new version.
+        tags: Its :func:`version_tags`.
+        decision: The promotion decision.
+
+    Returns:
+        Markdown: data, test metrics, params, promotion and code.
+    """
+    params = json.loads(tags["params"])
+    param_lines = "\n".join(f"- `{key}`: {value}" for key, value in sorted(params.items()))
+    if decision.comparable is False:
+        champion = (
+            f"not measured: champion trained on `{decision.champion_source or UNKNOWN_SOURCE}`, "
+            f"this model on `{decision.data_source or UNKNOWN_SOURCE}`"
+        )
+    elif decision.champion_accuracy is None:
+        champion = "none"
+    else:
+        champion = f"{decision.champion_accuracy:.4f}"
+    return (
+        f"# {name} v{version}\n\n"
+        "MLP digit classifier (784 pixels -> dense layers -> 10 softmax classes); input rows "
+        "of 784 floats in [0, 1] or raw 0-255 pixels; output digit + 10 probabilities.\n\n"
+        f"**Data**: source `{tags[SOURCE_TAG]}`, processed splits sha256 "
+        f"`{tags[PROCESSED_HASH_TAG][:16]}...`, {tags['data.test_size']} test digits.\n\n"
+        f"**Metrics** (test): accuracy {tags['test_accuracy']}, macro F1 {tags['macro_f1']}, "
+        f"loss {tags['test_loss']}.\n\n"
+        f"**Params** (training run `{tags['training_run_id']}`):\n{param_lines}\n\n"
+        f"**Promotion**: {'champion' if decision.promoted else 'challenger'} - "
+        f"{decision.reason} (champion score {champion}).\n\n"
+        f"**Code**: git commit `{tags['git.commit']}`.\n"
+    )

@@ -1,0 +1,150 @@
+"""The register stage: a new model version, the ``challenger`` alias and champion promotion.
+
+The trained model is logged as a :class:`~mnist_mlops.serving.pyfunc.DigitClassifier` into its
+training run and registered as ``register.model_name``. The new version always gets the alias
+``challenger``; it also takes ``champion`` when there is no champion yet, or when its test
+accuracy beats the current champion's by at least ``register.min_improvement``. Both models
+are scored on the same (current) test split, so the comparison is fair even when the split
+changed since the champion was registered, but only when both were trained on the same data
+source (the ``data.source`` tag of every version vs ``meta.json`` of the processed data): the
+"test" digits of one source can be training digits of another (``mnist_5k`` is drawn from
+MNIST's training set) or another task altogether (Fashion-MNIST). When the sources differ, or
+the champion has no ``data.source`` tag, the champion is not re-scored and keeps its alias; the
+decision says so and how to promote by hand. Only aliases are used (no deprecated stages).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from mnist_mlops.artifacts.metrics import RegisterSummary
+from mnist_mlops.config.constants import CHALLENGER, CHAMPION
+from mnist_mlops.config.params import RegisterConfig
+from mnist_mlops.registry.candidate import Candidate, load_candidate
+from mnist_mlops.registry.card import code_version, decision_tags, model_card, version_tags
+from mnist_mlops.registry.promotion import Champion, Decision, decide, manual_promotion, same_source
+from mnist_mlops.registry.scoring import current_champion, score
+
+logger = logging.getLogger(__name__)
+
+
+def log_candidate(candidate: Candidate) -> str:
+    """Log the candidate as a pyfunc classifier into its training run; return the model URI."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from mnist_mlops.serving.pyfunc import log_classifier
+
+    run = MlflowClient().get_run(candidate.run_id)
+    mlflow.set_experiment(experiment_id=run.info.experiment_id)
+    with mlflow.start_run(run_id=candidate.run_id):
+        return log_classifier(candidate.model).model_uri
+
+
+def score_and_decide(
+    config: RegisterConfig, candidate: Candidate, logged_uri: str, champion: Champion | None
+) -> Decision:
+    """Score the candidate (and a comparable champion) on the test split; decide promotion.
+
+    A champion trained on another data source is not scored: these test digits may be its
+    training digits, or another task's images.
+    """
+    comparable = champion is not None and same_source(candidate.data_source, champion.source)
+    challenger_accuracy = score(logged_uri, candidate.test)
+    champion_accuracy = (
+        score(f"models:/{config.model_name}/{champion.version}", candidate.test)
+        if champion is not None and comparable
+        else None
+    )
+    return decide(
+        challenger_accuracy,
+        champion_accuracy,
+        config.min_improvement,
+        champion.version if champion else None,
+        data_source=candidate.data_source,
+        champion_source=champion.source if champion else None,
+    )
+
+
+def publish(
+    name: str, candidate: Candidate, logged_uri: str, decision: Decision, root: Path
+) -> tuple[str, Decision]:
+    """Register the version, set its aliases, tags and model card.
+
+    Args:
+        name: The registered model.
+        candidate: The model's inputs.
+        logged_uri: The logged pyfunc classifier.
+        decision: The promotion decision.
+        root: The git checkout of the code (the ``git.commit`` tag).
+
+    Returns:
+        The new version and the decision (whose reason says how to promote by hand when
+        the champion was not comparable).
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    version = str(mlflow.register_model(logged_uri, name).version)
+    if decision.comparable is False:
+        decision = replace(decision, reason=f"{decision.reason}; {manual_promotion(name, version)}")
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    if decision.promoted:
+        client.set_registered_model_alias(name, CHAMPION, version)
+    log = logger.warning if decision.comparable is False else logger.info
+    log("%s v%s: %s", name, version, decision.reason)
+
+    params = client.get_run(candidate.run_id).data.params
+    tags = version_tags(candidate, decision, params, code_version(root))
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    for key, value in decision_tags(tags).items():
+        client.set_tag(candidate.run_id, key, value)
+    client.set_tag(candidate.run_id, "register.model_version", version)
+    client.update_model_version(
+        name, version, description=model_card(name, version, tags, decision)
+    )
+    return version, decision
+
+
+def register(
+    config: RegisterConfig, trained_dir: Path, evaluate_path: Path, processed_dir: Path, root: Path
+) -> RegisterSummary:
+    """Register the trained model, set its aliases and return the stage's summary.
+
+    Both models are scored before anything is registered: a failure there leaves no version
+    without an alias.
+
+    Args:
+        config: The ``register`` section (model name, min_improvement).
+        trained_dir: The train stage's output (model and run info).
+        evaluate_path: The evaluate stage's test metrics.
+        processed_dir: The processed splits; the ``test`` split scores both models.
+        root: The git checkout of the code.
+
+    Returns:
+        The decision, both scores, the version and its URI.
+    """
+    candidate = load_candidate(Path(trained_dir), Path(evaluate_path), Path(processed_dir))
+    champion = current_champion(config.model_name)
+    logged_uri = log_candidate(candidate)
+    decision = score_and_decide(config, candidate, logged_uri, champion)
+    version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
+    return RegisterSummary(
+        model_name=config.model_name,
+        version=version,
+        model_uri=f"models:/{config.model_name}/{version}",
+        logged_model_uri=logged_uri,
+        min_improvement=config.min_improvement,
+        promoted=decision.promoted,
+        reason=decision.reason,
+        challenger_accuracy=decision.challenger_accuracy,
+        champion_accuracy=decision.champion_accuracy,
+        champion_version=decision.champion_version,
+        comparable=decision.comparable,
+        data_source=decision.data_source,
+        champion_source=decision.champion_source,
+    )

@@ -1,0 +1,63 @@
+"""A Keras model logged to MLflow with its signature, an input example and pinned requirements.
+
+Keras and MLflow are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from mnist_mlops.tracking.requirements import pinned_requirements
+
+if TYPE_CHECKING:
+    import keras
+
+
+class _KerasFlavorWithExample:
+    """``mlflow.keras`` whose ``save_model`` first creates the target folder.
+
+    MLflow 3.17's Keras flavor writes the input example before it creates the model folder
+    and fails with ``FileNotFoundError``; creating the folder first is all it needs.
+    """
+
+    __name__ = "mlflow.keras"
+
+    @staticmethod
+    def save_model(path: str, **kwargs: Any) -> None:
+        import mlflow.keras
+
+        os.makedirs(path, exist_ok=True)
+        mlflow.keras.save_model(path=path, **kwargs)
+
+
+def log_keras_model(model: keras.Model, input_example: Any, name: str = "model") -> str:
+    """Log ``model`` to the active run with a signature inferred on ``input_example``.
+
+    Args:
+        model: The trained Keras model.
+        input_example: A few input rows (``(n, 784)`` float32); also stored as the example.
+        name: The logged model's name.
+
+    Returns:
+        The model URI, loadable with ``mlflow.pyfunc.load_model``.
+
+    The pip requirements are pinned to the installed versions (no slow inference in a
+    subprocess).
+    """
+    import numpy as np
+    from mlflow.models import Model, infer_signature
+
+    requirements = pinned_requirements(("mlflow", "keras", "tensorflow-cpu", "tensorflow", "numpy"))
+    example = np.asarray(input_example)
+    signature = infer_signature(example, np.asarray(model.predict_on_batch(example)))
+    info = Model.log(
+        artifact_path=None,
+        name=name,
+        flavor=_KerasFlavorWithExample,
+        model=model,
+        signature=signature,
+        input_example=example,
+        pip_requirements=requirements,
+    )
+    return info.model_uri

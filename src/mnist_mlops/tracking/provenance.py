@@ -1,0 +1,76 @@
+"""Where a run came from: the git commit and the data (source and hashes of the DVC outputs).
+
+Every function takes the folders it describes: a run trained on ``--data X`` is tagged with the
+hash of ``X``, whatever the current directory is.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from mnist_mlops.artifacts.manifest import RawManifest
+from mnist_mlops.artifacts.processed import processed_hash
+
+SOURCE_TAG = "data.source"
+PROCESSED_HASH_TAG = "data.processed_sha256"
+
+
+def git_commit(root: Path) -> tuple[str | None, bool]:
+    """Return ``(commit, dirty)`` of the git checkout at ``root`` (``(None, False)`` if none)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None, False
+    return commit, bool(status.strip())
+
+
+def data_tags(raw_dir: Path, processed_dir: Path) -> dict[str, str]:
+    """Describe the data a run used, from the download and preprocess outputs.
+
+    Args:
+        raw_dir: The download stage's folder (its manifest).
+        processed_dir: The processed splits the run read.
+
+    Returns:
+        ``data.source`` and ``data.raw_sha256`` (a hash over the raw files' checksums in the
+        raw manifest), ``data.processed_sha256`` (over the ``.npy`` splits) and ``data.url``;
+        keys whose source file is missing are left out.
+    """
+    tags: dict[str, str] = {}
+    if RawManifest.path(raw_dir).is_file():
+        manifest = RawManifest.load(raw_dir)
+        tags[SOURCE_TAG] = manifest.source
+        if manifest.url:
+            tags["data.url"] = manifest.url
+        tags["data.raw_sha256"] = manifest.raw_sha256()
+    processed = processed_hash(processed_dir)
+    if processed:
+        tags[PROCESSED_HASH_TAG] = processed
+    return tags
+
+
+def run_tags(repo_root: Path, raw_dir: Path, processed_dir: Path) -> dict[str, str]:
+    """Return the tags every run carries: git commit (and dirty flag) plus :func:`data_tags`.
+
+    Args:
+        repo_root: The git checkout of the code.
+        raw_dir: The download stage's folder.
+        processed_dir: The processed splits the run read.
+    """
+    tags = data_tags(raw_dir, processed_dir)
+    commit, dirty = git_commit(repo_root)
+    if commit:
+        tags["git.commit"] = commit
+        tags["git.dirty"] = str(dirty).lower()
+        tags["mlflow.source.git.commit"] = commit
+    return tags

@@ -1,0 +1,87 @@
+"""Where MLflow records: the tracking store, the artifact root and the active experiment.
+
+* :func:`setup_tracking` - point MLflow at the project's store and get or create the experiment
+  (with a SQLite store, artifacts go to ``mlartifacts/`` beside the database, not ``./mlruns``).
+* :func:`tracking_uri_for` - the store a command line uses (``params.yaml``'s ``mlflow`` section).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from mnist_mlops.config.params import MlflowConfig, load_params
+
+logger = logging.getLogger(__name__)
+
+ARTIFACTS_DIR_NAME = "mlartifacts"
+
+
+def sqlite_artifact_location(tracking_uri: str) -> str | None:
+    """Return ``file://<db folder>/mlartifacts`` for a SQLite tracking URI, else ``None``.
+
+    Args:
+        tracking_uri: An MLflow tracking URI such as ``sqlite:////abs/path/mlflow.db``.
+
+    Returns:
+        The artifact root for new experiments, or ``None`` when the store decides
+        (a tracking server, a database server, a file store).
+    """
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme != "sqlite":
+        return None
+    database = Path(unquote(parsed.path)).resolve()
+    return (database.parent / ARTIFACTS_DIR_NAME).as_uri()
+
+
+def setup_tracking(config: MlflowConfig, root: Path) -> str:
+    """Set the tracking URI and make ``config.experiment`` the active experiment.
+
+    The URI is ``MLFLOW_TRACKING_URI``, else ``mlflow.tracking_uri``, else
+    ``sqlite:///<root>/mlflow.db`` (see :meth:`MlflowConfig.resolved_tracking_uri`). A new
+    experiment on a SQLite store keeps its artifacts in ``mlartifacts/`` next to the database.
+
+    Args:
+        config: The ``mlflow`` section.
+        root: The project folder, which holds the default store.
+
+    Returns:
+        The experiment id.
+    """
+    import mlflow
+
+    uri = config.resolved_tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    experiment = mlflow.get_experiment_by_name(config.experiment)
+    if experiment is None:
+        location = sqlite_artifact_location(uri)
+        try:
+            experiment_id = mlflow.create_experiment(config.experiment, artifact_location=location)
+        except mlflow.exceptions.MlflowException:
+            # another process created it meanwhile (parallel tuning workers)
+            created = mlflow.get_experiment_by_name(config.experiment)
+            if created is None:
+                raise
+            experiment_id = created.experiment_id
+    else:
+        experiment_id = experiment.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    logger.info("MLflow: %s, experiment %r (%s)", uri, config.experiment, experiment_id)
+    return experiment_id
+
+
+def tracking_uri_for(params_path: str | Path) -> str:
+    """Return the tracking store of the project whose ``params.yaml`` is ``params_path``.
+
+    Args:
+        params_path: The parameters file; when it does not exist, the defaults apply with
+            its folder as the project root.
+
+    Returns:
+        ``MLFLOW_TRACKING_URI``, else ``mlflow.tracking_uri``, else the project's SQLite file.
+    """
+    params_path = Path(params_path)
+    root = params_path.resolve().parent
+    config = load_params(params_path).mlflow if params_path.is_file() else MlflowConfig()
+    return config.resolved_tracking_uri(root)

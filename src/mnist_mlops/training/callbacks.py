@@ -1,0 +1,109 @@
+"""Keras callbacks of every fit: the non-finite loss guard and the per-epoch MLflow logger.
+
+* :class:`NonFiniteLossGuard` - the one rule for a diverging fit: it stops training after the
+  first epoch whose training or validation loss is NaN or infinite, and says where.
+  :func:`mnist_mlops.training.fit.fit` turns that stop into :class:`TrainingDivergedError`.
+* :class:`EpochMetricsLogger` - logs every epoch's metrics and ``epoch_time_s`` (step = epoch,
+  starting at 1) in one ``log_batch`` call per epoch.
+
+Both look at the epoch's logs only: a hook on every batch would make Keras hand the loss back
+to Python after each batch, which slows down every fit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import keras
+
+from mnist_mlops.tracking.log import log_metrics
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+EPOCH_TIME_METRIC = "epoch_time_s"
+GUARDED_LOSSES = ("loss", "val_loss")
+
+
+def non_finite_loss(logs: dict[str, Any] | None, epoch: int) -> str | None:
+    """Return why the epoch's losses are not finite (``None`` when they are).
+
+    Args:
+        logs: Keras's epoch logs.
+        epoch: The 0-based epoch index.
+
+    Returns:
+        ``"loss became nan at epoch 3"`` or ``None``.
+    """
+    for key in GUARDED_LOSSES:
+        value = (logs or {}).get(key)
+        if value is not None and not math.isfinite(float(value)):
+            return f"{key} became {float(value)} at epoch {epoch + 1}"
+    return None
+
+
+class NonFiniteLossGuard(keras.callbacks.Callback):
+    """Stop training and remember where the loss stopped being finite (``failure``)."""
+
+    def __init__(self) -> None:
+        """Start with no failure."""
+        super().__init__()
+        self.failure: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Stop training at the first epoch with a non-finite loss."""
+        reason = non_finite_loss(logs, epoch)
+        if reason is not None and self.failure is None:
+            self.failure = reason
+            self.model.stop_training = True
+
+
+class EpochMetricsLogger(keras.callbacks.Callback):
+    """Log each epoch's metrics and duration to one MLflow run, in one batched call.
+
+    Each epoch ends with one ``log_batch`` call holding Keras's logs (``loss``, ``accuracy``,
+    ``val_loss``, ``val_accuracy``, ...) and ``epoch_time_s``, at step = epoch number (1-based).
+    The call is queued on MLflow's background logging thread (the next epoch does not wait
+    for it); ``on_train_end`` waits until every queued call is done and re-raises a failure.
+
+    Attributes:
+        epoch_times: The epochs' seconds.
+        logging_seconds: The time the callback itself took (the tracking overhead of ``fit``).
+    """
+
+    def __init__(self, run_id: str, client: MlflowClient | None = None, prefix: str = "") -> None:
+        """Log into ``run_id`` (need not be the active run), names prefixed with ``prefix``."""
+        from mlflow import MlflowClient
+
+        super().__init__()
+        self.run_id, self.prefix = run_id, prefix
+        self.client = client or MlflowClient()
+        self.epoch_times: list[float] = []
+        self.logging_seconds = 0.0
+        self._started = 0.0
+        self._pending: list[Any] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Start the epoch's clock."""
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Queue the epoch's metrics on MLflow's logging thread."""
+        now = time.perf_counter()
+        self.epoch_times.append(now - self._started)
+        values = {f"{self.prefix}{key}": value for key, value in (logs or {}).items()}
+        values[f"{self.prefix}{EPOCH_TIME_METRIC}"] = now - self._started
+        self._pending += log_metrics(
+            self.run_id, values, step=epoch + 1, client=self.client, synchronous=False
+        )
+        self.logging_seconds += time.perf_counter() - now
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Wait for every queued call (a logging failure is raised here)."""
+        now = time.perf_counter()
+        pending, self._pending = self._pending, []
+        for operation in pending:
+            operation.wait()
+        self.logging_seconds += time.perf_counter() - now

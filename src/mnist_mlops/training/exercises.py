@@ -1,0 +1,144 @@
+"""The course's exercise grid: variations of the course model, each a tracked MLflow run.
+
+Each :class:`Exercise` lays a few values over the ``model:`` / ``train:`` params (the course
+model). :func:`run_exercise` trains it in its own run (tag ``exercise``), scores it on the test
+split and returns one row of the comparison table: params, validation and test accuracy, the
+train-validation accuracy gap (the overfitting signal) and the fit time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.evaluation.metrics import evaluate_model, flat_metrics
+from mnist_mlops.tracking.log import flatten_params, log_metrics
+from mnist_mlops.training.tracked import train_tracked
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One variation: overrides of the ``model`` and ``train`` sections."""
+
+    name: str
+    description: str
+    model: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+
+
+# sgd and rmsprop use Keras's defaults for the plain string names the course passes.
+EXERCISES = (
+    Exercise("course", "the course model: 512 relu, adam, 5 epochs"),
+    Exercise("epochs-1", "1 epoch", train={"epochs": 1}),
+    Exercise("epochs-20", "20 epochs", train={"epochs": 20}),
+    Exercise("neurons-128", "128 hidden neurons", model={"hidden_layers": [128]}),
+    Exercise("neurons-1024", "1024 hidden neurons", model={"hidden_layers": [1024]}),
+    Exercise("two-layers", "a second hidden layer of 256", model={"hidden_layers": [512, 256]}),
+    Exercise(
+        "sgd",
+        "optimizer sgd (lr 0.01)",
+        train={"optimizer": {"name": "sgd", "learning_rate": 0.01}},
+    ),
+    Exercise(
+        "rmsprop",
+        "optimizer rmsprop (lr 0.001)",
+        train={"optimizer": {"name": "rmsprop", "learning_rate": 0.001}},
+    ),
+    Exercise("sigmoid", "activation sigmoid", model={"activation": "sigmoid"}),
+)
+EXERCISE_NAMES = tuple(exercise.name for exercise in EXERCISES)
+TABLE_COLUMNS = (
+    "exercise",
+    "hidden_layers",
+    "activation",
+    "optimizer",
+    "learning_rate",
+    "epochs",
+    "val_accuracy",
+    "test_accuracy",
+    "train_val_gap",
+    "fit_time_s",
+    "run_id",
+)
+
+
+def exercise_configs(
+    exercise: Exercise, model: ModelConfig, train: TrainConfig, max_epochs: int | None = None
+) -> tuple[ModelConfig, TrainConfig]:
+    """Return ``model`` / ``train`` with the overrides; epochs capped at ``max_epochs``."""
+    train_values = train.model_dump() | {
+        key: v for key, v in exercise.train.items() if key != "optimizer"
+    }
+    train_values["optimizer"] = train_values["optimizer"] | exercise.train.get("optimizer", {})
+    if max_epochs is not None:
+        train_values["epochs"] = min(train_values["epochs"], max_epochs)
+    return (
+        ModelConfig.model_validate(model.model_dump() | exercise.model),
+        TrainConfig.model_validate(train_values),
+    )
+
+
+def run_exercise(
+    exercise: Exercise,
+    model: ModelConfig,
+    train: TrainConfig,
+    splits: Mapping[str, Split],
+    tags: Mapping[str, str] | None = None,
+    max_epochs: int | None = None,
+) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """Train and test one exercise in its own MLflow run of the active experiment.
+
+    Returns:
+        The comparison-table row and the training history.
+    """
+    model, train = exercise_configs(exercise, model, train, max_epochs)
+    logged = flatten_params(model, "model") | flatten_params(train, "train")
+    run_tags = {"stage": "exercises", "exercise": exercise.name, **(tags or {})}
+    trained = train_tracked(
+        model,
+        train,
+        splits,
+        logged,
+        run_tags,
+        run_name=f"exercise-{exercise.name}",
+        log_model=False,
+    )
+    evaluation = evaluate_model(trained.model, splits["test"])
+    log_metrics(trained.run_id, flat_metrics(evaluation.metrics))
+    history = trained.history
+    row = {
+        "exercise": exercise.name,
+        "hidden_layers": "-".join(str(units) for units in model.hidden_layers),
+        "activation": model.activation,
+        "optimizer": train.optimizer.name,
+        "learning_rate": train.optimizer.learning_rate,
+        "epochs": len(history["loss"]),
+        "val_accuracy": round(history["val_accuracy"][-1], 4),
+        "test_accuracy": round(evaluation.metrics.test_accuracy, 4),
+        "train_val_gap": round(history["accuracy"][-1] - history["val_accuracy"][-1], 4),
+        "fit_time_s": round(trained.fit_seconds, 2),
+        "run_id": trained.run_id,
+    }
+    return row, history
+
+
+def comparison_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The comparison table as CSV (columns :data:`TABLE_COLUMNS`)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=TABLE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def comparison_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The comparison table as Markdown (without the run ids)."""
+    columns = TABLE_COLUMNS[:-1]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,98 @@
+"""The one fit loop: seeded fit on the train split, validated on the val split.
+
+:func:`fit` builds the model from params and fits it deterministically, with early stopping
+and the non-finite loss guard; the train stage, the exercises and every tuning trial call it
+(:mod:`.tracked` wraps it in an MLflow run, the tuning objective adds its pruning callback).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.errors import TrainingDivergedError
+from mnist_mlops.training.callbacks import NonFiniteLossGuard
+from mnist_mlops.training.model import build_model, set_determinism
+
+if TYPE_CHECKING:
+    import keras
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FitResult:
+    """A fitted model with its per-epoch history (``loss``, ``accuracy``, ``val_*``)."""
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    fit_seconds: float
+
+
+def fit(
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    train: Split,
+    val: Split,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+    seed: int | None = None,
+) -> FitResult:
+    """Build the model from params and fit it, deterministically for a given seed.
+
+    Args:
+        model_config: The ``model`` section.
+        train_config: The ``train`` section (epochs, batch size, optimizer, early stopping, seed).
+        train: The training split.
+        val: The validation split (Keras ``validation_data``).
+        callbacks: Extra Keras callbacks (e.g. :class:`.callbacks.EpochMetricsLogger`).
+        verbose: Keras ``fit`` verbosity.
+        seed: Overrides ``train_config.seed`` (``None``: use it), e.g. a tuning trial's own
+            seed, without building a new ``TrainConfig``.
+
+    Returns:
+        The model, its history and the fit's seconds.
+
+    Raises:
+        TrainingDivergedError: The loss became NaN or infinite (training stopped there).
+    """
+    import keras
+
+    set_determinism(train_config.seed if seed is None else seed)
+    model = build_model(model_config, train_config.optimizer)
+    guard = NonFiniteLossGuard()
+    all_callbacks: list[keras.callbacks.Callback] = [guard]
+    stopping = train_config.early_stopping
+    if stopping.enabled:
+        all_callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=stopping.patience,
+                min_delta=stopping.min_delta,
+                restore_best_weights=stopping.restore_best_weights,
+            )
+        )
+    all_callbacks.extend(callbacks)
+    started = time.perf_counter()
+    history = model.fit(
+        train.x,
+        train.y,
+        validation_data=(val.x, val.y),
+        epochs=train_config.epochs,
+        batch_size=train_config.batch_size,
+        callbacks=all_callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    if guard.failure:
+        raise TrainingDivergedError(
+            f"training diverged: {guard.failure}; lower train.optimizer.learning_rate "
+            f"(now {train_config.optimizer.learning_rate}) or change the optimizer"
+        )
+    values = {key: [float(value) for value in series] for key, series in history.history.items()}
+    return FitResult(model=model, history=values, fit_seconds=seconds)

@@ -1,0 +1,80 @@
+"""The Keras model built from params: the course's MLP and its variations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mnist_mlops.config.constants import INPUT_DIM, NUM_CLASSES
+from mnist_mlops.config.params import ModelConfig, OptimizerConfig
+
+if TYPE_CHECKING:
+    import keras
+
+
+def set_determinism(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def build_optimizer(config: OptimizerConfig) -> keras.optimizers.Optimizer:
+    """Return the Keras optimizer named in ``config`` with its hyper-parameters.
+
+    ``momentum`` applies to sgd and rmsprop, ``nesterov`` to sgd; the others ignore them.
+    """
+    import keras
+
+    rate = config.learning_rate
+    factories = {
+        "adam": lambda: keras.optimizers.Adam(learning_rate=rate),
+        "sgd": lambda: keras.optimizers.SGD(
+            learning_rate=rate, momentum=config.momentum, nesterov=config.nesterov
+        ),
+        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=rate, momentum=config.momentum),
+        "adamw": lambda: keras.optimizers.AdamW(learning_rate=rate),
+        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate=rate),
+        "nadam": lambda: keras.optimizers.Nadam(learning_rate=rate),
+    }
+    return factories[config.name]()
+
+
+def build_model(
+    model_config: ModelConfig,
+    optimizer_config: OptimizerConfig,
+    input_dim: int = INPUT_DIM,
+    num_classes: int = NUM_CLASSES,
+) -> keras.Model:
+    """Build and compile the MLP: input -> hidden Dense layers (+ dropout) -> softmax.
+
+    With the defaults this is the course model: 784 -> Dense(512, relu) -> Dense(10, softmax),
+    adam, sparse categorical cross-entropy, accuracy.
+
+    Args:
+        model_config: The ``model`` section (hidden layer sizes, activation, dropout).
+        optimizer_config: The ``train.optimizer`` section.
+        input_dim: Number of input features.
+        num_classes: Number of output classes.
+
+    Returns:
+        The compiled model.
+    """
+    import keras
+
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(input_dim,), name="pixels")]
+    for index, units in enumerate(model_config.hidden_layers, start=1):
+        layers.append(
+            keras.layers.Dense(units, activation=model_config.activation, name=f"hidden_{index}")
+        )
+        if model_config.dropout > 0:
+            layers.append(keras.layers.Dropout(model_config.dropout, name=f"dropout_{index}"))
+    layers.append(keras.layers.Dense(num_classes, activation="softmax", name="digit"))
+    model = keras.Sequential(layers, name="mnist_mlp")
+    model.compile(
+        optimizer=build_optimizer(optimizer_config),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model

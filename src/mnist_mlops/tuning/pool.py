@@ -1,0 +1,89 @@
+"""The worker pool of a launch: one job per worker, run here or in spawned processes.
+
+One worker runs in the launching process; several run in spawned processes (each loads the
+splits and opens the storage itself) that share the machine's cores, while the launcher polls
+the study's finished count for the progress display.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+
+from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.errors import TuneError
+from mnist_mlops.tuning.study import finished_count
+from mnist_mlops.tuning.trial_runs import TrialRuns
+from mnist_mlops.tuning.worker import WorkerJob, run_worker, worker_process
+
+POLL_S = 1.0
+
+
+def worker_jobs(
+    tune: TuneConfig,
+    model: ModelConfig,
+    train: TrainConfig,
+    location: str,
+    processed_dir: Path,
+    runs: TrialRuns,
+) -> list[WorkerJob]:
+    """Return one job per worker; with several, TensorFlow's threads are shared out."""
+    deadline = time.time() + tune.timeout_s if tune.timeout_s else None
+    threads = max(1, (os.cpu_count() or 1) // tune.workers) if tune.workers > 1 else 0
+    return [
+        WorkerJob(
+            tune=tune,
+            storage=location,
+            deadline=deadline,
+            processed_dir=processed_dir,
+            model=model,
+            train=train,
+            runs=runs,
+            index=index,
+            threads=threads,
+        )
+        for index in range(tune.workers)
+    ]
+
+
+def _run_processes(
+    jobs: list[WorkerJob], study: optuna.Study, progress: Callable[[int], None]
+) -> list[int | None]:
+    """Run one spawned process per job, report the finished count; return the exit codes."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=worker_process, args=(job,)) for job in jobs]
+    for process in processes:
+        process.start()
+    try:
+        while any(process.is_alive() for process in processes):
+            time.sleep(POLL_S)
+            progress(finished_count(study))
+    except BaseException:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        raise
+    for process in processes:
+        process.join()
+    return [process.exitcode for process in processes]
+
+
+def run_workers(
+    jobs: list[WorkerJob], study: optuna.Study, progress: Callable[[int], None]
+) -> None:
+    """Run the jobs: one in this process, several in spawned processes.
+
+    Raises:
+        TuneError: Workers failed before the study reached its target.
+    """
+    if len(jobs) == 1:
+        run_worker(jobs[0], on_trial=lambda _: progress(finished_count(study)))
+        return
+    codes = _run_processes(jobs, study, progress)
+    if any(codes) and finished_count(study) < jobs[0].target:
+        raise TuneError(f"worker exit codes {codes}; see the log above")

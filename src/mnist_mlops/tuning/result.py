@@ -1,0 +1,56 @@
+"""The result of a study launch: what it did, the study's counts and its best trial.
+
+:meth:`LaunchResult.metrics` is the tune stage's study summary, ``best`` its best parameters
+(:mod:`.outputs` writes both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.artifacts.metrics import TuneMetrics
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    """What a launch did and what the study holds afterwards.
+
+    Attributes:
+        study: The study name.
+        storage: The database URL or journal file path.
+        target: The total of finished trials wanted.
+        counts: The study's trials by state (:func:`~.summary.counts_summary`).
+        best: The best considered trial (``None``: none completed).
+        parent_run_id: The launch's MLflow parent run.
+        duration_s: How long the launch took.
+        plots: The Optuna plots logged on the parent run.
+        considered: How many finished trials competed for the best (the first ``target``
+            ones with ``best_of_first_n``, else all of them).
+    """
+
+    study: str
+    storage: str
+    target: int
+    counts: dict[str, int]
+    best: BestParams | None
+    parent_run_id: str
+    duration_s: float
+    plots: list[str] = field(default_factory=list)
+    considered: int | None = None
+
+    def metrics(self) -> TuneMetrics:
+        """Return the tune stage's study summary (``metrics/tune.json``)."""
+        considered = self.counts["finished"] if self.considered is None else self.considered
+        return TuneMetrics(
+            skipped=False,
+            study=self.study,
+            n_trials_target=self.target,
+            **self.counts,
+            considered_trials=considered,
+            study_finished_trials=self.counts["finished"],
+            best_trial=self.best.trial if self.best else None,
+            best_val_accuracy=self.best.value if self.best else None,
+            duration_s=round(self.duration_s, 1),
+            mlflow_parent_run_id=self.parent_run_id,
+        )

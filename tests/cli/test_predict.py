@@ -1,0 +1,81 @@
+import json
+
+import mlflow
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+from PIL import Image
+
+from mnist_mlops.cli.main import main
+from mnist_mlops.serving.files import read_image
+from mnist_mlops.serving.pyfunc import log_classifier
+from tests.helpers.models import tiny_model, use_test_store
+
+NAME = "mnist-classifier"
+
+
+@pytest.fixture
+def champion(tiny_splits):
+    use_test_store()
+    with mlflow.start_run():
+        info = log_classifier(tiny_model(tiny_splits["train"]), registered_model_name=NAME)
+    MlflowClient().set_registered_model_alias(NAME, "champion", info.registered_model_version)
+    return mlflow.pyfunc.load_model(f"models:/{NAME}@champion")
+
+
+def cli(capsys, *args):
+    code = main(["--params", "no-such-params.yaml", "predict", *map(str, args)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def printed_digits(out):
+    return [int(line.split("\t")[1]) for line in out.splitlines()]
+
+
+def test_png_and_jpeg_images_light_or_dark(champion, tiny_splits, tmp_path, capsys):
+    x = tiny_splits["test"].x[:4]
+    images = np.round(x.reshape(-1, 28, 28) * 255).astype(np.uint8)
+    files = []
+    for i, image in enumerate(images):
+        big = Image.fromarray(image).resize((84, 84), Image.Resampling.NEAREST)
+        if i % 2:  # dark digit on a light background, in colour
+            big = Image.fromarray(255 - np.asarray(big)).convert("RGB")
+        files.append(tmp_path / f"digit{i}.{'jpg' if i == 3 else 'png'}")
+        big.save(files[-1])
+    assert np.abs(read_image(files[1]).astype(int) - images[1]).mean() < 8
+    code, out, _ = cli(capsys, *files)
+    assert code == 0
+    assert printed_digits(out) == [r["digit"] for r in champion.predict(x)]
+    assert out.splitlines()[0].startswith(f"{files[0]}#0\t")
+
+
+def test_npy_and_csv_batches_with_json_output(champion, tiny_splits, tmp_path, capsys):
+    x = tiny_splits["test"].x[:5]
+    np.save(tmp_path / "images.npy", np.round(x * 255).astype(np.uint8).reshape(-1, 28, 28))
+    header = ",".join(f"pixel{i}" for i in range(784))
+    np.savetxt(tmp_path / "rows.csv", x, delimiter=",", header=header, comments="")
+    output = tmp_path / "predictions.json"
+    code, out, err = cli(capsys, tmp_path / "images.npy", tmp_path / "rows.csv", "--output", output)
+    assert code == 0 and "10 predictions written" in out, err
+    records = json.loads(output.read_text())
+    expected = [r["digit"] for r in champion.predict(x)]
+    assert [r["digit"] for r in records] == expected * 2
+    assert [r["index"] for r in records] == [0, 1, 2, 3, 4] * 2
+    assert all(len(r["probabilities"]) == 10 for r in records)
+
+
+def test_bad_files_fail_with_a_clear_message(champion, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("7")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    np.save(tmp_path / "short.npy", np.zeros((2, 100)))
+    for name, message in [
+        ("notes.txt", "unsupported file type '.txt'"),
+        ("broken.png", "not a readable image"),
+        ("short.npy", "shape (2, 100)"),
+        ("missing.png", "file not found"),
+    ]:
+        code, _, err = cli(capsys, tmp_path / name)
+        assert code == 1 and message in err, err
+    code, _, err = cli(capsys, tmp_path / "short.npy", "--model", "models:/nope@champion")
+    assert code == 1

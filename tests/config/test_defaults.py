@@ -1,0 +1,91 @@
+"""One source of defaults: the typed defaults are the values of the repository's params.yaml."""
+
+import subprocess
+import sys
+
+import yaml
+from pydantic import BaseModel
+
+from mnist_mlops.config.params import Params, load_params, parse_params
+from mnist_mlops.config.space import COURSE_SPACE, SearchSpace
+from tests.helpers.workspace import REPO_ROOT
+
+PARAMS_YAML = REPO_ROOT / "params.yaml"
+
+
+def differences(ours: dict, theirs: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested mappings."""
+    found = []
+    for key in sorted(set(ours) | set(theirs)):
+        a, b = ours.get(key), theirs.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            found.append(f"{prefix}{key}: default {a!r}, params.yaml {b!r}")
+    return found
+
+
+def test_every_default_is_the_value_in_params_yaml():
+    defaults = Params().model_dump(mode="json")
+    from_file = load_params(PARAMS_YAML).model_dump(mode="json")
+    assert differences(defaults, from_file) == []
+    assert load_params(PARAMS_YAML) == Params() == parse_params({})
+
+
+def section_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every dotted key of the sections (the dimensions of tune.space, not their insides)."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        keys.add(prefix + name)
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel) and nested is not SearchSpace:
+            keys |= section_keys(nested, f"{prefix}{name}.")
+        elif nested is SearchSpace:
+            keys |= {f"{prefix}{name}.{dimension}" for dimension in SearchSpace.model_fields}
+    return keys
+
+
+def yaml_keys(mapping: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for name, value in mapping.items():
+        keys.add(prefix + name)
+        if isinstance(value, dict) and prefix != "tune.space.":
+            keys |= yaml_keys(value, f"{prefix}{name}.")
+    return keys
+
+
+def test_params_yaml_spells_out_every_key():
+    raw = yaml.safe_load(PARAMS_YAML.read_text())
+    assert yaml_keys(raw) == section_keys(Params)
+
+
+def test_the_default_space_is_the_course_space_and_searches_every_dimension():
+    assert Params().tune.space == COURSE_SPACE
+    assert COURSE_SPACE.searched() == list(SearchSpace.model_fields)
+    assert Params().tune.n_trials == 30
+    # a space given in a file replaces the default: the dimensions it leaves out are fixed
+    assert parse_params({"tune": {"space": {"epochs": 3}}}).tune.space.searched() == []
+
+
+def test_the_register_section_is_the_attribute_register():
+    params = parse_params({"register": {"model_name": "digits", "min_improvement": 0.01}})
+    assert (params.register.model_name, params.register.min_improvement) == ("digits", 0.01)
+    assert Params().register.model_name == "mnist-classifier"
+    assert "registry" not in Params.model_fields
+
+
+def test_the_resolved_dump_reads_back_to_the_same_params():
+    # `mnist-mlops params` prints this dump: it is a valid params.yaml with the same values
+    params = load_params(PARAMS_YAML)
+    assert parse_params(yaml.safe_load(yaml.safe_dump(params.model_dump(mode="json")))) == params
+
+
+def test_importing_the_params_warns_about_nothing():
+    # the field `register` shadows the metaclass's `register`: the warning is silenced there
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import mnist_mlops.config.params"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr

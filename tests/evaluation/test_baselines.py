@@ -1,0 +1,33 @@
+import pytest
+from mlflow import MlflowClient
+
+from mnist_mlops.config.params import MlflowConfig
+from mnist_mlops.evaluation.baselines import baselines_metrics, make_baseline, run_baselines
+from mnist_mlops.tracking.setup import setup_tracking
+
+
+def test_unknown_baseline_lists_the_allowed_ones():
+    with pytest.raises(ValueError, match="unknown baseline 'svm'; allowed: perceptron, mlp"):
+        make_baseline("svm", 0)
+
+
+def test_baselines_are_runs_with_the_keras_metric_names(tiny_splits, tmp_path):
+    experiment_id = setup_tracking(MlflowConfig(experiment="test-baselines"), tmp_path)
+    results = run_baselines(tiny_splits, seed=0, tags={"data.source": "synthetic"}, max_iter=30)
+    assert set(results) == {"perceptron", "mlp"}
+    assert results["mlp"].scores.test_accuracy > 0.5
+    metrics = baselines_metrics(results).to_json()
+    assert "test_loss" in metrics["mlp"] and "test_loss" not in metrics["perceptron"]
+    runs = {r.info.run_name: r for r in MlflowClient().search_runs([experiment_id])}
+    assert set(runs) == {"baseline-perceptron", "baseline-mlp"}
+    mlp = runs["baseline-mlp"]
+    assert mlp.info.run_id == results["mlp"].run_id
+    assert mlp.data.metrics["test_accuracy"] == pytest.approx(results["mlp"].scores.test_accuracy)
+    for key in ("val_accuracy", "accuracy", "macro_f1", "test_loss", "test_f1_0"):
+        assert key in mlp.data.metrics, key
+    assert mlp.data.params["baseline.hidden_layer_sizes"] == "(100,)"
+    assert (
+        mlp.data.tags["model.family"] == "sklearn" and mlp.data.tags["data.source"] == "synthetic"
+    )
+    again = run_baselines(tiny_splits, seed=0, max_iter=30)
+    assert again["perceptron"].scores.test_accuracy == results["perceptron"].scores.test_accuracy

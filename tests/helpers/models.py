@@ -1,0 +1,71 @@
+"""Tiny trained models and the train stage's outputs, for the registry and serving tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mnist_mlops.artifacts.metrics import EvaluateMetrics
+from mnist_mlops.artifacts.processed import ProcessedMeta, Split, save_splits
+from mnist_mlops.artifacts.trained import TrainedRunInfo, save_trained
+from mnist_mlops.config.params import ModelConfig, OptimizerConfig
+from mnist_mlops.training.model import build_model, set_determinism
+
+EXPERIMENT = "mnist-mlops-test"
+
+
+def use_test_store() -> str:
+    """Point MLflow at this test's store (an earlier ``set_tracking_uri`` wins over the env).
+
+    Returns:
+        The id of the active experiment :data:`EXPERIMENT`.
+    """
+    from mnist_mlops.config.params import MlflowConfig
+    from mnist_mlops.tracking.setup import setup_tracking
+
+    # setup_tracking keeps artifacts beside the test's sqlite file (never ./mlruns) and makes
+    # EXPERIMENT active (the active experiment may be one of an earlier test's store).
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    root = Path(uri.removeprefix("sqlite:///")).parent
+    return setup_tracking(MlflowConfig(experiment=EXPERIMENT, tracking_uri=uri), root)
+
+
+def tiny_model(train: Split | None = None, epochs: int = 3, seed: int = 0, hidden: int = 32):
+    """A small MLP; fitted on ``train`` when given (untrained weights otherwise)."""
+    set_determinism(seed)
+    model = build_model(ModelConfig(hidden_layers=[hidden]), OptimizerConfig(learning_rate=0.01))
+    if train is not None:
+        model.fit(train.x, train.y, epochs=epochs, batch_size=32, verbose=0)
+    return model
+
+
+def write_processed(splits: dict[str, Split], folder: Path, source: str = "synthetic") -> Path:
+    """Write splits and their :class:`ProcessedMeta` as the preprocess stage does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_splits(splits, folder)
+    counts = {name: len(split.y) for name, split in splits.items()}
+    ProcessedMeta(source=source, official_test_split=False, counts=counts, seed=0).save(folder)
+    return folder
+
+
+def write_trained(model, folder: Path, evaluate_path: Path, test: Split) -> str:
+    """Save the model, an MLflow training run (run info) and its test metrics; return the run id."""
+    import mlflow
+
+    experiment_id = use_test_store()
+    with mlflow.start_run() as run:
+        mlflow.log_params({"model.hidden_layers": "[32]", "train.epochs": 3})
+    info = TrainedRunInfo(
+        run_id=run.info.run_id, experiment_id=experiment_id, experiment=EXPERIMENT
+    )
+    save_trained(model, {}, info, folder)
+    loss, accuracy = model.evaluate(test.x, test.y, verbose=0)
+    EvaluateMetrics(
+        test_accuracy=accuracy,
+        test_loss=loss,
+        macro_precision=0.5,
+        macro_recall=0.5,
+        macro_f1=0.5,
+        per_class={},
+    ).write(evaluate_path)
+    return run.info.run_id
