@@ -45,3 +45,23 @@ class JsonArtifact(BaseModel):
             return cls.model_validate(read_json(path))
         except (ValueError, ValidationError) as exc:
             raise DataError(f"{path} is not a valid {cls.__name__} file: {exc}") from None
+
+
+class FolderFileArtifact(JsonArtifact):
+    """A JSON file with a fixed name inside a stage's output folder (``FILE_NAME``)."""
+
+    FILE_NAME: ClassVar[str]
+
+    @classmethod
+    def path(cls, folder: str | Path) -> Path:
+        """Return the file's path inside ``folder``."""
+        return Path(folder) / cls.FILE_NAME
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Self:
+        """Read the file of ``folder`` (:class:`MissingArtifactError` when absent)."""
+        return cls.read(cls.path(folder))
+
+    def save(self, folder: str | Path) -> None:
+        """Write the file into ``folder`` atomically."""
+        self.write(self.path(folder))

@@ -7,12 +7,11 @@ source and a hash over its checksums (:func:`mnist_mlops.tracking.provenance.dat
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from mnist_mlops.artifacts.base import JsonArtifact
+from mnist_mlops.artifacts.base import FolderFileArtifact
 
 MANIFEST_FILE = "manifest.json"
 
@@ -26,7 +25,7 @@ class RawFile(BaseModel):
     bytes: int
 
 
-class RawManifest(JsonArtifact):
+class RawManifest(FolderFileArtifact):
     """The manifest of the raw data folder.
 
     Attributes:
@@ -40,6 +39,7 @@ class RawManifest(JsonArtifact):
         counts: Images per split.
     """
 
+    FILE_NAME = MANIFEST_FILE
     PRODUCER = "download"
 
     source: str
@@ -50,20 +50,6 @@ class RawManifest(JsonArtifact):
     has_test_split: bool
     files: dict[str, RawFile] = {}
     counts: dict[str, int] = {}
-
-    @staticmethod
-    def path(raw_dir: str | Path) -> Path:
-        """Return the manifest's path inside ``raw_dir``."""
-        return Path(raw_dir) / MANIFEST_FILE
-
-    @classmethod
-    def load(cls, raw_dir: str | Path) -> RawManifest:
-        """Read the manifest of ``raw_dir`` (:class:`MissingArtifactError` when absent)."""
-        return cls.read(cls.path(raw_dir))
-
-    def save(self, raw_dir: str | Path) -> None:
-        """Write the manifest into ``raw_dir`` atomically."""
-        self.write(self.path(raw_dir))
 
     def raw_sha256(self) -> str:
         """Return one SHA-256 over the raw files' names and checksums (a data version)."""

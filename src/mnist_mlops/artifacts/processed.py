@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_mlops.artifacts.base import JsonArtifact
+from mnist_mlops.artifacts.base import FolderFileArtifact
 from mnist_mlops.errors import MissingArtifactError
 
 SPLITS = ("train", "val", "test")
@@ -28,7 +28,7 @@ class Split:
     y: np.ndarray
 
 
-class ProcessedMeta(JsonArtifact):
+class ProcessedMeta(FolderFileArtifact):
     """``meta.json``: where the splits come from.
 
     Attributes:
@@ -38,26 +38,13 @@ class ProcessedMeta(JsonArtifact):
         seed: ``preprocess.seed``.
     """
 
+    FILE_NAME = META_FILE
     PRODUCER = "preprocess"
 
     source: str
     official_test_split: bool
     counts: dict[str, int]
     seed: int
-
-    @staticmethod
-    def path(processed_dir: str | Path) -> Path:
-        """Return the meta file's path inside ``processed_dir``."""
-        return Path(processed_dir) / META_FILE
-
-    @classmethod
-    def load(cls, processed_dir: str | Path) -> ProcessedMeta:
-        """Read ``meta.json`` of ``processed_dir`` (:class:`MissingArtifactError` when absent)."""
-        return cls.read(cls.path(processed_dir))
-
-    def save(self, processed_dir: str | Path) -> None:
-        """Write ``meta.json`` into ``processed_dir`` atomically."""
-        self.write(self.path(processed_dir))
 
 
 def split_files(folder: str | Path, name: str) -> tuple[Path, Path]:
