@@ -38,6 +38,10 @@ class NetworkUnreachableError(DownloadError):
         self.offline = offline
 
 
+class ModelLoadError(MnistMlopsError):
+    """A model URI cannot be loaded (unknown name, version or alias, or unreadable files)."""
+
+
 class TrainingDivergedError(MnistMlopsError):
     """The loss became NaN or infinite: training stopped and the stage fails."""
 

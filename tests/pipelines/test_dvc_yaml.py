@@ -8,7 +8,6 @@ import yaml
 
 from tests.helpers.workspace import REPO_ROOT
 
-YAML_KEYS: dict[str, str] = {}  # Params attributes are named as the params.yaml sections
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 
 
@@ -55,7 +54,7 @@ def code_closure(entry: Path) -> set[str]:
 def sections_used(entry: Path) -> set[str]:
     tree = ast.parse(entry.read_text())
     return {
-        YAML_KEYS.get(node.attr, node.attr)
+        node.attr
         for node in ast.walk(tree)
         if isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)

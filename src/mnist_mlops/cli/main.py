@@ -8,6 +8,7 @@ import logging
 import sys
 
 from mnist_mlops import __version__
+from mnist_mlops.config.paths import PARAMS_FILE
 from mnist_mlops.errors import ConfigError, MnistMlopsError
 
 # Each module defines ``register(subparsers)``, which adds its parser and sets ``func``.
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mnist-mlops", description="The course's MNIST MLP as a tracked, tuned pipeline."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--params", default="params.yaml", help="parameters file (params.yaml)")
+    parser.add_argument("--params", default=PARAMS_FILE, help=f"parameters file ({PARAMS_FILE})")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:

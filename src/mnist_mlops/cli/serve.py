@@ -15,7 +15,7 @@ import sys
 
 from mnist_mlops.cli.arguments import int_at_least
 from mnist_mlops.config.constants import DEFAULT_MODEL_URI
-from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.errors import ModelLoadError
 from mnist_mlops.tracking.setup import tracking_uri_for
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = create_app(args.model, max_body)
     except (MlflowException, OSError) as exc:
-        raise MnistMlopsError(f"cannot load model {args.model}: {exc}") from None
+        raise ModelLoadError(f"cannot load model {args.model}: {exc}") from None
     finally:
         sys.path[:] = search_path
     if not _is_loopback(args.host):

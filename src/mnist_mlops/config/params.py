@@ -18,7 +18,13 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mnist_mlops.config.constants import Activation, DataSource, OptimizerName, PrunerName
+from mnist_mlops.config.constants import (
+    DEFAULT_MODEL_NAME,
+    Activation,
+    DataSource,
+    OptimizerName,
+    PrunerName,
+)
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.config.space import COURSE_SPACE, UNION_TAGS, Neurons, SearchSpace
 from mnist_mlops.errors import ConfigError
@@ -130,7 +136,7 @@ class TuneConfig(Section):
 class RegisterConfig(Section):
     """``register``: the registered model and its promotion rule."""
 
-    model_name: str = Field("mnist-classifier", min_length=1)
+    model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1)
     min_improvement: float = Field(0.0, ge=0, le=1)
 
 
@@ -188,7 +194,7 @@ def _allowed_keys(model: type[BaseModel], location: tuple[Any, ...]) -> list[str
     return sorted(current.model_fields)
 
 
-def parse_params(raw: Any, source: str = "params.yaml") -> Params:
+def parse_params(raw: Any, source: str = PARAMS_FILE) -> Params:
     """Validate an already-parsed mapping into :class:`Params`.
 
     Args:

@@ -56,19 +56,19 @@ def predict_files(model_uri: str, files: list[Path]) -> list[dict[str, Any]]:
 
     Raises:
         InputError: A file cannot be read or holds invalid values.
-        MnistMlopsError: The model cannot be loaded.
+        ModelLoadError: The model cannot be loaded.
     """
     import mlflow.pyfunc
     from mlflow.exceptions import MlflowException
 
-    from mnist_mlops.errors import MnistMlopsError
+    from mnist_mlops.errors import ModelLoadError
     from mnist_mlops.serving.files import read_digits
 
     batches = [(path, read_digits(path)) for path in files]
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except (MlflowException, OSError) as exc:
-        raise MnistMlopsError(f"cannot load model {model_uri}: {exc}") from None
+        raise ModelLoadError(f"cannot load model {model_uri}: {exc}") from None
     records = []
     for path, rows in batches:
         for index, record in enumerate(predict_in_batches(model, rows)):

@@ -12,10 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from mnist_mlops.config.params import MlflowConfig, load_params
+from mnist_mlops.config.paths import RELATIVE
 
 logger = logging.getLogger(__name__)
 
-ARTIFACTS_DIR_NAME = "mlartifacts"
+ARTIFACTS_DIR_NAME = RELATIVE["mlflow_artifacts"]
 
 
 def sqlite_artifact_location(tracking_uri: str) -> str | None:

@@ -31,11 +31,11 @@ def write_study_plots(study: optuna.Study, folder: str | Path) -> list[Path]:
     Returns:
         The files written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as optuna_plots
+
+    from mnist_mlops.evaluation.plots import pyplot
+
+    plt = pyplot()
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
