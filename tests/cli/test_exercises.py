@@ -32,6 +32,7 @@ def test_the_grid_is_the_courses():
     assert train.epochs == 3
 
 
+@pytest.mark.slow
 def test_exercises_command_runs_tracked_and_writes_the_comparison(
     tmp_path, tiny_splits, capsys, monkeypatch
 ):

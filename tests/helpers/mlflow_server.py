@@ -37,6 +37,8 @@ def mlflow_server(folder: Path) -> Iterator[str]:
         str(folder / "server-artifacts"),
     ]
     env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
+    # tracking and artifacts only: no job runner (it would start ~8 consumer processes)
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     with open(folder / "mlflow-server.log", "wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True

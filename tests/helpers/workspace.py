@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -49,11 +50,50 @@ def environment(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run(repo: Path, *command: str) -> str:
+def run(repo: Path, *command: str, **extra_env: str) -> str:
     """Run ``command`` in the copy ``repo``; fail the test with its output if it fails."""
-    result = subprocess.run(
-        command, cwd=repo, env=environment(repo), capture_output=True, text=True, timeout=900
-    )
+    env = environment(repo, **extra_env)
+    result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output
+
+
+def commit(repo: Path, message: str, *ignored_but_versioned: str) -> None:
+    """Commit everything in the copy, and the git-ignored paths given (``git add -f``)."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    present = [name for name in ignored_but_versioned if (repo / name).exists()]
+    if present:
+        subprocess.run(["git", "add", "-f", *present], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", message], cwd=repo, check=True)
+
+
+def clone(source: Path, destination: Path) -> Path:
+    """Copy a copy (after its ``dvc repro``) with everything: git, DVC cache, MLflow store.
+
+    DVC then re-runs only what changes in the clone. The MLflow store records absolute
+    artifact locations: they are moved to the clone's folder, so that the clone never reads or
+    writes the source's files.
+    """
+    from mnist_mlops.config.paths import ProjectPaths
+
+    shutil.copytree(source, destination, symlinks=True)
+    database = ProjectPaths(destination).mlflow_db
+    if database.is_file():
+        old, new = str(source.resolve()), str(destination.resolve())
+        with sqlite3.connect(database) as db:
+            tables = [
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            for table in tables:
+                for column in db.execute(f"PRAGMA table_info('{table}')").fetchall():
+                    name, kind = column[1], column[2].upper()
+                    if "CHAR" in kind or "TEXT" in kind or kind == "":
+                        db.execute(
+                            f'UPDATE "{table}" SET "{name}" = replace("{name}", ?, ?) '
+                            f'WHERE instr("{name}", ?) > 0',
+                            (old, new, old),
+                        )
+        db.close()
+    return destination

@@ -1,8 +1,6 @@
-"""A real `dvc repro` of the pipeline in a temporary copy of the repository."""
+"""The whole pipeline by a real `dvc repro` (tests/pipelines/conftest.py), then data changes."""
 
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -10,39 +8,34 @@ import yaml
 from mnist_mlops.artifacts.manifest import RawManifest
 from mnist_mlops.artifacts.processed import split_files
 from mnist_mlops.config.paths import ProjectPaths
-from tests.helpers.workspace import copy_repository, run
+from tests.helpers.workspace import REPO_ROOT, run
 
 pytestmark = pytest.mark.slow
+STAGES = tuple(yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"])
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return copy_repository(tmp_path_factory.mktemp("repo"), {"data": {"source": "mnist_5k"}})
-
-
-def test_repro_runs_both_data_stages_then_is_a_no_op(repo):
-    first = run(
-        repo, sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro", "preprocess"
-    )
-    assert "Running stage 'download'" in first and "Running stage 'preprocess'" in first
-    paths = ProjectPaths(repo)
+def test_repro_runs_every_stage_then_is_a_no_op(pipeline):
+    for stage in STAGES:
+        assert f"Running stage '{stage}'" in pipeline.output
+    paths = pipeline.paths
     assert split_files(paths.processed_dir, "train")[0].is_file()
     assert (paths.reports_dir / "samples.png").is_file()
-    second = run(repo, "dvc", "repro", "preprocess")
+    second = run(pipeline.root, "dvc", "repro")
     assert "Running stage" not in second
     assert "up to date" in second
 
 
-def test_changing_a_preprocess_param_reruns_only_preprocess(repo):
-    params = yaml.safe_load((repo / "params.yaml").read_text())
+def test_changing_a_preprocess_param_reruns_only_preprocess(project_clone, prefect_api):
+    params = yaml.safe_load((project_clone / "params.yaml").read_text())
     params["preprocess"]["seed"] = 43
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    output = run(repo, "dvc", "repro", "preprocess")
+    (project_clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    output = run(project_clone, "dvc", "repro", "preprocess", PREFECT_API_URL=prefect_api)
     assert "Running stage 'preprocess'" in output
     assert "Running stage 'download'" not in output
 
 
-def test_push_and_pull_through_the_default_local_remote(repo):
+def test_push_and_pull_through_the_default_local_remote(project_clone):
+    repo = project_clone
     run(repo, "dvc", "push", "--with-deps", "preprocess")
     paths = ProjectPaths(repo)
     manifest = RawManifest.path(paths.raw_dir).read_bytes()

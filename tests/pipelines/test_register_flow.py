@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from mlflow import MlflowClient
 from pipelines.register import register_flow
 
@@ -15,6 +16,7 @@ def run_flow(paths):
     return register_flow(RegisterConfig(), MlflowConfig(), paths, return_state=True)
 
 
+@pytest.mark.slow
 def test_flow_registers_the_champion_and_writes_the_summary(prefect_harness, tmp_path, tiny_splits):
     use_test_store()
     paths = ProjectPaths(tmp_path)
@@ -43,6 +45,7 @@ def test_a_failed_flow_writes_no_summary(prefect_harness, tmp_path, tiny_splits)
     assert not paths.register_metrics.exists()
 
 
+@pytest.mark.slow
 def test_a_champion_from_another_source_stays_and_the_summary_says_why(
     prefect_harness, tmp_path, tiny_splits
 ):

@@ -46,6 +46,7 @@ def train(paths, model=MODEL, train_config=TRAIN):
     return train_flow(model, train_config, MlflowConfig(), paths)
 
 
+@pytest.mark.slow
 def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, monkeypatch):
     elsewhere = ProjectPaths(tmp_path / "elsewhere")  # the cwd, with data of its own
     elsewhere.processed_dir.mkdir(parents=True)
@@ -72,6 +73,7 @@ def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, 
     assert set(PLOT_FILES) == {"confusion.csv", "history.csv", "confusion.png", "misclassified.png"}
 
 
+@pytest.mark.slow
 def test_train_applies_tuned_params_when_use_tuned(prefect_harness, paths):
     tuned_train = TrainConfig(epochs=1, batch_size=32, optimizer=OptimizerConfig(name="rmsprop"))
     best = BestParams.from_trial("s", 3, 0.9, ModelConfig(hidden_layers=[8]), tuned_train)
@@ -89,6 +91,7 @@ def test_train_applies_tuned_params_when_use_tuned(prefect_harness, paths):
     assert run.data.params["model.hidden_layers"] == "[16]" and run.data.tags["tuned"] == "false"
 
 
+@pytest.mark.slow
 def test_diverging_config_fails_the_stage_and_the_run(prefect_harness, paths, capsys):
     params = {
         "model": {"hidden_layers": [64, 64], "activation": "linear"},

@@ -1,7 +1,4 @@
-"""`dvc repro tune` in a temporary copy of the repository: real DVC, Prefect, Optuna, MLflow."""
-
-import sys
-from pathlib import Path
+"""The tune stage of the shared `dvc repro`, then resumed to a larger total and back."""
 
 import pytest
 import yaml
@@ -9,46 +6,31 @@ import yaml
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneMetrics
 from mnist_mlops.config.paths import ProjectPaths
-from tests.helpers.workspace import copy_repository, run
+from tests.helpers.workspace import run
 
 pytestmark = pytest.mark.slow
-
-TINY_SPACE = {
-    "epochs": 1,
-    "n_layers": 1,
-    "neurons": {"low": 16, "high": 64, "log": True},
-    "activation": ["relu", "tanh"],
-    "optimizer": "adam",
-    "learning_rate": {"low": 0.001, "high": 0.01, "log": True},
-    "batch_size": [128],
-    "dropout": 0.0,
-}
+TUNE = ("dvc", "repro", "tune")
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return copy_repository(
-        tmp_path_factory.mktemp("repo"),
-        {"data": {"source": "mnist_5k"}, "tune": {"n_trials": 2, "space": TINY_SPACE}},
-    )
-
-
-def test_repro_tunes_then_is_a_no_op_and_resumes_to_a_larger_total(repo):
-    command = [sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro", "tune"]
-    paths = ProjectPaths(repo)
-    first = run(repo, *command)
-    assert "Running stage 'tune'" in first
+def test_repro_tunes_the_tiny_space(pipeline):
+    paths = pipeline.paths
+    assert "Running stage 'tune'" in pipeline.output
     best = BestParams.read(paths.best_params)
     metrics = TuneMetrics.read(paths.tune_metrics)
     assert best.study == metrics.study and metrics.finished == 2
-    assert best.train.epochs == 1 and 16 <= best.model.hidden_layers[0] <= 64
+    assert (metrics.considered_trials, metrics.study_finished_trials) == (2, 2)
+    assert best.train.epochs == 2 and 16 <= best.model.hidden_layers[0] <= 64
     assert paths.optuna_journal.is_file()
-    assert "up to date" in run(repo, "dvc", "repro", "tune")
 
+
+def test_tune_resumes_to_a_larger_total_and_back(pipeline, project_clone, prefect_api):
+    paths = ProjectPaths(project_clone)
+    best = BestParams.read(paths.best_params)
+    metrics = TuneMetrics.read(paths.tune_metrics)
     params = yaml.safe_load(paths.params_file.read_text())
     params["tune"]["n_trials"] = 3
     paths.params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    again = run(repo, *command)
+    again = run(project_clone, *TUNE, PREFECT_API_URL=prefect_api)
     assert "Running stage 'tune'" in again and "Running stage 'preprocess'" not in again
     resumed = TuneMetrics.read(paths.tune_metrics)
     assert resumed.study == metrics.study and resumed.finished == 3
@@ -58,9 +40,10 @@ def test_repro_tunes_then_is_a_no_op_and_resumes_to_a_larger_total(repo):
     # again gives the same file although the study now holds 3 trials
     params["tune"]["n_trials"] = 2
     paths.params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    assert "Stage 'tune' is cached" in run(repo, *command)
+    assert "Stage 'tune' is cached" in run(project_clone, *TUNE, PREFECT_API_URL=prefect_api)
     assert BestParams.read(paths.best_params) == best
-    assert "Running stage 'tune'" in run(repo, *command, "--force", "--single-item")
+    forced = run(project_clone, *TUNE, "--force", "--single-item", PREFECT_API_URL=prefect_api)
+    assert "Running stage 'tune'" in forced
     assert BestParams.read(paths.best_params) == best
     lowered = TuneMetrics.read(paths.tune_metrics)
     assert (lowered.considered_trials, lowered.study_finished_trials) == (2, 3)

@@ -21,8 +21,10 @@ def environment():
     return env
 
 
-def test_command_gets_a_healthy_server_that_is_stopped_afterwards(tmp_path):
-    probe = "import os; print('API', os.environ['PREFECT_API_URL'])"
+def test_command_gets_a_server_that_is_stopped_afterwards_and_its_exit_code_is_passed_on(
+    tmp_path,
+):
+    probe = "import os; print('API', os.environ['PREFECT_API_URL']); raise SystemExit(3)"
     result = subprocess.run(
         [*WRAPPER, sys.executable, "-c", probe],
         cwd=tmp_path,
@@ -31,22 +33,10 @@ def test_command_gets_a_healthy_server_that_is_stopped_afterwards(tmp_path):
         text=True,
         timeout=180,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr
     api_url = result.stdout.split("API ", 1)[1].strip()
     assert api_url.startswith("http://127.0.0.1:")
     assert not healthy(api_url)
-
-
-def test_exit_code_of_the_command_is_passed_on(tmp_path):
-    result = subprocess.run(
-        [*WRAPPER, sys.executable, "-c", "raise SystemExit(3)"],
-        cwd=tmp_path,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 3
 
 
 def test_sigterm_still_stops_the_server(tmp_path):

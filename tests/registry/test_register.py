@@ -130,6 +130,7 @@ def test_decide_refuses_a_comparable_champion_without_a_score():
         decide(0.9, None, 0.0, "1", data_source="mnist", champion_source="mnist")
 
 
+@pytest.mark.slow
 def test_first_better_worse_and_tie_against_a_real_registry(project, tiny_splits):
     trained = tiny_model(tiny_splits["train"])
     untrained = tiny_model(None, seed=1)
@@ -184,6 +185,7 @@ def test_version_tags_description_and_run_tags(project, tiny_splits):
     )
 
 
+@pytest.mark.slow
 def test_a_champion_from_another_source_is_not_rescored_and_keeps_its_alias(
     project, tiny_splits, scored
 ):

@@ -62,6 +62,7 @@ def test_training_learns_the_tiny_digits(tiny_splits):
     assert result.history["val_accuracy"][-1] > 0.8
 
 
+@pytest.mark.slow
 def test_two_seeded_runs_are_identical(tiny_splits):
     train = TrainConfig(epochs=2, batch_size=32, seed=7)
     model = ModelConfig(hidden_layers=[16, 8], dropout=0.2)

@@ -1,54 +1,109 @@
-"""A worker killed with SIGKILL mid-trial: the study recovers and reaches its total."""
+"""A worker killed with SIGKILL mid-trial: the study recovers and reaches its total.
+
+The kill must land while a trial is fitting (RUNNING, its MLflow run open). Rather than make
+every trial long, the test freezes the worker (SIGSTOP) as soon as the journal shows such a
+trial, looks again while nothing can change, and kills it only if the same trial is still
+running; otherwise it lets the worker go on (SIGCONT) and waits for the next trial.
+"""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import optuna
 import pytest
 import yaml
 from mlflow import MlflowClient
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.tuning.journal import HEARTBEAT_ATTR
 from mnist_mlops.tuning.storage import open_storage
+from mnist_mlops.tuning.trial_runs import RUN_ID_ATTR
+from tests.helpers import mlflow_store
 from tests.helpers.tuning import tiny_params_dict
 
 CLI = str(Path(sys.executable).with_name("mnist-mlops"))
 
 
-def wait_for_running_trial(journal: Path, process: subprocess.Popen, timeout: float = 180):
+def fitting_trials(journal: Path) -> list[FrozenTrial]:
+    """The study's RUNNING trials whose MLflow run is open and whose worker sent a heartbeat."""
+    if not journal.exists():
+        return []
+    study = optuna.load_study(study_name="tiny", storage=open_storage(str(journal)))
+    return [
+        trial
+        for trial in study.get_trials(states=(TrialState.RUNNING,))
+        if RUN_ID_ATTR in trial.user_attrs and HEARTBEAT_ATTR in trial.system_attrs
+    ]
+
+
+def kill_mid_trial(journal: Path, launcher: subprocess.Popen, timeout: float = 180):
+    """SIGKILL the worker of a trial while it fits; return the trial and the worker's pid."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the worker ended before a trial started"
-        if journal.exists():
-            study = optuna.load_study(study_name="tiny", storage=open_storage(str(journal)))
-            running = study.get_trials(states=(TrialState.RUNNING,))
-            if running and "mlflow_run_id" in running[0].user_attrs:  # fitting now
-                return running[0]
-        time.sleep(0.2)
-    raise AssertionError("no trial started in time")
+        assert launcher.poll() is None, "the launcher ended before a trial could be killed"
+        for trial in fitting_trials(journal)[:1]:
+            pid = trial.system_attrs[HEARTBEAT_ATTR]["pid"]
+            os.kill(pid, signal.SIGSTOP)  # frozen: the journal cannot change under us
+            if any(t.number == trial.number for t in fitting_trials(journal)):
+                os.kill(pid, signal.SIGKILL)
+                return trial, pid
+            os.kill(pid, signal.SIGCONT)  # that trial ended meanwhile: wait for another
+        time.sleep(0.05)
+    raise AssertionError("no trial was seen fitting in time")
+
+
+def start(command: list[str], cwd: Path, stdout) -> subprocess.Popen:
+    """Start the CLI in a process group of its own (its spawned workers included)."""
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+@contextmanager
+def stopped_on_failure(process: subprocess.Popen) -> Iterator[None]:
+    """Kill the process group if the block fails (no frozen or orphaned worker is left)."""
+    try:
+        yield
+    except BaseException:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        raise
+
+
+@pytest.fixture
+def store(project) -> str:
+    """The MLflow store the CLI uses (the test's), created beforehand."""
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    mlflow_store.seed(Path(uri.removeprefix("sqlite:///")))
+    return uri
 
 
 @pytest.mark.slow
-def test_resume_after_kill_9_reaches_the_total(project):
+def test_resume_after_kill_9_reaches_the_total(project, store):
     paths = ProjectPaths(project)
     params = tiny_params_dict(n_trials=3)
-    params["tune"]["space"]["epochs"] = 30  # long trials: the kill lands mid-trial
+    params["tune"]["space"]["epochs"] = 5
     paths.params_file.write_text(yaml.safe_dump(params))
     journal = paths.optuna_journal
     command = [CLI, "tune", "--study", "tiny", "--no-progress"]
-    worker = subprocess.Popen(
-        command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        killed = wait_for_running_trial(journal, worker)
-        os.kill(worker.pid, signal.SIGKILL)
-    finally:
+    worker = start(command, project, subprocess.DEVNULL)
+    with stopped_on_failure(worker):
+        killed, pid = kill_mid_trial(journal, worker)
         worker.wait(timeout=30)
+    assert pid == worker.pid  # one worker: the trials run in the launching process
     assert worker.returncode == -signal.SIGKILL
 
     # same params.yaml: a changed space would be refused (the study records its fingerprint)
@@ -63,29 +118,22 @@ def test_resume_after_kill_9_reaches_the_total(project):
     [retry] = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert retry.params == trials[killed.number].params and retry.state != TrialState.FAIL
     # the killed trial's MLflow child run is closed as FAILED, not left RUNNING
-    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])  # the store the CLI used
-    run = client.get_run(trials[killed.number].user_attrs["mlflow_run_id"])
+    run = MlflowClient(store).get_run(trials[killed.number].user_attrs[RUN_ID_ATTR])
     assert run.info.status == "FAILED" and run.data.tags["optuna.trial_state"] == "FAIL"
 
 
 @pytest.mark.slow
-def test_the_other_worker_retries_the_trial_of_a_killed_worker(project):
+def test_the_other_worker_retries_the_trial_of_a_killed_worker(project, store):
     paths = ProjectPaths(project)
     params = tiny_params_dict(n_trials=4)
-    params["tune"]["space"]["epochs"] = {"low": 20, "high": 30}  # long trials
+    params["tune"]["space"]["epochs"] = {"low": 3, "high": 6}
     paths.params_file.write_text(yaml.safe_dump(params))
-    launcher = subprocess.Popen(
-        [CLI, "tune", "--study", "tiny", "--workers", "2", "--no-progress"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    killed = wait_for_running_trial(paths.optuna_journal, launcher)
-    worker_pid = killed.system_attrs["heartbeat"]["pid"]
-    assert worker_pid != launcher.pid  # a spawned worker process, not the launcher
-    os.kill(worker_pid, signal.SIGKILL)
-    output, _ = launcher.communicate(timeout=400)
+    command = [CLI, "tune", "--study", "tiny", "--workers", "2", "--no-progress"]
+    launcher = start(command, project, subprocess.PIPE)
+    with stopped_on_failure(launcher):
+        killed, worker_pid = kill_mid_trial(paths.optuna_journal, launcher)
+        assert worker_pid != launcher.pid  # a spawned worker process, not the launcher
+        output, _ = launcher.communicate(timeout=400)
     assert launcher.returncode == 0, output[-3000:]  # the surviving worker reached the total
 
     study = optuna.load_study(study_name="tiny", storage=open_storage(str(paths.optuna_journal)))
@@ -95,4 +143,4 @@ def test_the_other_worker_retries_the_trial_of_a_killed_worker(project):
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     [retry] = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert retry.params == trials[killed.number].params
-    assert retry.system_attrs["heartbeat"]["pid"] != worker_pid
+    assert retry.system_attrs[HEARTBEAT_ATTR]["pid"] != worker_pid

@@ -39,17 +39,18 @@ def launch_in(paths, params, on_progress=None, best_of_first_n=False, **tune_upd
     )
 
 
+@pytest.mark.slow
 def test_launch_tracks_every_trial_and_resumes_to_the_total(project, paths, tiny_params):
     seen = []
     first = launch_in(
-        paths, tiny_params, on_progress=lambda done, total: seen.append((done, total))
+        paths, tiny_params, n_trials=2, on_progress=lambda done, total: seen.append((done, total))
     )
     assert first.storage == str(paths.optuna_journal)
-    assert first.counts["finished"] == 3 and seen[-1] == (3, 3)
+    assert first.counts["finished"] == 2 and seen[-1] == (2, 2)
     parent, children = child_runs(first)
     assert parent.info.status == "FINISHED"
-    assert len(children) == 3
-    assert {c.data.tags["optuna.trial_number"] for c in children} == {"0", "1", "2"}
+    assert len(children) == 2
+    assert {c.data.tags["optuna.trial_number"] for c in children} == {"0", "1"}
     best = first.best
     assert parent.data.tags["best_trial.number"] == str(best.trial)
     assert parent.data.metrics["best_val_accuracy"] == pytest.approx(best.value)
@@ -60,14 +61,14 @@ def test_launch_tracks_every_trial_and_resumes_to_the_total(project, paths, tiny
     assert train.batch_size == 32 and model.activation in ("relu", "tanh")
 
     # resuming with a larger total runs only the missing trials, under a new parent run
-    second = launch_in(paths, tiny_params, n_trials=4)
-    assert second.counts["finished"] == 4
-    assert [t.number for t in load(second).trials] == [0, 1, 2, 3]
+    second = launch_in(paths, tiny_params, n_trials=3)
+    assert second.counts["finished"] == 3
+    assert [t.number for t in load(second).trials] == [0, 1, 2]
     _, more = child_runs(second)
-    assert [c.data.tags["optuna.trial_number"] for c in more] == ["3"]
+    assert [c.data.tags["optuna.trial_number"] for c in more] == ["2"]
     # the target is reached: a third launch runs nothing
-    third = launch_in(paths, tiny_params, n_trials=4)
-    assert third.counts["finished"] == 4 and child_runs(third)[1] == []
+    third = launch_in(paths, tiny_params, n_trials=3)
+    assert third.counts["finished"] == 3 and child_runs(third)[1] == []
 
 
 @pytest.mark.slow
@@ -121,13 +122,12 @@ def test_a_study_without_fingerprint_is_adopted_with_a_warning(project, paths, t
         launch_in(paths, parse_params(tiny_params_dict(seed=8)), study="old", n_trials=1)
 
 
+@pytest.mark.slow
 def test_interactive_launches_report_the_best_of_the_whole_study(project, paths, tiny_params):
-    launch_in(paths, tiny_params, study="whole", n_trials=1)
+    launch_in(paths, tiny_params, study="whole", n_trials=0)  # the study, with its identity
     study = optuna.load_study(study_name="whole", storage=open_storage(str(paths.optuna_journal)))
-    first = study.trials[0]
-    study.add_trial(
-        optuna.trial.create_trial(params=first.params, distributions=first.distributions, value=2.0)
-    )
+    study.add_trial(tiny_trial(0.5))  # (finished trials: no need to train them)
+    study.add_trial(tiny_trial(2.0))
     interactive = launch_in(paths, tiny_params, study="whole", n_trials=1)
     assert interactive.best.trial == 1 and interactive.metrics().considered_trials == 2
     stage = launch_in(paths, tiny_params, study="whole", n_trials=1, best_of_first_n=True)

@@ -63,6 +63,7 @@ def test_complete_trial_reports_every_epoch_and_is_a_nested_run(tiny_splits, run
     assert [m.step for m in history] == [1, 2]
 
 
+@pytest.mark.slow
 def test_pruned_trial_is_pruned_in_optuna_and_in_mlflow(tiny_splits, runs, tmp_path):
     study = optuna.create_study(
         storage=open_storage(str(tmp_path / "j.log")),
@@ -78,6 +79,7 @@ def test_pruned_trial_is_pruned_in_optuna_and_in_mlflow(tiny_splits, runs, tmp_p
     assert all(r.data.tags["optuna.reason"].startswith("pruned at epoch 1") for r in children(runs))
 
 
+@pytest.mark.slow
 def test_nan_loss_prunes_with_the_reason_and_the_study_goes_on(tiny_splits, runs, tmp_path):
     poisoned_x = tiny_splits["train"].x.copy()
     poisoned_x[:5] = 3e38  # overflows to inf in the first layer: the loss becomes NaN
@@ -95,6 +97,7 @@ def test_nan_loss_prunes_with_the_reason_and_the_study_goes_on(tiny_splits, runs
     assert tags["0"]["optuna.reason"] == "non-finite loss (nan) at epoch 1"
 
 
+@pytest.mark.slow
 def test_keras_session_is_cleared_between_trials(tiny_splits, tmp_path):
     import keras
 
@@ -102,11 +105,12 @@ def test_keras_session_is_cleared_between_trials(tiny_splits, tmp_path):
     objective = make_objective(tiny_splits, None)
     study.optimize(objective, n_trials=1)
     before = keras.backend.get_uid("dense")
-    study.optimize(objective, n_trials=3)
+    study.optimize(objective, n_trials=1)
     # a cleared session restarts layer numbering: no graph state accumulates across trials
     assert keras.backend.get_uid("dense") == before
 
 
+@pytest.mark.slow
 def test_trials_are_seeded_with_the_objectives_seed_not_train_seed(tiny_splits, tmp_path):
     values = []
     for train_seed in (5, 99):

@@ -1,0 +1,47 @@
+"""The tiny configuration of the session's real `dvc repro` (tests/pipelines/conftest.py)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnist_mlops.config.paths import RELATIVE, ProjectPaths
+
+TINY_SPACE = {
+    "epochs": 2,
+    "n_layers": 1,
+    "neurons": {"low": 16, "high": 64, "log": True},
+    "activation": ["relu", "tanh"],
+    "optimizer": "adam",
+    "learning_rate": {"low": 0.003, "high": 0.01, "log": True},
+    "batch_size": [128],
+    "dropout": 0.0,
+}
+# the embedded 5,000 digits, one hidden layer of 32, 2 epochs, 2 trials of the tiny space
+TINY_PIPELINE = {
+    "data": {"source": "mnist_5k"},
+    "model": {"hidden_layers": [32]},
+    "train": {"epochs": 2},
+    "tune": {"n_trials": 2, "space": TINY_SPACE},
+}
+REPRO = (sys.executable, "-m", "pipelines.with_prefect_server", "dvc", "repro")
+# cache: false outputs and dvc.lock belong in git (the checkout's .gitignore skips them)
+UNCACHED = (
+    "dvc.lock",
+    Path(RELATIVE["evaluate_metrics"]).parent.as_posix(),
+    RELATIVE["plots_dir"],
+)
+
+
+@dataclass(frozen=True)
+class Repro:
+    """A project after its first ``dvc repro``: the folder and what the command printed."""
+
+    root: Path
+    output: str
+
+    @property
+    def paths(self) -> ProjectPaths:
+        """The project's locations."""
+        return ProjectPaths(self.root)
