@@ -1,8 +1,7 @@
 """Read digits from files: PNG/JPEG images and ``.npy`` / ``.csv`` batches.
 
-Images are converted to grayscale, resized to 28x28 and inverted when they are dark digits
-on a light background (their border is brighter than mid-gray), so that, as in MNIST, the
-digit is bright on black. Batches hold rows of 784 values or 28x28 arrays, scaled to [0, 1]
+Images are normalised by :mod:`mnist_mlops.serving.images` into MNIST's 28x28 form, a bright
+digit on black. Batches hold rows of 784 values or 28x28 arrays, scaled to [0, 1]
 or raw 0-255 pixels (see :mod:`mnist_mlops.serving.inputs`).
 """
 
@@ -12,29 +11,21 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_mlops.config.constants import IMAGE_SIDE
 from mnist_mlops.errors import InputError
+from mnist_mlops.serving.images import read_digit_image
 from mnist_mlops.serving.inputs import to_pixel_rows
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 BATCH_SUFFIXES = (".npy", ".csv")
-LIGHT_BACKGROUND = 127.5
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Return one image file as a ``(28, 28)`` uint8 array, bright digit on black."""
-    from PIL import Image, UnidentifiedImageError
-
+    """Return one image file as the normalised ``(28, 28)`` uint8 the model sees."""
     try:
-        with Image.open(path) as image:
-            gray = image.convert("L").resize((IMAGE_SIDE, IMAGE_SIDE), Image.Resampling.LANCZOS)
-    except (UnidentifiedImageError, OSError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise InputError(f"{path}: not a readable image: {exc}") from None
-    pixels = np.asarray(gray, dtype=np.uint8)
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    if border.mean() > LIGHT_BACKGROUND:
-        pixels = 255 - pixels
-    return pixels
+    return read_digit_image(data, str(path))
 
 
 def read_csv(path: Path) -> np.ndarray:
