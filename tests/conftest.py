@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -13,31 +12,21 @@ import pytest
 
 from tests.helpers import mlflow_store
 from tests.helpers.digits import make_digits, npz_bytes
+from tests.helpers.pipeline import SHARED_SETUP_FIXTURES, shared_setup_module
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-# Session fixtures that are expensive to set up (a Prefect server, the whole pipeline's repro)
-# are used only by the modules matched below; with pytest-xdist (``make test``), these modules
-# run in one worker, first, so that each fixture is set up once (see SharedSetupScheduling).
-SHARED_SETUP_FIXTURES = {"prefect_harness", "prefect_api", "pipeline", "project_clone"}
-SHARED_SETUP_MODULES = re.compile(r"^tests/pipelines/test_\w+_(flows?|dvc)\.py$")
-
-
-def _in_shared_setup_module(nodeid: str) -> bool:
-    return bool(SHARED_SETUP_MODULES.match(nodeid.split("::", 1)[0]))
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the shared-setup modules first; refuse their fixtures anywhere else."""
+    """Order the tests for two xdist workers; refuse the shared fixtures outside their modules."""
     misplaced = [
         item.nodeid
         for item in items
         if SHARED_SETUP_FIXTURES & set(getattr(item, "fixturenames", ()))
-        and not _in_shared_setup_module(item.nodeid)
+        and not shared_setup_module(item.nodeid)
     ]
     if misplaced:
         raise pytest.UsageError(
@@ -45,11 +34,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"tests/pipelines/test_*_flow(s).py or test_*_dvc.py (one xdist worker runs them): "
             f"{misplaced}"
         )
-    items.sort(key=lambda item: not _in_shared_setup_module(item.nodeid))  # stable
+    # The flow tests run while the repro computes; then the modules with slow tests, so that
+    # the workers end on short tests and finish together. (A stable sort: a module's tests
+    # stay together and in order, its module fixtures set up once.)
+    slow_modules = {
+        item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow")
+    }
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        group = {"flow": 0, "dvc": 1, None: 2}[shared_setup_module(item.nodeid)]
+        return group, item.nodeid.split("::", 1)[0] not in slow_modules
+
+    items.sort(key=rank)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadgroup``: the shared-setup modules are one unit, every other test its own.
+    """``--dist loadgroup``: the shared-setup modules are one unit (one worker runs them, so
+    that their session fixtures are set up once), every other test its own.
 
     (pytest-xdist 3.8's own ``xdist_group`` marks have no effect with pytest 9, whose node ids
     it can no longer rename.)
@@ -60,7 +61,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     class SharedSetupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "shared-setup" if _in_shared_setup_module(nodeid) else nodeid
+            return "shared-setup" if shared_setup_module(nodeid) else nodeid
 
     return SharedSetupScheduling(config, log)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,3 +46,15 @@ class Repro:
     def paths(self) -> ProjectPaths:
         """The project's locations."""
         return ProjectPaths(self.root)
+
+
+# The modules that use the expensive session fixtures (the Prefect test server, this repro):
+# with pytest-xdist they run in one worker (tests/conftest.py), the flow tests first.
+SHARED_SETUP_FIXTURES = {"prefect_harness", "prefect_api", "pipeline", "project_clone"}
+SHARED_SETUP_MODULES = re.compile(r"^tests/pipelines/test_\w+_(flows?|dvc)\.py$")
+
+
+def shared_setup_module(nodeid: str) -> str | None:
+    """Return ``"flow"`` or ``"dvc"`` for a test of a shared-setup module, else ``None``."""
+    found = SHARED_SETUP_MODULES.match(nodeid.split("::", 1)[0])
+    return None if found is None else ("dvc" if found.group(1) == "dvc" else "flow")

@@ -7,6 +7,7 @@ running; otherwise it lets the worker go on (SIGCONT) and waits for the next tri
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,3 +145,15 @@ def test_the_other_worker_retries_the_trial_of_a_killed_worker(project, store):
     [retry] = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert retry.params == trials[killed.number].params
     assert retry.system_attrs[HEARTBEAT_ATTR]["pid"] != worker_pid
+    # two processes wrote the journal: no trial lost or duplicated, one child run per trial
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) <= 5
+    assert [t.number for t in trials] == list(range(len(trials)))
+    parent_id = re.search(r"MLflow parent run: (\w+)", output).group(1)
+    client = MlflowClient(store)
+    experiment_id = client.get_run(parent_id).info.experiment_id
+    children = client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'")
+    numbers = sorted(int(c.data.tags["optuna.trial_number"]) for c in children)
+    assert numbers == [t.number for t in trials]
+    assert {t.user_attrs[RUN_ID_ATTR] for t in trials} == {c.info.run_id for c in children}
+    workers = {c.data.tags["optuna.worker"].split(":")[1] for c in children}
+    assert str(launcher.pid) not in workers  # the trials ran in the spawned worker processes

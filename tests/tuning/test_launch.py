@@ -1,9 +1,6 @@
-import os
-
 import optuna
 import pytest
 from mlflow import MlflowClient
-from optuna.trial import TrialState
 
 from mnist_mlops.config.params import parse_params
 from mnist_mlops.errors import TuneError
@@ -69,21 +66,6 @@ def test_launch_tracks_every_trial_and_resumes_to_the_total(project, paths, tiny
     # the target is reached: a third launch runs nothing
     third = launch_in(paths, tiny_params, n_trials=3)
     assert third.counts["finished"] == 3 and child_runs(third)[1] == []
-
-
-@pytest.mark.slow
-def test_two_worker_processes_lose_and_duplicate_no_trial(project, paths, tiny_params):
-    result = launch_in(paths, tiny_params, n_trials=5, workers=2)
-    trials = load(result).trials
-    assert 5 <= result.counts["finished"] <= 6  # each worker checks the count before a trial
-    assert [t.number for t in trials] == list(range(len(trials)))
-    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-    _, children = child_runs(result)
-    numbers = sorted(int(c.data.tags["optuna.trial_number"]) for c in children)
-    assert numbers == [t.number for t in trials]  # one child run per trial, none lost
-    assert {t.user_attrs["mlflow_run_id"] for t in trials} == {c.info.run_id for c in children}
-    workers = {c.data.tags["optuna.worker"].split(":")[1] for c in children}
-    assert str(os.getpid()) not in workers  # the trials ran in the spawned worker processes
 
 
 def test_parallel_sqlite_is_refused_with_the_alternatives(project, paths, tiny_params):
