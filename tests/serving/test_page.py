@@ -16,7 +16,7 @@ NAMES = [name for name, _ in PAGE_FILES.values()]
 def test_the_page_loads_nothing_from_outside_the_server():
     html = read_page_file("index.html").decode()
     linked = re.findall(r'(?:src|href)="([^"]*)"', html)
-    assert sorted(linked) == ["/static/app.js", "/static/style.css"]
+    assert sorted(linked) == ["/static/app.js", "/static/favicon.svg", "/static/style.css"]
     script = read_page_file("app.js").decode()
     assert sorted(set(re.findall(r'fetch\("([^"]+)"', script))) == ["/model-info", "/predict/image"]
     for name in NAMES:

@@ -1,6 +1,6 @@
 """The draw-a-digit page: static files shipped inside the package, served by the guard.
 
-``GET /`` is ``static/index.html``; ``/static/app.js`` and ``/static/style.css`` are the rest.
+``GET /`` is ``static/index.html``; ``/static/`` has its script, style sheet and icon.
 Only the files listed in :data:`PAGE_FILES` are served (no path is ever joined from a
 request). The page needs nothing from outside the server: no CDN, no build step. It calls
 ``/model-info`` and ``/predict/image`` (see :mod:`mnist_mlops.serving.app`).
@@ -19,6 +19,7 @@ PAGE_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/static/favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
 # Everything the page loads comes from this server; pictures are data: URLs.
 CONTENT_SECURITY_POLICY = (

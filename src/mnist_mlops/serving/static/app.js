@@ -199,7 +199,8 @@
         title,
         svg("rect", { x, y: bottom - height, width, height, rx: 3,
                       "data-digit": digit, "data-probability": p }),
-        svg("text", { x: x + width / 2, y: bottom - height - 5, class: "value" }, percent(p)),
+        svg("text", { x: x + width / 2, y: bottom - height - 5, class: "value" },
+            p >= 0.005 ? percent(p) : ""),  // no "0%" clutter
         svg("text", { x: x + width / 2, y: bottom + 18, class: "label" }, String(digit)),
       );
       chart.append(group);
