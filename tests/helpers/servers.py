@@ -19,8 +19,10 @@ MODEL_URI = f"models:/{NAME}@champion"
 START_TIMEOUT_S = 180
 
 
-def register_champion(train) -> str:
+def register_champion(train, **fit) -> str:
     """Log a tiny classifier fitted on ``train``, register it as ``NAME@champion``.
+
+    ``fit`` goes to :func:`~tests.helpers.models.tiny_model` (``epochs``, ``hidden``).
 
     Returns:
         The registered version.
@@ -33,7 +35,7 @@ def register_champion(train) -> str:
 
     use_test_store()
     with mlflow.start_run():
-        info = log_classifier(tiny_model(train), registered_model_name=NAME)
+        info = log_classifier(tiny_model(train, **fit), registered_model_name=NAME)
     version = str(info.registered_model_version)
     MlflowClient().set_registered_model_alias(NAME, "champion", version)
     return version

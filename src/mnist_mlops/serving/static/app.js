@@ -153,6 +153,7 @@
 
   function percent(p) {
     const value = p * 100;
+    if (value > 99 && value < 100) return `${(Math.floor(value * 10) / 10).toFixed(1)}%`;
     return value >= 10 || value === 0 ? `${Math.round(value)}%` : `${value.toFixed(1)}%`;
   }
 
