@@ -79,6 +79,12 @@ def test_an_upload_of_several_files_keeps_their_order_and_names():
     np.testing.assert_array_equal(digits, [read_digit_image(PNG), read_digit_image(JPEG)])
 
 
+def test_a_file_part_without_a_file_name_is_named_by_its_field():
+    names, digits = read(*form_part('name="drawing"; filename=""', PNG))
+    assert names == ["drawing"]
+    np.testing.assert_array_equal(digits[0], read_digit_image(PNG))
+
+
 def test_pictures_are_decoded_by_content_not_by_the_declared_type():
     names, digits = read("image/png", JPEG)
     np.testing.assert_array_equal(digits[0], read_digit_image(JPEG))

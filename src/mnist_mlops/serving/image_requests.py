@@ -69,11 +69,9 @@ def _multipart_pictures(content_type: str, body: bytes) -> list[Picture]:
         raise _rejected(
             f"the upload has fields that are not files ({', '.join(fields)}); " + UPLOAD_HINT
         )
-    pictures = [
-        Picture(upload.filename or field, upload.read())
-        for field, upload in files.items(multi=True)
-        if upload.filename or upload.content_length  # skip a form's empty "no file chosen"
-    ]
+    parts = [(field, upload.filename, upload.read()) for field, upload in files.items(multi=True)]
+    # A form's file input with no file chosen sends an empty part named "": skipped.
+    pictures = [Picture(name or field, data) for field, name, data in parts if name or data]
     if not pictures:
         raise _rejected(f"the upload holds no file; {UPLOAD_HINT}")
     return pictures
