@@ -115,7 +115,7 @@ def test_an_upload_of_too_many_files_is_refused():
     assert error.status == 400 and f"more than {MAX_UPLOAD_FILES} parts" in error.message
 
 
-def test_a_picture_with_too_many_pixels_is_refused_before_it_is_decoded():
+def test_a_picture_with_too_many_pixels_gets_413_naming_its_size():
     side = int(MAX_IMAGE_PIXELS**0.5) + 1
     large = io.BytesIO()
     Image.new("L", (side, side)).save(large, format="PNG")  # real, compresses to ~30 KB
