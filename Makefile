@@ -64,7 +64,7 @@ SERVE_MODEL ?= models:/mnist-classifier@champion
 serve: $(STAMP)  ## serve the champion model over REST on 127.0.0.1:$(SERVE_PORT)
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mlflow models serve -m "$(SERVE_MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
 
-serve-guarded: $(STAMP)  ## the same model and protocol behind a body limit, JSON errors, 28x28 inputs, 2-3x lower latency
+serve-guarded: $(STAMP)  ## the same model and protocol behind a body limit, JSON errors, 28x28 inputs, pictures, 2-3x lower latency, the draw-a-digit page at /
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mnist-mlops serve -m "$(SERVE_MODEL)" -H 127.0.0.1 -p $(SERVE_PORT) --max-body-mb $(SERVE_MAX_BODY_MB)
 
 bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/README.md)

@@ -25,3 +25,15 @@ def npz_bytes() -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, x_train=x, y_train=y, x_test=tx, y_test=ty)
     return buffer.getvalue()
+
+
+def picture_bytes(image: np.ndarray, format: str = "PNG", scale: int = 1) -> bytes:
+    """A grayscale picture (uint8 array) as PNG or JPEG bytes, ``scale`` times larger."""
+    from PIL import Image
+
+    picture = Image.fromarray(np.asarray(image, dtype=np.uint8))
+    if scale != 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale))
+    buffer = io.BytesIO()
+    picture.save(buffer, format=format)
+    return buffer.getvalue()

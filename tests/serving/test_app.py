@@ -1,16 +1,24 @@
-"""The guarded scoring app in process (Starlette's test client): fast path, limits, fallback."""
+"""The guarded scoring app in process (Starlette's test client): fast path, limits, fallback,
+pictures, the page and /model-info."""
 
+import base64
+import io
 import json
 
 import mlflow
 import numpy as np
 import pytest
 from mlflow.pyfunc import scoring_server
+from PIL import Image
 from starlette.testclient import TestClient
 
+from mnist_mlops.config.constants import MAX_IMAGE_PIXELS
 from mnist_mlops.serving.app import GuardedScoringApp
+from mnist_mlops.serving.images import read_digit_image
+from mnist_mlops.serving.model_info import ServedModel
+from mnist_mlops.serving.page import read_page_file
 from mnist_mlops.serving.pyfunc import log_classifier
-from tests.helpers.digits import make_digits
+from tests.helpers.digits import make_digits, picture_bytes
 from tests.helpers.models import tiny_model, use_test_store
 
 LIMIT = 256 * 1024  # 5 digits of full-precision floats are ~80 KB
@@ -45,9 +53,9 @@ def client(model):
         yield test_client
 
 
-def post(client, body, content_type="application/json"):
+def post(client, body, content_type="application/json", path="/invocations"):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.post("/invocations", content=data, headers={"Content-Type": content_type})
+    return client.post(path, content=data, headers={"Content-Type": content_type})
 
 
 def mlflow_answer(model, body):
@@ -122,3 +130,96 @@ def test_a_streamed_body_over_the_limit_is_refused_without_a_length(client):
         "/invocations", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert answer.status_code == 413 and "limit" in answer.json()["message"]
+
+
+def pictures_of(tiny_splits, count):
+    images = np.round(tiny_splits["test"].x[:count] * 255).astype(np.uint8).reshape(-1, 28, 28)
+    return [picture_bytes(image, scale=5) for image in images]
+
+
+def test_a_png_body_gets_the_answer_of_its_normalised_pixels_as_json(client, tiny_splits):
+    png = pictures_of(tiny_splits, 1)[0]
+    answer = post(client, png, "image/png")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    as_json = post(client, {"inputs": read_digit_image(png).tolist()})
+    assert answer.json() == as_json.json()
+
+
+def test_an_upload_of_several_files_gets_one_record_per_file_in_order(client, tiny_splits):
+    pngs = pictures_of(tiny_splits, 3)
+    files = [("file", (f"{i}.png", png, "image/png")) for i, png in enumerate(pngs)]
+    answer = client.post("/invocations", files=files)
+    assert answer.status_code == 200, answer.text
+    as_json = post(client, {"inputs": [read_digit_image(png).tolist() for png in pngs]})
+    assert answer.json() == as_json.json()
+
+
+def test_predict_image_adds_each_name_and_the_28x28_image_the_model_saw(client, tiny_splits):
+    pngs = pictures_of(tiny_splits, 2)
+    files = [("file", ("first.png", pngs[0], "image/png")), ("file", ("b.png", pngs[1], "x/y"))]
+    records = client.post("/predict/image", files=files).json()["predictions"]
+    plain = client.post("/invocations", files=files).json()["predictions"]
+    assert [r["name"] for r in records] == ["first.png", "b.png"]
+    for record, png, expected in zip(records, pngs, plain, strict=True):
+        assert {k: record[k] for k in ("digit", "probabilities")} == expected
+        encoded = record["image"].removeprefix("data:image/png;base64,")
+        seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+        np.testing.assert_array_equal(seen, read_digit_image(png))
+    one = post(client, pngs[0], "image/png", path="/predict/image").json()["predictions"]
+    assert one[0]["name"] == "request body" and one[0]["digit"] == plain[0]["digit"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "status", "message"),
+    [
+        ("/invocations", b"GIF89a", "image/png", 400, "allowed: PNG or JPEG"),
+        ("/predict/image", b"", "image/jpeg", 400, "body is empty"),
+        ("/predict/image", b"--x\r\n", "multipart/form-data", 400, "boundary"),
+        ("/predict/image", b"{}", "application/json", 415, "allowed: image/png, image/jpeg"),
+        ("/predict/image", b"\x89PNG" * LIMIT, "image/png", 413, f"limit of {LIMIT} bytes"),
+        ("/invocations", b"x" * (LIMIT + 1), "multipart/form-data; boundary=x", 413, "limit"),
+    ],
+)
+def test_bad_pictures_get_json_errors(client, path, body, content_type, status, message):
+    answer = post(client, body, content_type, path=path)
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/json"
+    assert message in answer.json()["message"]
+    assert client.get("/ping").status_code == 200
+
+
+def test_a_picture_with_too_many_pixels_gets_413(client):
+    side = int(MAX_IMAGE_PIXELS**0.5) + 1
+    answer = post(client, picture_bytes(np.zeros((side, side), np.uint8)), "image/png")
+    assert answer.status_code == 413 and f"{side}x{side} pixels" in answer.json()["message"]
+
+
+def test_model_info_names_the_served_model_and_its_run(model):
+    served = ServedModel("models:/digits@champion", "models:/digits/4", "digits", "4", "champion")
+    with TestClient(GuardedScoringApp(model, LIMIT, served)) as client:
+        info = client.get("/model-info")
+        assert info.status_code == 200 and info.headers["content-type"] == "application/json"
+        assert info.json() == {**served.as_dict(), "run_id": model.metadata.run_id}
+        assert len(model.metadata.run_id) == 32
+    with TestClient(GuardedScoringApp(model, LIMIT)) as client:
+        assert client.get("/model-info").json()["name"] is None
+
+
+def test_the_page_and_its_files_are_served_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert (
+        "<canvas" in page.text and "default-src 'self'" in page.headers["content-security-policy"]
+    )
+    for path, kind in (("/static/app.js", "text/javascript"), ("/static/style.css", "text/css")):
+        assert f'"{path}"' in page.text
+        answer = client.get(path)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind)
+        assert answer.content == read_page_file(path.rsplit("/", 1)[1]) != b""
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(page.content))
+    for missing in ("/static/nope.js", "/static/%2e%2e/app.py", "/static/index.html"):
+        answer = client.get(missing)
+        assert answer.status_code == 404 and answer.json()["error_code"] == "NOT_FOUND", missing
+    assert client.get("/ping").status_code == 200

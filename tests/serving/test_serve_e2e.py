@@ -6,27 +6,28 @@ same good and bad requests; where they differ, the table says how.
 """
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
+import httpx
 import mlflow
 import numpy as np
 import pytest
-from mlflow import MlflowClient
-from pipelines.with_prefect_server import free_port, stop_process_group
+from pipelines.with_prefect_server import free_port
 
-from mnist_mlops.serving.pyfunc import log_classifier
-from tests.helpers.models import tiny_model, use_test_store
+from mnist_mlops.serving.images import read_digit_image
+from tests.helpers.digits import picture_bytes
+from tests.helpers.servers import (
+    MODEL_URI,
+    NAME,
+    guarded_command,
+    register_champion,
+    running_server,
+    venv_path,
+)
 
 pytestmark = pytest.mark.slow
-NAME = "mnist-classifier"
-MODEL_URI = f"models:/{NAME}@champion"
 BODY_LIMIT_MB = 4
 
 
@@ -40,48 +41,20 @@ def request(url, body=None, content_type="application/json"):
         return error.code, error.headers.get_content_type(), error.read().decode()
 
 
-def server_command(kind: str, port: int, path: str) -> list[str]:
+def server_command(kind: str, port: int) -> list[str]:
     if kind == "mlflow":
-        mlflow_cli = shutil.which("mlflow", path=path)
+        mlflow_cli = shutil.which("mlflow", path=venv_path())
         serve = [mlflow_cli, "models", "serve", "-m", MODEL_URI, "--env-manager", "local"]
         return [*serve, "-h", "127.0.0.1", "-p", str(port)]
-    cli = [sys.executable, "-m", "mnist_mlops.cli", "--params", "no-such-params.yaml", "serve"]
-    return [*cli, "-m", MODEL_URI, "-p", str(port), "-w", "2", "--max-body-mb", str(BODY_LIMIT_MB)]
+    return guarded_command(port, "-w", "2", "--max-body-mb", str(BODY_LIMIT_MB))
 
 
 @pytest.fixture(params=["mlflow", "guarded"])
 def server(request, tiny_splits, tmp_path):
-    use_test_store()
-    with mlflow.start_run():
-        info = log_classifier(tiny_model(tiny_splits["train"]), registered_model_name=NAME)
-    MlflowClient().set_registered_model_alias(NAME, "champion", info.registered_model_version)
+    version = register_champion(tiny_splits["train"])
     port = free_port()
-    # `mlflow models serve` execs `uvicorn`: the venv's scripts must be on PATH (make does this)
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            server_command(request.param, port, path),
-            env=os.environ | {"PATH": path},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    if request_ok(f"{url}/ping"):
-                        break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                pytest.fail("server did not answer /ping: " + log_path.read_text())
-            yield request.param, url
-        finally:
-            stop_process_group(process, timeout_s=30)
+    with running_server(server_command(request.param, port), port, tmp_path / "server.log") as url:
+        yield request.param, url, version
 
 
 def request_ok(url):
@@ -103,7 +76,7 @@ def assert_same_predictions(response, expected, tolerance):
 
 
 def test_served_champion_matches_in_process_and_survives_bad_requests(server, tiny_splits):
-    kind, url = server
+    kind, url, version = server
     x = tiny_splits["test"].x[:8]
     expected = mlflow.pyfunc.load_model(MODEL_URI).predict(x)
     raw = np.round(x * 255).astype(int)
@@ -160,3 +133,29 @@ def test_served_champion_matches_in_process_and_survives_bad_requests(server, ti
         assert request_ok(f"{url}/ping"), case
     status, _, response = request(f"{url}/invocations", good["inputs"])
     assert status == 200 and predictions(response)[0]["digit"] == expected[0]["digit"]
+
+    # Pictures: a PNG body and a multipart upload of a PNG and a JPEG (mnist-mlops serve only).
+    png = picture_bytes(raw[0].reshape(28, 28), scale=5)
+    status, media, response = request(f"{url}/invocations", png, "image/png")
+    if kind == "mlflow":
+        assert status == 415 and "content type" in response
+        return
+    assert status == 200, response
+    model = mlflow.pyfunc.load_model(MODEL_URI)
+    assert_same_predictions(response, model.predict(seen_rows(png)), 1e-6)
+    jpeg = picture_bytes(raw[1].reshape(28, 28), "JPEG", scale=4)
+    files = [("file", ("one.png", png, "image/png")), ("file", ("two.jpg", jpeg, "image/jpeg"))]
+    upload = httpx.post(f"{url}/invocations", files=files, timeout=60)
+    assert upload.status_code == 200, upload.text
+    assert_same_predictions(upload.text, model.predict(seen_rows(png, jpeg)), 1e-6)
+    status, media, response = request(f"{url}/invocations", b"GIF89a...", "image/png")
+    assert status == 400 and media == "application/json" and "PNG" in response
+    status, _, response = request(f"{url}/model-info")
+    assert status == 200
+    assert json.loads(response)["name"] == NAME and json.loads(response)["alias"] == "champion"
+    assert json.loads(response)["version"] == version
+
+
+def seen_rows(*pictures):
+    """The rows the model is given for these pictures (normalised as the server does)."""
+    return np.stack([read_digit_image(p).reshape(-1) for p in pictures]).astype(np.float32) / 255

@@ -1,8 +1,10 @@
 """``mnist-mlops serve``: MLflow's scoring server for a registered model, behind the guard.
 
 Same protocol and answers as ``mlflow models serve`` (it is MLflow's own scoring app), plus a
-body limit, JSON errors for every rejected request, 28x28 image inputs and a faster path for
-``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.app`.
+body limit, JSON errors for every rejected request, 28x28 image inputs, PNG/JPEG pictures and
+uploads, the draw-a-digit page at ``/`` and a faster path for ``inputs``/``instances``
+requests: see :mod:`mnist_mlops.serving.app`. An alias is resolved once, at start: every
+worker serves the version it pointed to then.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mnist_mlops.tracking.setup import tracking_uri_for
 
 logger = logging.getLogger(__name__)
 
-MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"
+MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"  # the ServedModel, as JSON
 MAX_BODY_ENV = "MNIST_MLOPS_SERVE_MAX_BODY_BYTES"
 MEBIBYTE = 1024 * 1024
 
@@ -31,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve",
         help="serve a registered model over REST (MLflow's scoring server, guarded)",
         description="Serve MLflow's scoring protocol (/invocations, /ping, /health, /version) "
-        "for a model URI, with a request body limit, JSON errors, 28x28 inputs and a fast path.",
+        "for a model URI, with a request body limit, JSON errors, 28x28 inputs, PNG/JPEG "
+        "pictures (/invocations, /predict/image), a draw-a-digit page (/) and a fast path.",
     )
     parser.add_argument(
         "--model", "-m", default=DEFAULT_MODEL_URI, help=f"model URI ({DEFAULT_MODEL_URI})"
@@ -51,8 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def app_from_environment():
     """Uvicorn factory for ``--workers`` > 1: each worker process loads the model itself."""
     from mnist_mlops.serving.app import create_app
+    from mnist_mlops.serving.model_info import ServedModel
 
-    return create_app(os.environ[MODEL_ENV], int(os.environ[MAX_BODY_ENV]))
+    served = ServedModel.from_json(os.environ[MODEL_ENV])
+    return create_app(served, int(os.environ[MAX_BODY_ENV]))
 
 
 def _is_loopback(host: str) -> bool:
@@ -69,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from mlflow.exceptions import MlflowException
 
     from mnist_mlops.serving.app import GuardedScoringApp, create_app
+    from mnist_mlops.serving.model_info import resolve_model
 
     uri = tracking_uri_for(args.params)
     mlflow.set_tracking_uri(uri)
@@ -79,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     search_path = list(sys.path)
     app: GuardedScoringApp | str
     try:
-        app = create_app(args.model, max_body)
+        served = resolve_model(args.model)
+        app = create_app(served, max_body)
     except (MlflowException, OSError) as exc:
         raise ModelLoadError(f"cannot load model {args.model}: {exc}") from None
     finally:
@@ -90,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
             "keep 127.0.0.1 behind a reverse proxy instead (README, 'Exposing the server')",
             args.host,
         )
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    logger.info("draw a digit: http://%s:%d/ (REST: /invocations)", shown, args.port)
     if args.workers > 1:
-        os.environ[MODEL_ENV], os.environ[MAX_BODY_ENV] = args.model, str(max_body)
+        os.environ[MODEL_ENV], os.environ[MAX_BODY_ENV] = served.to_json(), str(max_body)
         app = "mnist_mlops.cli.serve:app_from_environment"
     uvicorn.run(
         app,

@@ -28,3 +28,10 @@ PRUNERS: tuple[str, ...] = get_args(PrunerName)
 CHAMPION, CHALLENGER = "champion", "challenger"
 DEFAULT_MODEL_NAME = "mnist-classifier"
 DEFAULT_MODEL_URI = f"models:/{DEFAULT_MODEL_NAME}@{CHAMPION}"
+
+# Pictures of digits sent to the server (PNG/JPEG bodies and uploads): the largest picture
+# decoded (a 12-megapixel phone photo fits; decompression bombs do not), the pixels of all
+# pictures of one request together, and the files of one upload.
+MAX_IMAGE_PIXELS = 25_000_000
+MAX_REQUEST_PIXELS = 4 * MAX_IMAGE_PIXELS
+MAX_UPLOAD_FILES = 100

@@ -1,4 +1,4 @@
-"""MLflow's scoring server with a guard in front: a body limit, JSON errors and a fast path.
+"""MLflow's scoring server with a guard in front: limits, JSON errors, pictures, the page.
 
 ``mlflow models serve`` runs MLflow's generic scoring app. This module serves the same app
 (built by MLflow's own ``scoring_server.init`` from the same ``models:/`` URI, same protocol,
@@ -10,6 +10,11 @@ same signature enforcement) behind a small ASGI guard that adds what the generic
   ``message`` (MLflow answers it in plain text);
 * **28x28 images**: ``{"inputs": ...}`` / ``{"instances": ...}`` may hold ``(28, 28)`` or
   ``(N, 28, 28)`` arrays (MLflow's tensor check admits one rank, ``(-1, 784)``);
+* **pictures**: ``/invocations`` takes ``image/png``/``image/jpeg`` bodies and
+  ``multipart/form-data`` uploads too (:mod:`.image_requests`), same answer;
+  ``POST /predict/image`` adds each file's ``name`` and the 28x28 ``image`` the model saw;
+* **the draw-a-digit page** at ``GET /`` (:mod:`.page`) and ``GET /model-info`` (the
+  served name, version and alias: :mod:`.model_info`, and the run that logged it);
 * **a fast path** for ``inputs`` / ``instances`` JSON: the body is decoded once, validated
   and scaled by :func:`~mnist_mlops.serving.inputs.to_pixel_rows`, and handed to the loaded
   pyfunc's ``predict`` as a ``(N, 784)`` float32 array, where MLflow enforces the signature.
@@ -28,61 +33,112 @@ import json
 import logging
 from typing import Any
 
+import numpy as np
 from mlflow.exceptions import MlflowException
 
+from mnist_mlops.config.constants import MAX_PIXEL
 from mnist_mlops.errors import InputError, RequestRejectedError
 from mnist_mlops.serving.asgi import (
+    CONTENT_TYPES,
+    JSON_TYPE,
     Receive,
     Scope,
     Send,
     check_content_type,
+    header,
     read_body,
     replay,
-    send_json,
+    send_bytes,
+    send_error,
 )
+from mnist_mlops.serving.image_requests import MEDIA_TYPES, png_data_url, read_image_request
 from mnist_mlops.serving.inputs import to_pixel_rows
+from mnist_mlops.serving.model_info import ServedModel, resolve_model
+from mnist_mlops.serving.page import is_page_path, send_page_file
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024  # 1,000 digits of 784 full-precision floats fit
 FAST_FIELDS = ("inputs", "instances")
 INLINE_ROWS = 64  # larger batches run in a worker thread, so /ping stays responsive
+INVOCATIONS, PREDICT_IMAGE, MODEL_INFO = "/invocations", "/predict/image", "/model-info"
+INVOCATION_TYPES = (*CONTENT_TYPES, *MEDIA_TYPES)
 
 
 class GuardedScoringApp:
     """An ASGI app: the guard described in the module docstring, then MLflow's scoring app."""
 
-    def __init__(self, model: Any, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
-        """Build MLflow's scoring app for ``model`` (a loaded ``PyFuncModel``) and guard it."""
+    def __init__(
+        self,
+        model: Any,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        served: ServedModel | None = None,
+    ) -> None:
+        """Guard MLflow's scoring app for ``model`` (a ``PyFuncModel``); ``served`` names it."""
         from mlflow.pyfunc import scoring_server
 
         self.model = model
         self.max_body_bytes = max_body_bytes
+        self.served = served
         self.scoring_app = scoring_server.init(model)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event."""
-        if not (
-            scope["type"] == "http"
-            and scope["path"] == "/invocations"
-            and scope["method"] == "POST"
-        ):
+        method, path = scope.get("method", ""), scope.get("path", "")
+        if scope["type"] != "http":
             await self.scoring_app(scope, receive, send)
-            return
+        elif method == "POST" and path in (INVOCATIONS, PREDICT_IMAGE):
+            await self._post(scope, receive, send)
+        elif method in ("GET", "HEAD") and path == MODEL_INFO:
+            info = json.dumps(self.model_info()).encode()
+            await send_bytes(send, 200, info, JSON_TYPE, head=method == "HEAD")
+        elif method in ("GET", "HEAD") and is_page_path(path):
+            await send_page_file(send, path, head=method == "HEAD")
+        else:
+            await self.scoring_app(scope, receive, send)
+
+    def model_info(self) -> dict[str, Any]:
+        """Return what ``/model-info`` answers: the served model and the run that logged it."""
+        served = self.served.as_dict() if self.served else dict.fromkeys(ServedModel.FIELDS)
+        return {**served, "run_id": getattr(self.model.metadata, "run_id", None)}
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer ``POST /invocations`` or ``/predict/image``, or hand it to MLflow's app."""
+        with_images = scope["path"] == PREDICT_IMAGE
+        answer: bytes | None = None
         try:
-            media_type = check_content_type(scope)
+            media_type = check_content_type(scope, MEDIA_TYPES if with_images else INVOCATION_TYPES)
             body = await read_body(scope, receive, self.max_body_bytes)
-            answer = await self._fast_path(body) if media_type == "application/json" else None
+            if media_type in MEDIA_TYPES:
+                content_type = header(scope, b"content-type") or ""
+                answer = await self._pictures(media_type, content_type, body, with_images)
+            elif media_type == JSON_TYPE:
+                answer = await self._fast_path(body)
         except RequestRejectedError as exc:
-            payload = {"error_code": exc.error_code, "message": exc.message}
-            await send_json(send, exc.status, json.dumps(payload).encode())
+            await send_error(send, exc)
             return
         except ConnectionAbortedError:
             return
         if answer is None:
             await self.scoring_app(scope, replay(body), send)
         else:
-            await send_json(send, 200, answer)
+            await send_bytes(send, 200, answer, JSON_TYPE)
+
+    async def _predict(self, rows: Any) -> list[dict[str, Any]]:
+        """Return the model's records for ``rows``, rejecting bad input with HTTP 400."""
+        try:
+            rows = to_pixel_rows(rows)
+            if len(rows) <= INLINE_ROWS:
+                predictions: list[dict[str, Any]] = self.model.predict(rows)
+            else:
+                predictions = await asyncio.to_thread(self.model.predict, rows)
+        except InputError as exc:
+            raise RequestRejectedError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
+        except MlflowException as exc:
+            raise RequestRejectedError(
+                exc.get_http_status_code(), exc.error_code, exc.message
+            ) from None
+        return predictions
 
     async def _fast_path(self, body: bytes) -> bytes | None:
         """Answer an ``inputs``/``instances`` request, or return ``None`` to defer to MLflow."""
@@ -98,33 +154,46 @@ class GuardedScoringApp:
             or next(iter(request)) not in FAST_FIELDS
         ):
             return None  # MLflow's own parsing and error messages
-        try:
-            rows = to_pixel_rows(next(iter(request.values())))
-            if len(rows) <= INLINE_ROWS:
-                predictions = self.model.predict(rows)
-            else:
-                predictions = await asyncio.to_thread(self.model.predict, rows)
-        except InputError as exc:
-            raise RequestRejectedError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
-        except MlflowException as exc:
-            raise RequestRejectedError(
-                exc.get_http_status_code(), exc.error_code, exc.message
-            ) from None
+        predictions = await self._predict(next(iter(request.values())))
+        return json.dumps({"predictions": predictions}).encode()
+
+    async def _pictures(
+        self, media_type: str, content_type: str, body: bytes, with_images: bool
+    ) -> bytes:
+        """Answer a request of pictures; ``with_images`` adds each name and 28x28 image."""
+        names, digits = await asyncio.to_thread(read_image_request, media_type, content_type, body)
+        # Scaled here: to_pixel_rows would take a faint digit whose pixels are all 0 or 1 as
+        # already scaled to [0, 1].
+        rows = digits.reshape(len(digits), -1).astype(np.float32) / np.float32(MAX_PIXEL)
+        predictions = await self._predict(rows)
+        if with_images:
+            predictions = [
+                {**record, "name": name, "image": png_data_url(digit)}
+                for record, name, digit in zip(predictions, names, digits, strict=True)
+            ]
         return json.dumps({"predictions": predictions}).encode()
 
 
-def create_app(model_uri: str, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> GuardedScoringApp:
-    """Load ``model_uri`` with MLflow and return the guarded scoring app serving it.
+def create_app(
+    model: str | ServedModel, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> GuardedScoringApp:
+    """Load a model with MLflow and return the guarded scoring app serving it.
 
     Args:
-        model_uri: Any MLflow model URI, e.g. ``models:/mnist-classifier@champion``.
+        model: Any MLflow model URI, e.g. ``models:/mnist-classifier@champion`` (an alias is
+            resolved to its version now), or a model already resolved by
+            :func:`~mnist_mlops.serving.model_info.resolve_model`.
         max_body_bytes: The largest request body accepted (HTTP 413 above it).
 
     Returns:
         An ASGI application (run it with uvicorn).
+
+    Raises:
+        MlflowException: Unknown model, version or alias.
     """
     from mlflow.pyfunc.scoring_server import load_model_with_mlflow_config
 
-    model = load_model_with_mlflow_config(model_uri)
-    logger.info("serving %s (body limit %d bytes)", model_uri, max_body_bytes)
-    return GuardedScoringApp(model, max_body_bytes)
+    served = resolve_model(model) if isinstance(model, str) else model
+    loaded = load_model_with_mlflow_config(served.load_uri)
+    logger.info("serving %s (%s, body limit %d bytes)", served.uri, served.load_uri, max_body_bytes)
+    return GuardedScoringApp(loaded, max_body_bytes, served)

@@ -1,12 +1,14 @@
 """The ASGI plumbing of the serving guard: headers, a bounded body read, JSON answers.
 
-* :func:`check_content_type` - the media types the scoring protocol accepts (else 415);
+* :func:`check_content_type` - the media types an endpoint accepts (else 415);
 * :func:`read_body` - the whole body, refusing (413) more than a limit without buffering it;
-* :func:`send_json` - a JSON answer; :func:`replay` - a read body handed on to another app.
+* :func:`send_json` - a JSON answer, :func:`send_bytes` any other; :func:`replay` - a read body
+  handed on to another app.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -18,22 +20,51 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 CONTENT_TYPES = ("application/json", "text/csv", "application/vnd.apache.parquet")
+JSON_TYPE = "application/json"
 DRAIN_FACTOR = 4  # bytes read and dropped after a 413, per byte of the limit
 
 
-async def send_json(send: Send, status: int, payload: bytes) -> None:
-    """Answer with ``status`` and the JSON ``payload``."""
+async def send_bytes(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str,
+    headers: tuple[tuple[str, str], ...] = (),
+    head: bool = False,
+) -> None:
+    """Answer with ``status``, a ``content_type`` and ``body`` (only its length for HEAD).
+
+    Args:
+        send: The ASGI ``send`` callable.
+        status: The HTTP status code.
+        body: The whole answer.
+        content_type: Its ``Content-Type`` header.
+        headers: More headers, as ``(name, value)`` strings.
+        head: Answer a HEAD request: the headers of ``body`` without the body.
+    """
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
+                (b"content-type", content_type.encode("latin-1")),
+                (b"content-length", str(len(body)).encode()),
+                *((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def send_json(send: Send, status: int, payload: bytes) -> None:
+    """Answer with ``status`` and the JSON ``payload``."""
+    await send_bytes(send, status, payload, JSON_TYPE)
+
+
+async def send_error(send: Send, error: RequestRejectedError) -> None:
+    """Answer with the status of ``error`` and its ``error_code`` and ``message`` as JSON."""
+    payload = {"error_code": error.error_code, "message": error.message}
+    await send_json(send, error.status, json.dumps(payload).encode())
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -44,16 +75,28 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def check_content_type(scope: Scope) -> str:
-    """Return the request's media type, or reject an unsupported one (415)."""
+def check_content_type(scope: Scope, allowed: tuple[str, ...] = CONTENT_TYPES) -> str:
+    """Return the request's media type, or reject (415) one that is not ``allowed``.
+
+    Args:
+        scope: The request's ASGI scope.
+        allowed: The accepted media types (lower case, without parameters).
+
+    Returns:
+        The media type, lower case, without parameters such as ``charset``.
+
+    Raises:
+        RequestRejectedError: 415, naming the allowed types.
+    """
     content_type = header(scope, b"content-type")
     media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in CONTENT_TYPES:
+    if media_type not in allowed:
+        hint = JSON_TYPE if JSON_TYPE in allowed else allowed[0]
         raise RequestRejectedError(
             415,
             "BAD_REQUEST",
-            f"unsupported content type {content_type!r}; allowed: {', '.join(CONTENT_TYPES)} "
-            "(send JSON with Content-Type: application/json)",
+            f"unsupported content type {content_type!r}; allowed: {', '.join(allowed)} "
+            f"(e.g. Content-Type: {hint})",
         )
     return media_type
 

@@ -1,0 +1,91 @@
+"""Real model servers on loopback: a registered champion and a server process answering /ping."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+NAME = "mnist-classifier"
+MODEL_URI = f"models:/{NAME}@champion"
+START_TIMEOUT_S = 180
+
+
+def register_champion(train, **fit) -> str:
+    """Log a tiny classifier fitted on ``train``, register it as ``NAME@champion``.
+
+    ``fit`` goes to :func:`~tests.helpers.models.tiny_model` (``epochs``, ``hidden``).
+
+    Returns:
+        The registered version.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    from mnist_mlops.serving.pyfunc import log_classifier
+    from tests.helpers.models import tiny_model, use_test_store
+
+    use_test_store()
+    with mlflow.start_run():
+        info = log_classifier(tiny_model(train, **fit), registered_model_name=NAME)
+    version = str(info.registered_model_version)
+    MlflowClient().set_registered_model_alias(NAME, "champion", version)
+    return version
+
+
+def venv_path() -> str:
+    """``PATH`` with this interpreter's scripts first (`mlflow models serve` execs uvicorn)."""
+    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+
+
+def guarded_command(port: int, *options: str) -> list[str]:
+    """The ``mnist-mlops serve`` command line for ``MODEL_URI`` on 127.0.0.1:``port``."""
+    cli = [sys.executable, "-m", "mnist_mlops.cli", "--params", "no-such-params.yaml", "serve"]
+    return [*cli, "-m", MODEL_URI, "-p", str(port), *options]
+
+
+def answers_ping(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/ping", timeout=10) as answer:
+            return answer.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+@contextmanager
+def running_server(command: list[str], port: int, log_path: Path) -> Iterator[str]:
+    """Start ``command`` (a server on 127.0.0.1:``port``), yield its URL once /ping answers."""
+    from pipelines.with_prefect_server import stop_process_group
+
+    path = venv_path()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            env=os.environ | {"PATH": path},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                assert process.poll() is None, log_path.read_text()
+                try:
+                    if answers_ping(url):
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                pytest.fail("server did not answer /ping: " + log_path.read_text())
+            yield url
+        finally:
+            stop_process_group(process, timeout_s=30)
