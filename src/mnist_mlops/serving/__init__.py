@@ -3,7 +3,9 @@
 * :mod:`.pyfunc` - the logged MLflow model (:class:`~.pyfunc.DigitClassifier`), :mod:`.network`
   its NumPy forward pass, :mod:`.inputs` the validation and scaling of the digits it gets;
 * :mod:`.app` - MLflow's scoring server behind a guard, :mod:`.asgi` the guard's plumbing;
-* :mod:`.predict` - predictions in batches and for files, :mod:`.files` reading those files;
+* :mod:`.predict` - the classifier's records and predictions in batches;
+  :mod:`.predict_files` - predictions for files (:mod:`.files` reads them), with the model
+  loaded by :mod:`.fast_model` (its NumPy network, found by :mod:`.model_dir`, without MLflow);
 * :mod:`.images` - a picture of one digit to MNIST's 28x28 form: :mod:`.ink` finds the ink
   (:mod:`.marks` its connected marks), :mod:`.fit` scales and centres it; :mod:`.morphology`
   and :mod:`.resample` are their NumPy and Pillow image operations.
