@@ -6,12 +6,14 @@ an uneven lighting gradient and sensor noise; everything is drawn from one seed.
 :func:`plain_resize` is the path images took before the MNIST-style normalisation
 (grayscale, resize to 28x28, invert when the border is light): the baseline it is compared
 with. :func:`uci_digits` brings scikit-learn's bundled UCI handwriting (8x8, 0-16; not MNIST
-at all) to the same bright-on-black float form as MNIST digits.
+at all) to the same bright-on-black float form as MNIST digits. :func:`strip_png` draws photos
+above what each path made of them (the README's picture).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,3 +128,41 @@ def uci_digits(images: np.ndarray) -> np.ndarray:
     return np.stack(
         [np.clip(resize(image, (UCI_SIDE, UCI_SIDE), "BICUBIC"), 0, 1) for image in scaled]
     )
+
+
+def strip_png(
+    photos: Sequence[np.ndarray],
+    rows: Mapping[str, Sequence[np.ndarray]],
+    captions: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
+    """Draw photos above what each path made of them: one column per photo (a PNG).
+
+    Args:
+        photos: The photos (any sizes), drawn in the first row.
+        rows: For each path's name, its ``(28, 28)`` image of every photo (a row each).
+        captions: For some paths, a caption under each image (e.g. the predicted digit).
+
+    Returns:
+        The PNG bytes.
+    """
+    from mnist_mlops.evaluation.plots import pyplot
+
+    plt = pyplot()
+    count = len(photos)
+    figure, axes = plt.subplots(
+        len(rows) + 1, count, figsize=(1.25 * count, 1.45 * (len(rows) + 1)), squeeze=False
+    )
+    for row, (name, images) in enumerate([("photo", photos), *rows.items()]):
+        for column, image in enumerate(images):
+            axis = axes[row][column]
+            axis.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if captions and name in captions:
+                axis.set_xlabel(captions[name][column], fontsize=8)
+        axes[row][0].set_ylabel(name, fontsize=8)
+    figure.tight_layout(pad=0.3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72)
+    plt.close(figure)
+    return buffer.getvalue()
