@@ -7,7 +7,8 @@ from mnist_mlops.artifacts.processed import processed_hash, save_splits
 from mnist_mlops.cli.main import main
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.training.exercises import EXERCISE_NAMES, EXERCISES, exercise_configs
+from mnist_mlops.training.exercises import exercise_configs
+from mnist_mlops.training.grid import EXERCISE_NAMES, EXERCISES
 
 
 def test_the_grid_is_the_courses():

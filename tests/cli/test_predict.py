@@ -43,10 +43,16 @@ def test_png_and_jpeg_images_light_or_dark(champion, tiny_splits, tmp_path, caps
             big = Image.fromarray(255 - np.asarray(big)).convert("RGB")
         files.append(tmp_path / f"digit{i}.{'jpg' if i == 3 else 'png'}")
         big.save(files[-1])
-    assert np.abs(read_image(files[1]).astype(int) - images[1]).mean() < 8
+    light_on_dark = tmp_path / "light.png"
+    Image.fromarray(images[1]).resize((84, 84), Image.Resampling.NEAREST).save(light_on_dark)
+    normalised = read_image(files[1])
+    assert normalised.shape == (28, 28) and normalised[0].max() == 0  # bright on black
+    np.testing.assert_array_equal(normalised, read_image(light_on_dark))
     code, out, _ = cli(capsys, *files)
     assert code == 0
-    assert printed_digits(out) == [r["digit"] for r in champion.predict(x)]
+    seen = np.stack([read_image(path) for path in files]).reshape(-1, 784) / np.float32(255)
+    expected = champion.predict(seen)
+    assert printed_digits(out) == [r["digit"] for r in expected]
     assert out.splitlines()[0].startswith(f"{files[0]}#0\t")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from mnist_mlops.cli.arguments import int_at_least
 from mnist_mlops.config.params import load_params
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
-from mnist_mlops.training.exercises import EXERCISE_NAMES, EXERCISES
+from mnist_mlops.training.grid import EXERCISE_NAMES, EXERCISES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

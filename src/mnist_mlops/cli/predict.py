@@ -9,7 +9,6 @@ from pathlib import Path
 
 from mnist_mlops.config.constants import DEFAULT_MODEL_URI, NUM_CLASSES
 from mnist_mlops.io import atomic_write_bytes, dumps_json
-from mnist_mlops.serving.predict import predict_files
 from mnist_mlops.tracking.setup import tracking_uri_for
 
 
@@ -18,8 +17,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict",
         help="predict digits in PNG/JPEG images and .npy/.csv batches",
-        description="Images are made grayscale, resized to 28x28 and inverted when dark-on-light; "
-        "batches hold rows of 784 values or 28x28 arrays, in [0, 1] or raw 0-255.",
+        description="Images (photos or drawings of one digit, dark-on-light or light-on-dark) are "
+        "normalised as MNIST was made: the digit is found (uneven light flattened, specks "
+        "ignored), scaled to fit a 20x20 box keeping its aspect ratio and centred by its centre "
+        "of mass in 28x28. Batches hold rows of 784 values or 28x28 arrays, in [0, 1] or raw "
+        "0-255.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument(
@@ -42,10 +44,9 @@ def _as_csv(records: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print ``FILE[#index]  digit  confidence`` per digit, or write them to ``--output``."""
-    import mlflow
+    from mnist_mlops.serving.predict_files import predict_files
 
-    mlflow.set_tracking_uri(tracking_uri_for(args.params))
-    records = predict_files(args.model, args.files)
+    records = predict_files(args.model, args.files, tracking_uri_for(args.params))
     if args.output:
         text = _as_csv(records) if args.output.suffix.lower() == ".csv" else dumps_json(records)
         atomic_write_bytes(args.output, text.encode("utf-8"))

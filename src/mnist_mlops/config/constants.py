@@ -12,6 +12,8 @@ IMAGE_SIDE = 28
 INPUT_DIM = IMAGE_SIDE * IMAGE_SIDE  # 784 pixels per digit
 NUM_CLASSES = 10
 MAX_PIXEL = 255.0  # raw 8-bit pixel values are scaled by this to [0, 1]
+DIGIT_BOX = 20  # MNIST's digits are scaled to fit this box (their longer side spans it) ...
+MNIST_CENTRE = (14.0, 14.0)  # ... and shifted to put their centre of mass here (row, column)
 
 DataSource = Literal["auto", "mnist", "fashion_mnist", "mnist_5k", "idx"]
 Activation = Literal[

@@ -5,6 +5,10 @@
 * :mod:`.app` - MLflow's scoring server behind a guard, :mod:`.asgi` the guard's plumbing,
   :mod:`.image_requests` pictures in requests, :mod:`.page` the page (its files in
   ``static/``), :mod:`.model_info` which model version is served;
-* :mod:`.images` - a picture of a digit made into MNIST's 28x28 form (every path uses it);
-* :mod:`.predict` - predictions in batches and for files, :mod:`.files` reading those files.
+* :mod:`.predict` - the classifier's records and predictions in batches;
+  :mod:`.predict_files` - predictions for files (:mod:`.files` reads them), with the model
+  loaded by :mod:`.fast_model` (its NumPy network, found by :mod:`.model_dir`, without MLflow);
+* :mod:`.images` - a picture of one digit to MNIST's 28x28 form (every path uses it):
+  :mod:`.ink` finds the ink (:mod:`.marks` its connected marks), :mod:`.fit` scales and
+  centres it; :mod:`.morphology` and :mod:`.resample` are their NumPy and Pillow operations.
 """

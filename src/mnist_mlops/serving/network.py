@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 LEAKY_RELU_SLOPE = 0.2  # Keras 3's default negative slope
+NETWORK_ARTIFACT = "network"  # the logged classifier's artifact holding the saved network
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

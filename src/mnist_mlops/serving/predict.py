@@ -1,13 +1,13 @@
-"""Predictions with a logged digit classifier: any number of rows, and files of digits.
+"""Predictions with a logged digit classifier: its records, and any number of rows.
 
+* :func:`digit_records` - the classifier's answer for class probabilities (one record per
+  digit), shared by the pyfunc model and its MLflow-free twin (:mod:`.fast_model`);
 * :func:`predict_in_batches` - the one loop over ``model.predict`` for more rows than one call
-  accepts (the register stage's scoring and ``mnist-mlops predict`` use it);
-* :func:`predict_files` - one record per digit of image, ``.npy`` and ``.csv`` files.
+  accepts (the register stage's scoring and ``mnist-mlops predict`` use it).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,6 +23,26 @@ class Classifier(Protocol):
     def predict(self, data: Any) -> Any:
         """Return one ``{"digit", "probabilities"}`` record per row."""
         ...
+
+
+def digit_records(probabilities: np.ndarray) -> list[dict[str, Any]]:
+    """Return one ``{"digit": int, "probabilities": [10 floats]}`` record per row.
+
+    Plain records, not a DataFrame: building and serialising a one-row DataFrame would cost
+    more than the whole forward pass.
+
+    Args:
+        probabilities: ``(N, 10)`` class probabilities.
+
+    Returns:
+        The records, with the probabilities as Python floats (float64).
+    """
+    values = np.asarray(probabilities, dtype=np.float64)
+    digits = values.argmax(axis=1).tolist()
+    return [
+        {"digit": digit, "probabilities": row}
+        for digit, row in zip(digits, values.tolist(), strict=True)
+    ]
 
 
 def predict_in_batches(
@@ -41,44 +61,4 @@ def predict_in_batches(
     records: list[dict[str, Any]] = []
     for start in range(0, len(rows), batch):
         records.extend(model.predict(rows[start : start + batch]))
-    return records
-
-
-def predict_files(model_uri: str, files: list[Path]) -> list[dict[str, Any]]:
-    """Return one record per digit: file, index, digit, confidence and 10 probabilities.
-
-    Args:
-        model_uri: The model to load (e.g. ``models:/mnist-classifier@champion``).
-        files: Image, ``.npy`` and ``.csv`` files (see :mod:`mnist_mlops.serving.files`).
-
-    Returns:
-        The records, file by file, digit by digit.
-
-    Raises:
-        InputError: A file cannot be read or holds invalid values.
-        ModelLoadError: The model cannot be loaded.
-    """
-    import mlflow.pyfunc
-    from mlflow.exceptions import MlflowException
-
-    from mnist_mlops.errors import ModelLoadError
-    from mnist_mlops.serving.files import read_digits
-
-    batches = [(path, read_digits(path)) for path in files]
-    try:
-        model = mlflow.pyfunc.load_model(model_uri)
-    except (MlflowException, OSError) as exc:
-        raise ModelLoadError(f"cannot load model {model_uri}: {exc}") from None
-    records = []
-    for path, rows in batches:
-        for index, record in enumerate(predict_in_batches(model, rows)):
-            records.append(
-                {
-                    "file": str(path),
-                    "index": index,
-                    "digit": int(record["digit"]),
-                    "confidence": max(record["probabilities"]),
-                    "probabilities": record["probabilities"],
-                }
-            )
     return records

@@ -39,7 +39,8 @@ from mnist_mlops.artifacts.trained import MODEL_FILE
 from mnist_mlops.config.constants import INPUT_DIM
 from mnist_mlops.errors import InputError, UnsupportedNetworkError
 from mnist_mlops.serving.inputs import to_pixel_rows
-from mnist_mlops.serving.network import DenseNetwork, export_network
+from mnist_mlops.serving.network import NETWORK_ARTIFACT, DenseNetwork, export_network
+from mnist_mlops.serving.predict import digit_records
 from mnist_mlops.tracking.requirements import pinned_requirements
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-NETWORK_ARTIFACT = "network"
 KERAS_ARTIFACT = "keras_model"
 SIGNATURE = ModelSignature(
     inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, INPUT_DIM))]),
@@ -82,8 +82,8 @@ class DigitClassifier(PythonModel):
     def predict(self, context, model_input, params=None) -> list[dict[str, Any]]:
         """Return one ``{"digit": int, "probabilities": [10 floats]}`` record per row.
 
-        Plain records, not a DataFrame: building and serialising a one-row DataFrame would
-        cost more than the whole forward pass.
+        (:func:`~mnist_mlops.serving.predict.digit_records`; ``mnist-mlops predict`` computes
+        the same without MLflow, :mod:`mnist_mlops.serving.fast_model`.)
 
         Raises:
             MlflowException: INVALID_PARAMETER_VALUE (HTTP 400) naming what is wrong.
@@ -92,12 +92,7 @@ class DigitClassifier(PythonModel):
             rows = to_pixel_rows(model_input)
         except InputError as exc:
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
-        probabilities = np.asarray(self._forward(rows), dtype=np.float64)
-        digits = probabilities.argmax(axis=1).tolist()
-        return [
-            {"digit": digit, "probabilities": row}
-            for digit, row in zip(digits, probabilities.tolist(), strict=True)
-        ]
+        return digit_records(self._forward(rows))
 
 
 def log_classifier(

@@ -11,47 +11,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.evaluation.metrics import evaluate_model, flat_metrics
 from mnist_mlops.tracking.log import flatten_params, log_metrics
+from mnist_mlops.training.grid import Exercise
 from mnist_mlops.training.tracked import train_tracked
 
-
-@dataclass(frozen=True)
-class Exercise:
-    """One variation: overrides of the ``model`` and ``train`` sections."""
-
-    name: str
-    description: str
-    model: dict[str, Any] = field(default_factory=dict)
-    train: dict[str, Any] = field(default_factory=dict)
-
-
-# sgd and rmsprop use Keras's defaults for the plain string names the course passes.
-EXERCISES = (
-    Exercise("course", "the course model: 512 relu, adam, 5 epochs"),
-    Exercise("epochs-1", "1 epoch", train={"epochs": 1}),
-    Exercise("epochs-20", "20 epochs", train={"epochs": 20}),
-    Exercise("neurons-128", "128 hidden neurons", model={"hidden_layers": [128]}),
-    Exercise("neurons-1024", "1024 hidden neurons", model={"hidden_layers": [1024]}),
-    Exercise("two-layers", "a second hidden layer of 256", model={"hidden_layers": [512, 256]}),
-    Exercise(
-        "sgd",
-        "optimizer sgd (lr 0.01)",
-        train={"optimizer": {"name": "sgd", "learning_rate": 0.01}},
-    ),
-    Exercise(
-        "rmsprop",
-        "optimizer rmsprop (lr 0.001)",
-        train={"optimizer": {"name": "rmsprop", "learning_rate": 0.001}},
-    ),
-    Exercise("sigmoid", "activation sigmoid", model={"activation": "sigmoid"}),
-)
-EXERCISE_NAMES = tuple(exercise.name for exercise in EXERCISES)
 TABLE_COLUMNS = (
     "exercise",
     "hidden_layers",
