@@ -149,10 +149,10 @@ def test_pictures_without_a_digit_are_refused_naming_the_problem(picture, messag
 def test_image_bytes_other_than_png_and_jpeg_are_refused():
     gif = png_bytes(Image.fromarray(drawn_seven()), "GIF")
     with pytest.raises(
-        InputError, match="digit.gif: GIF images are not accepted; allowed: PNG, JPEG"
+        InputError, match="digit.gif: GIF images are not accepted; allowed: PNG or JPEG"
     ):
         read_digit_image(gif, "digit.gif")
-    with pytest.raises(InputError, match="body: not a readable image; allowed: PNG, JPEG"):
+    with pytest.raises(InputError, match="body: not a readable image; allowed: PNG or JPEG"):
         read_digit_image(b"\x89PNG but not really", "body")
     blank = png_bytes(Image.new("L", (40, 40), 255))
     with pytest.raises(InputError, match="blank.png: no digit found: the image is blank"):

@@ -160,7 +160,7 @@ def decode_image(data: bytes, name: str = "image", *, max_side: int | None = Non
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in IMAGE_FORMATS:
                 raise InputError(
-                    f"{name}: {image.format} images are not accepted; allowed: PNG, JPEG"
+                    f"{name}: {image.format} images are not accepted; allowed: PNG or JPEG"
                 )
             if max_side is not None and image.format == "JPEG":
                 image.draft("L", (max_side, max_side))
@@ -173,7 +173,7 @@ def decode_image(data: bytes, name: str = "image", *, max_side: int | None = Non
                 return np.asarray(_flatten_alpha(oriented), dtype=np.uint8)
             return np.asarray(oriented.convert("L"), dtype=np.uint8)
     except UnidentifiedImageError:
-        raise InputError(f"{name}: not a readable image; allowed: PNG, JPEG") from None
+        raise InputError(f"{name}: not a readable image; allowed: PNG or JPEG") from None
     except (OSError, Image.DecompressionBombError) as exc:
         raise InputError(f"{name}: not a readable image: {exc}") from None
 
