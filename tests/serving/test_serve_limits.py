@@ -149,15 +149,16 @@ def test_a_client_that_closes_mid_body_leaves_the_server_serving(server):
 
 
 @pytest.mark.parametrize(
-    ("request_bytes", "message"),
+    ("request_bytes", "status", "message"),
     [
-        (JSON_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", "illegal chunk header"),
-        (JSON_HEAD + b"Content-Length: many\r\n\r\n", "bad Content-Length"),
-        (b"POST /invocations HTTP/1.1\r\nHost test\r\n\r\n", "invalid HTTP request"),
+        (JSON_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "illegal chunk header"),
+        (JSON_HEAD + b"Content-Length: many\r\n\r\n", 400, "bad Content-Length"),
+        (b"POST /invocations HTTP/1.1\r\nHost test\r\n\r\n", 400, "invalid HTTP request"),
+        (JSON_HEAD + b"X-Big: " + b"x" * 20_000 + b"\r\n\r\n", 431, "Receive buffer too long"),
     ],
 )
-def test_malformed_http_framing_gets_a_json_400(server, request_bytes, message):
-    assert_json_error(exchange(server, request_bytes), 400, message)
+def test_malformed_http_framing_gets_a_json_4xx(server, request_bytes, status, message):
+    assert_json_error(exchange(server, request_bytes), status, message)
 
 
 def wait_for_ping_status(server: Server, status: int) -> int:

@@ -10,9 +10,9 @@ text. :class:`GuardedH11Protocol`, the protocol ``mnist-mlops serve`` runs:
   nothing came, after HTTP 408 in JSON if part of a head did;
 * closes a connection ``read_timeout_s`` after an answer given before the request's body
   ended (a 413, or a body sent to ``/ping``), if the client is still sending it;
-* answers a request that h11 cannot parse with HTTP 400 in JSON naming h11's reason, and so
-  a body cut short by the client's end of file (half-close; a client that closes the whole
-  connection gets nothing: it can read no answer).
+* answers a request that h11 cannot parse with HTTP 400 in JSON naming h11's reason (431 for
+  headers over its 16 KiB), and so a body cut short by the client's end of file (half-close;
+  a client that closes the whole connection gets nothing: it can read no answer).
 
 The request body's own deadline is the app's (:func:`~mnist_mlops.serving.asgi.read_body`:
 408). Everything else is uvicorn's ``H11Protocol``, whose methods are overridden, not copied.
@@ -128,12 +128,19 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def send_400_response(self, msg: str) -> None:
-        """Answer a request h11 cannot parse in JSON (uvicorn calls this in its except)."""
+        """Answer a request h11 cannot parse in JSON (uvicorn calls this in its except).
+
+        Args:
+            msg: uvicorn's plain-text message, used when h11 gives no reason.
+        """
         if self.transport.is_closing():
             return
         if self._answered():  # an answer was given (a 413 before the body ended): just close
             self.transport.close()
             return
         error = sys.exception()
-        reason = str(error) if isinstance(error, h11.RemoteProtocolError) and str(error) else msg
-        self._send_json_error(400, "BAD_REQUEST", f"invalid HTTP request: {reason}")
+        if isinstance(error, h11.RemoteProtocolError):  # 431 for headers over h11's limit
+            status, reason = error.error_status_hint, str(error) or msg
+        else:
+            status, reason = 400, msg
+        self._send_json_error(status, "BAD_REQUEST", f"invalid HTTP request: {reason}")
