@@ -154,7 +154,8 @@ def test_a_client_that_closes_mid_body_leaves_the_server_serving(server):
         (JSON_HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "illegal chunk header"),
         (JSON_HEAD + b"Content-Length: many\r\n\r\n", 400, "bad Content-Length"),
         (b"POST /invocations HTTP/1.1\r\nHost test\r\n\r\n", 400, "invalid HTTP request"),
-        (JSON_HEAD + b"X-Big: " + b"x" * 20_000 + b"\r\n\r\n", 431, "Receive buffer too long"),
+        # A head still incomplete past 16 KiB (h11's limit; one whole in a read is parsed).
+        (JSON_HEAD + b"X-Big: " + b"x" * 20_000, 431, "Receive buffer too long"),
     ],
 )
 def test_malformed_http_framing_gets_a_json_4xx(server, request_bytes, status, message):

@@ -11,8 +11,9 @@ text. :class:`GuardedH11Protocol`, the protocol ``mnist-mlops serve`` runs:
 * closes a connection ``read_timeout_s`` after an answer given before the request's body
   ended (a 413, or a body sent to ``/ping``), if the client is still sending it;
 * answers a request that h11 cannot parse with HTTP 400 in JSON naming h11's reason (431 for
-  headers over its 16 KiB), and so a body cut short by the client's end of file (half-close;
-  a client that closes the whole connection gets nothing: it can read no answer).
+  a head still unfinished past its 16 KiB), and so a body cut short by the client's end of
+  file (half-close; a client that closes the whole connection gets nothing: it can read no
+  answer).
 
 The request body's own deadline is the app's (:func:`~mnist_mlops.serving.asgi.read_body`:
 408). Everything else is uvicorn's ``H11Protocol``, whose methods are overridden, not copied.
@@ -139,7 +140,7 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
             return
         error = sys.exception()
-        if isinstance(error, h11.RemoteProtocolError):  # 431 for headers over h11's limit
+        if isinstance(error, h11.RemoteProtocolError):  # 431: a head unfinished past h11's limit
             status, reason = error.error_status_hint, str(error) or msg
         else:
             status, reason = 400, msg
