@@ -10,9 +10,11 @@ PYTEST_ARGS ?=
 UI_PORT ?= 5000
 SERVE_PORT ?= 5001
 SERVE_MAX_BODY_MB ?= 20
+SERVE_READ_TIMEOUT_S ?= 30
+SERVE_MAX_CONCURRENCY ?= 32
 PREFECT_PORT ?= 4200
 
-.PHONY: help install repro test test-fast lint format ui prefect-ui serve serve-guarded bench clean-venv
+.PHONY: help install repro test test-fast lint format ui prefect-ui serve serve-guarded serve-mlflow bench clean-venv
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,11 +63,13 @@ prefect-ui: $(STAMP)  ## Prefect UI (flow runs of every stage) on 127.0.0.1:$(PR
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
 
 SERVE_MODEL ?= models:/mnist-classifier@champion
-serve: $(STAMP)  ## serve the champion model over REST on 127.0.0.1:$(SERVE_PORT)
-	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mlflow models serve -m "$(SERVE_MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
+serve: $(STAMP)  ## serve the champion on 127.0.0.1:$(SERVE_PORT): MLflow's scoring protocol behind the guard (body limit, read timeout, connection bound, JSON errors), 28x28 inputs, pictures, the draw-a-digit page at /
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mnist-mlops serve -m "$(SERVE_MODEL)" -H 127.0.0.1 -p $(SERVE_PORT) --max-body-mb $(SERVE_MAX_BODY_MB) --read-timeout-s $(SERVE_READ_TIMEOUT_S) --max-concurrency $(SERVE_MAX_CONCURRENCY)
 
-serve-guarded: $(STAMP)  ## the same model and protocol behind a body limit, JSON errors, 28x28 inputs, pictures, 2-3x lower latency, the draw-a-digit page at /
-	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mnist-mlops serve -m "$(SERVE_MODEL)" -H 127.0.0.1 -p $(SERVE_PORT) --max-body-mb $(SERVE_MAX_BODY_MB)
+serve-guarded: serve  ## the same as serve (its former name)
+
+serve-mlflow: $(STAMP)  ## the same model with MLflow's bare `mlflow models serve` (same protocol, none of the guard)
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mlflow models serve -m "$(SERVE_MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
 
 bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/README.md)
 	$(BIN)/python -m benchmarks.orchestration

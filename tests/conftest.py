@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.helpers import mlflow_store
 from tests.helpers.digits import make_digits, npz_bytes
@@ -17,6 +18,11 @@ from tests.helpers.pipeline import SHARED_SETUP_FIXTURES, shared_setup_module
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Property and fuzz tests: the same examples every run (CI stability), no example database
+# left in the work tree, no per-example deadline (2 shared cores); each test sets its count.
+settings.register_profile("mnist-mlops", derandomize=True, database=None, deadline=None)
+settings.load_profile("mnist-mlops")
 
 
 @pytest.hookimpl(tryfirst=True)

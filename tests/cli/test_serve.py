@@ -10,7 +10,17 @@ def test_an_unknown_model_fails_before_binding_with_a_clear_message(capsys):
     assert "cannot load model models:/no-such-model@champion" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arguments", [["--port", "0"], ["--max-body-mb", "big"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--port", "0"],
+        ["--max-body-mb", "big"],
+        ["--read-timeout-s", "0"],
+        ["--read-timeout-s", "nan"],
+        ["--read-timeout-s", "soon"],
+        ["--max-concurrency", "0"],
+    ],
+)
 def test_bad_options_are_refused_by_name(arguments, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["serve", *arguments])

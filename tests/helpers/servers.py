@@ -63,6 +63,15 @@ def answers_ping(url: str) -> bool:
 @contextmanager
 def running_server(command: list[str], port: int, log_path: Path) -> Iterator[str]:
     """Start ``command`` (a server on 127.0.0.1:``port``), yield its URL once /ping answers."""
+    with running_server_process(command, port, log_path) as (url, _):
+        yield url
+
+
+@contextmanager
+def running_server_process(
+    command: list[str], port: int, log_path: Path
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """:func:`running_server`, yielding the process too (its pid, for /proc/<pid>/status)."""
     from pipelines.with_prefect_server import stop_process_group
 
     path = venv_path()
@@ -86,6 +95,6 @@ def running_server(command: list[str], port: int, log_path: Path) -> Iterator[st
                     time.sleep(0.5)
             else:
                 pytest.fail("server did not answer /ping: " + log_path.read_text())
-            yield url
+            yield url, process
         finally:
             stop_process_group(process, timeout_s=30)

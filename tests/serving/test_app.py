@@ -1,5 +1,5 @@
 """The guarded scoring app in process (Starlette's test client): fast path, limits, fallback,
-pictures, the page and /model-info."""
+pictures, the page, /model-info, and fuzzed requests."""
 
 import base64
 import io
@@ -8,6 +8,7 @@ import json
 import mlflow
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 from mlflow.pyfunc import scoring_server
 from PIL import Image
 from starlette.testclient import TestClient
@@ -20,6 +21,7 @@ from mnist_mlops.serving.page import read_page_file
 from mnist_mlops.serving.pyfunc import log_classifier
 from tests.helpers.digits import make_digits, picture_bytes
 from tests.helpers.models import tiny_model, use_test_store
+from tests.helpers.request_fuzz import check_answer, headers_for, requests
 
 LIMIT = 256 * 1024  # 5 digits of full-precision floats are ~80 KB
 
@@ -54,8 +56,9 @@ def client(model):
 
 
 def post(client, body, content_type="application/json", path="/invocations"):
+    """POST ``body`` (bytes, or a value sent as JSON); ``content_type=None``: no such header."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.post(path, content=data, headers={"Content-Type": content_type})
+    return client.post(path, content=data, headers=headers_for(content_type))
 
 
 def mlflow_answer(model, body):
@@ -95,6 +98,11 @@ def test_other_forms_go_to_mlflows_app_with_the_body_replayed(client, model, tin
     assert with_params.status_code == 200 and len(with_params.json()["predictions"]) == 3
     unknown = post(client, {"pixels": x.tolist()})
     assert unknown.status_code == 400 and "input fields" in unknown.json()["message"]
+    # The media type is checked case-insensitively and handed to MLflow's app normalised.
+    shouted = post(
+        client, {"dataframe_split": {"data": x.tolist()}}, "APPLICATION/JSON; Charset=UTF-8"
+    )
+    assert shouted.status_code == 200 and len(shouted.json()["predictions"]) == 3
     assert client.get("/ping").status_code == 200
     assert client.get("/version").text == mlflow.__version__
 
@@ -108,8 +116,17 @@ def test_other_forms_go_to_mlflows_app_with_the_body_replayed(client, model, tin
         ({"inputs": []}, "application/json", 400, "empty"),
         ({"instances": [["seven"] * 784]}, "application/json", 400, "got strings"),
         ({"inputs": [[-1] * 784]}, "application/json", 400, "[0, 255]"),
+        (b"[" * 100_000, "application/json", 400, "100000 levels deep; at most 32"),
+        (b'{"inputs": [[1e400' + b", 0" * 783 + b"]]}", "application/json", 400, "finite"),
+        (b'{"dataframe_split": {"data": [[1e400]]}}', "application/json", 400, "64-bit float"),
+        (b'{"inputs": [[0]], "inputs": [[1]]}', "application/json", 400, "appears twice"),
+        ({"inputs": [[0.5] * 784], "pixels": 1}, "application/json", 400, "unknown field"),
+        (b'{"inputs": "caf\xe9"}', "application/json", 400, "not UTF-8"),
         (b"seven", "text/plain", 415, "allowed: application/json"),
         (b"seven", "", 415, "unsupported content type"),
+        (b"{}", None, 415, "no Content-Type header; allowed: application/json"),
+        (b"{}", "application/json; charset=latin-1", 415, "must be UTF-8"),
+        (b"a\n1", "text/csv; header=present", 415, "parameter 'header=present'"),
         (b" " * (LIMIT + 1), "application/json", 413, f"limit of {LIMIT} bytes"),
     ],
 )
@@ -223,3 +240,22 @@ def test_the_page_and_its_files_are_served_from_the_package(client):
         answer = client.get(missing)
         assert answer.status_code == 404 and answer.json()["error_code"] == "NOT_FOUND", missing
     assert client.get("/ping").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def shared_client(model):
+    """One client for every example of the fuzz test below."""
+    with TestClient(GuardedScoringApp(model, max_body_bytes=LIMIT)) as test_client:
+        yield test_client
+
+
+@pytest.mark.slow  # ~10 s on 2 cores
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=requests)
+def test_fuzzed_requests_get_json_answers_never_a_5xx(shared_client, drawn):
+    """Malformed JSON, deep nesting, huge numbers, duplicate keys, mutated bytes, random
+    content types: through the guard and MLflow's app behind it, always a JSON answer."""
+    path, body, content_type = drawn
+    answer = shared_client.post(path, content=body, headers=headers_for(content_type))
+    check_answer(answer.status_code, answer.headers.get("content-type", ""), answer.content)
+    assert shared_client.get("/ping").status_code == 200

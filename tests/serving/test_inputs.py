@@ -40,6 +40,10 @@ def test_each_row_is_scaled_on_its_own():
         ([[True] * 784], "got booleans"),
         ([[0.1] * 784, [0.2] * 5], "rectangular"),
         (np.zeros((1001, 784)), "at most 1000"),
+        ([[10**400] + [0] * 783], "beyond ±1.8e308"),  # JSON integers Python keeps exact
+        ([[2**70] + [0] * 783], "[0, 1.18059e+21]"),  # beyond 64 bits, within a float
+        ([[1e300] * 784], "is inf (as a 32-bit float)"),
+        ([[None] * 784], "must be numbers"),
     ],
 )
 def test_bad_input_names_the_problem(values, message):

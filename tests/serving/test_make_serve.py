@@ -18,18 +18,21 @@ def make_plan(target: str) -> str:
     ).stdout
 
 
+GUARDED = (
+    'mnist-mlops serve -m "models:/mnist-classifier@champion" -H 127.0.0.1 -p 5999 '
+    "--max-body-mb 20 --read-timeout-s 30 --max-concurrency 32"
+)
+
+
 @pytest.mark.parametrize(
     ("target", "command"),
     [
+        ("serve", GUARDED),
+        ("serve-guarded", GUARDED),  # the former name of serve
         (
-            "serve",
+            "serve-mlflow",
             'mlflow models serve -m "models:/mnist-classifier@champion" --env-manager local '
             "-h 127.0.0.1 -p 5999",
-        ),
-        (
-            "serve-guarded",
-            'mnist-mlops serve -m "models:/mnist-classifier@champion" -H 127.0.0.1 -p 5999 '
-            "--max-body-mb 20",
         ),
     ],
 )
@@ -38,3 +41,22 @@ def test_make_serve_targets_serve_the_champion_on_loopback(target, command):
     assert command in plan
     # The project's store by default; an exported MLFLOW_TRACKING_URI overrides it.
     assert 'MLFLOW_TRACKING_URI="${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}"' in plan
+
+
+def test_make_serve_runs_the_guarded_server_not_mlflows():
+    assert "mlflow models serve" not in make_plan("serve")
+    assert "mnist-mlops serve" not in make_plan("serve-mlflow")
+
+
+def test_make_help_lists_both_servers():
+    shown = subprocess.run(
+        ["make", "--no-print-directory", "help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    lines = {line.split("\t")[0]: line for line in shown.splitlines()}
+    assert "behind the guard" in lines["serve"]
+    assert "mlflow models serve" in lines["serve-mlflow"]

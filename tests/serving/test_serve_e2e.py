@@ -1,7 +1,7 @@
 """Real server processes serving the registered champion over loopback.
 
-``mlflow models serve`` (MLflow's generic scoring server, ``make serve``) and
-``mnist-mlops serve`` (the same scoring app behind the guard, ``make serve-guarded``) get the
+``mnist-mlops serve`` (MLflow's scoring app behind the guard, ``make serve``) and
+``mlflow models serve`` (MLflow's generic scoring server, ``make serve-mlflow``) get the
 same good and bad requests; where they differ, the table says how.
 """
 
@@ -130,6 +130,35 @@ def test_served_champion_matches_in_process_and_survives_bad_requests(server, ti
         assert message in response, (case, response[-300:])
         if kind == "guarded" or status != 415:  # MLflow answers a 415 in plain text
             assert media == "application/json" and json.loads(response)["message"], case
+        assert request_ok(f"{url}/ping"), case
+    # What MLflow's own server mishandles (the findings of 829c01b): the guard refuses it.
+    digit = {"inputs": [one_row]}
+    guarded_only = {
+        "deep nesting": (b"[" * 100_000, "application/json", 400, "levels deep"),
+        "unknown field beside inputs": (
+            json.dumps({**digit, "pixels": 1}).encode(),
+            "application/json",
+            400,
+            "unknown field 'pixels'",
+        ),
+        "no content type": (json.dumps(digit).encode(), None, 415, "no Content-Type header"),
+        "duplicate keys": (b'{"inputs": [[0]], "inputs": [[1]]}', "application/json", 400, "twice"),
+        "charset": (json.dumps(digit).encode(), "application/json; charset=latin-1", 415, "UTF-8"),
+    }
+    mlflow_status = {
+        "deep nesting": 500,
+        "unknown field beside inputs": 200,
+        "no content type": 500,
+    }
+    for case, (body, content_type, status, message) in guarded_only.items():
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        answer = httpx.post(f"{url}/invocations", content=body, headers=headers, timeout=60)
+        if kind == "guarded":
+            assert answer.status_code == status, (case, answer.text[-300:])
+            assert answer.headers["content-type"] == "application/json", case
+            assert message in answer.json()["message"], (case, answer.text[-300:])
+        elif case in mlflow_status:
+            assert answer.status_code == mlflow_status[case], (case, answer.text[-300:])
         assert request_ok(f"{url}/ping"), case
     status, _, response = request(f"{url}/invocations", good["inputs"])
     assert status == 200 and predictions(response)[0]["digit"] == expected[0]["digit"]

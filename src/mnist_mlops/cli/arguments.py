@@ -22,3 +22,14 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
     parse.__name__ = f"int_at_least_{minimum}"
     return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type``: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0 and finite, got {text}")
+    return value

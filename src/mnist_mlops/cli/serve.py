@@ -1,22 +1,29 @@
 """``mnist-mlops serve``: MLflow's scoring server for a registered model, behind the guard.
 
 Same protocol and answers as ``mlflow models serve`` (it is MLflow's own scoring app), plus a
-body limit, JSON errors for every rejected request, 28x28 image inputs, PNG/JPEG pictures and
-uploads, the draw-a-digit page at ``/`` and a faster path for ``inputs``/``instances``
-requests: see :mod:`mnist_mlops.serving.app`. An alias is resolved once, at start: every
-worker serves the version it pointed to then.
+body limit, a read timeout, a bound on concurrent connections, JSON errors for every rejected
+request, 28x28 image inputs, PNG/JPEG pictures and uploads, the draw-a-digit page at ``/`` and
+a faster path for ``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.app` and
+:mod:`mnist_mlops.serving.protocol`. An alias is resolved once, at start: every worker serves
+the version it pointed to then.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 import logging
 import os
 import sys
+from typing import Any
 
-from mnist_mlops.cli.arguments import int_at_least
-from mnist_mlops.config.constants import DEFAULT_MODEL_URI
+from mnist_mlops.cli.arguments import int_at_least, seconds
+from mnist_mlops.config.constants import (
+    DEFAULT_MODEL_URI,
+    SERVE_MAX_CONCURRENCY,
+    SERVE_READ_TIMEOUT_S,
+)
 from mnist_mlops.errors import ModelLoadError
 from mnist_mlops.tracking.setup import tracking_uri_for
 
@@ -24,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"  # the ServedModel, as JSON
 MAX_BODY_ENV = "MNIST_MLOPS_SERVE_MAX_BODY_BYTES"
+READ_TIMEOUT_ENV = "MNIST_MLOPS_SERVE_READ_TIMEOUT_S"
 MEBIBYTE = 1024 * 1024
 
 
@@ -48,6 +56,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=20,
         help="largest request body in MiB; larger ones get HTTP 413 (20)",
     )
+    parser.add_argument(
+        "--read-timeout-s",
+        type=seconds,
+        default=SERVE_READ_TIMEOUT_S,
+        help="seconds a request head, then its body, may take to arrive; slower ones get "
+        f"HTTP 408 and the connection closes ({SERVE_READ_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int_at_least(1),
+        default=SERVE_MAX_CONCURRENCY,
+        help="open connections served at once, per worker; a request on one more gets "
+        f"HTTP 503 ({SERVE_MAX_CONCURRENCY})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -57,7 +79,7 @@ def app_from_environment():
     from mnist_mlops.serving.model_info import ServedModel
 
     served = ServedModel.from_json(os.environ[MODEL_ENV])
-    return create_app(served, int(os.environ[MAX_BODY_ENV]))
+    return create_app(served, int(os.environ[MAX_BODY_ENV]), float(os.environ[READ_TIMEOUT_ENV]))
 
 
 def _is_loopback(host: str) -> bool:
@@ -75,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mnist_mlops.serving.app import GuardedScoringApp, create_app
     from mnist_mlops.serving.model_info import resolve_model
+    from mnist_mlops.serving.protocol import GuardedH11Protocol
 
     uri = tracking_uri_for(args.params)
     mlflow.set_tracking_uri(uri)
@@ -86,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     app: GuardedScoringApp | str
     try:
         served = resolve_model(args.model)
-        app = create_app(served, max_body)
+        app = create_app(served, max_body, args.read_timeout_s)
     except (MlflowException, OSError) as exc:
         raise ModelLoadError(f"cannot load model {args.model}: {exc}") from None
     finally:
@@ -101,7 +124,12 @@ def run(args: argparse.Namespace) -> int:
     logger.info("draw a digit: http://%s:%d/ (REST: /invocations)", shown, args.port)
     if args.workers > 1:
         os.environ[MODEL_ENV], os.environ[MAX_BODY_ENV] = served.to_json(), str(max_body)
+        os.environ[READ_TIMEOUT_ENV] = str(args.read_timeout_s)
         app = "mnist_mlops.cli.serve:app_from_environment"
+    # uvicorn calls the protocol "class" with its own arguments; a partial adds ours (and
+    # pickles for the worker processes). limit_concurrency counts the connection a request
+    # arrives on: N + 1 serves N connections and answers 503 on the next.
+    protocol: Any = functools.partial(GuardedH11Protocol, read_timeout_s=args.read_timeout_s)
     uvicorn.run(
         app,
         host=args.host,
@@ -109,5 +137,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         factory=args.workers > 1,
         log_level="warning",
+        http=protocol,
+        ws="none",  # no WebSocket endpoints: an Upgrade header is ignored
+        limit_concurrency=args.max_concurrency + 1,
     )
     return 0

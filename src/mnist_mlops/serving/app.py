@@ -1,29 +1,28 @@
 """MLflow's scoring server with a guard in front: limits, JSON errors, pictures, the page.
 
 ``mlflow models serve`` runs MLflow's generic scoring app. This module serves the same app
-(built by MLflow's own ``scoring_server.init`` from the same ``models:/`` URI, same protocol,
-same signature enforcement) behind a small ASGI guard that adds what the generic app lacks:
+(MLflow's own ``scoring_server.init`` for the same ``models:/`` URI: same protocol, same
+signature enforcement) behind an ASGI guard that adds what the generic app lacks:
 
-* **a body limit**: a request whose ``Content-Length`` or streamed body exceeds
-  ``max_body_bytes`` gets HTTP 413 before the body is buffered (MLflow reads any size);
-* **JSON errors everywhere**: an unsupported content type gets HTTP 415 with a JSON
-  ``message`` (MLflow answers it in plain text);
-* **28x28 images**: ``{"inputs": ...}`` / ``{"instances": ...}`` may hold ``(28, 28)`` or
-  ``(N, 28, 28)`` arrays (MLflow's tensor check admits one rank, ``(-1, 784)``);
-* **pictures**: ``/invocations`` takes ``image/png``/``image/jpeg`` bodies and
-  ``multipart/form-data`` uploads too (:mod:`.image_requests`), same answer;
-  ``POST /predict/image`` adds each file's ``name`` and the 28x28 ``image`` the model saw;
-* **the draw-a-digit page** at ``GET /`` (:mod:`.page`) and ``GET /model-info`` (the
-  served name, version and alias: :mod:`.model_info`, and the run that logged it);
-* **a fast path** for ``inputs`` / ``instances`` JSON: the body is decoded once, validated
-  and scaled by :func:`~mnist_mlops.serving.inputs.to_pixel_rows`, and handed to the loaded
-  pyfunc's ``predict`` as a ``(N, 784)`` float32 array, where MLflow enforces the signature.
-  MLflow's generic path decodes the JSON twice and deep-copies it, which costs more than the
-  network itself for one digit.
+* **limits**: a ``Content-Length`` or streamed body over ``max_body_bytes`` gets HTTP 413
+  before it is buffered (MLflow reads any size); one not in within ``read_timeout_s``, 408
+  (:mod:`.protocol` times the request head);
+* **JSON errors everywhere**: a missing or unsupported content type or charset gets HTTP 415
+  in JSON (MLflow: plain text, or 500 without a Content-Type); every JSON body is decoded
+  once and checked by :mod:`.json_requests` (400 for invalid UTF-8, deep nesting, duplicate
+  keys, non-finite numbers, fields beside MLflow's, which MLflow ignores);
+* **28x28 images** in ``inputs`` / ``instances`` (MLflow's tensor check admits ``(-1, 784)``);
+  **pictures** (:mod:`.image_requests`) on ``/invocations`` and ``POST /predict/image``
+  (which adds each file's ``name`` and the 28x28 ``image`` the model saw); **the page** at
+  ``GET /`` (:mod:`.page`) and ``GET /model-info`` (:mod:`.model_info`);
+* **a fast path** for ``inputs`` / ``instances``: validated and scaled by
+  :func:`~mnist_mlops.serving.inputs.to_pixel_rows`, handed to the pyfunc's ``predict`` as a
+  ``(N, 784)`` float32 array (MLflow's generic path decodes the JSON twice and deep-copies it,
+  which costs more than the network itself for one digit).
 
 Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Parquet, ``/ping``,
-``/health``, ``/version``) goes to MLflow's app unchanged, body replayed. The ASGI plumbing
-(bounded body read, JSON answers, replay) is in :mod:`.asgi`.
+``/health``, ``/version``) goes to MLflow's app, body replayed. Plumbing: :mod:`.asgi`
+(headers, JSON answers), :mod:`.request_body` (the bounded body read, its replay).
 """
 
 from __future__ import annotations
@@ -31,12 +30,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from mlflow.exceptions import MlflowException
 
-from mnist_mlops.config.constants import MAX_PIXEL
+from mnist_mlops.config.constants import MAX_PIXEL, SERVE_READ_TIMEOUT_S
 from mnist_mlops.errors import InputError, RequestRejectedError
 from mnist_mlops.serving.asgi import (
     CONTENT_TYPES,
@@ -44,25 +44,33 @@ from mnist_mlops.serving.asgi import (
     Receive,
     Scope,
     Send,
+    check_charset,
     check_content_type,
     header,
-    read_body,
-    replay,
     send_bytes,
     send_error,
+    with_media_type,
 )
 from mnist_mlops.serving.image_requests import MEDIA_TYPES, png_data_url, read_image_request
 from mnist_mlops.serving.inputs import to_pixel_rows
+from mnist_mlops.serving.json_requests import PARAMS_FIELD, check_numbers, decode_json_request
 from mnist_mlops.serving.model_info import ServedModel, resolve_model
 from mnist_mlops.serving.page import is_page_path, send_page_file
+from mnist_mlops.serving.request_body import read_body, replay
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024  # 1,000 digits of 784 full-precision floats fit
 FAST_FIELDS = ("inputs", "instances")
 INLINE_ROWS = 64  # larger batches run in a worker thread, so /ping stays responsive
+INLINE_BYTES = 1024 * 1024  # ... and larger JSON bodies are decoded in one
 INVOCATIONS, PREDICT_IMAGE, MODEL_INFO = "/invocations", "/predict/image", "/model-info"
 INVOCATION_TYPES = (*CONTENT_TYPES, *MEDIA_TYPES)
+
+
+async def _run(function: Callable[[Any], Any], argument: Any, in_thread: bool) -> Any:
+    """Call ``function(argument)``, in a worker thread when asked (a large body)."""
+    return await asyncio.to_thread(function, argument) if in_thread else function(argument)
 
 
 class GuardedScoringApp:
@@ -73,6 +81,7 @@ class GuardedScoringApp:
         model: Any,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         served: ServedModel | None = None,
+        read_timeout_s: float = SERVE_READ_TIMEOUT_S,
     ) -> None:
         """Guard MLflow's scoring app for ``model`` (a ``PyFuncModel``); ``served`` names it."""
         from mlflow.pyfunc import scoring_server
@@ -80,6 +89,7 @@ class GuardedScoringApp:
         self.model = model
         self.max_body_bytes = max_body_bytes
         self.served = served
+        self.read_timeout_s = read_timeout_s
         self.scoring_app = scoring_server.init(model)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -108,7 +118,9 @@ class GuardedScoringApp:
         answer: bytes | None = None
         try:
             media_type = check_content_type(scope, MEDIA_TYPES if with_images else INVOCATION_TYPES)
-            body = await read_body(scope, receive, self.max_body_bytes)
+            if media_type in CONTENT_TYPES:
+                check_charset(scope)
+            body = await read_body(scope, receive, self.max_body_bytes, self.read_timeout_s)
             if media_type in MEDIA_TYPES:
                 content_type = header(scope, b"content-type") or ""
                 answer = await self._pictures(media_type, content_type, body, with_images)
@@ -120,7 +132,7 @@ class GuardedScoringApp:
         except ConnectionAbortedError:
             return
         if answer is None:
-            await self.scoring_app(scope, replay(body), send)
+            await self.scoring_app(with_media_type(scope, media_type), replay(body), send)
         else:
             await send_bytes(send, 200, answer, JSON_TYPE)
 
@@ -141,20 +153,18 @@ class GuardedScoringApp:
         return predictions
 
     async def _fast_path(self, body: bytes) -> bytes | None:
-        """Answer an ``inputs``/``instances`` request, or return ``None`` to defer to MLflow."""
-        try:
-            request = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RequestRejectedError(
-                400, "BAD_REQUEST", f"the body is not valid JSON: {exc}"
-            ) from None
-        if (
-            not isinstance(request, dict)
-            or len(request) != 1
-            or next(iter(request)) not in FAST_FIELDS
-        ):
+        """Answer an ``inputs``/``instances`` request, or return ``None`` to defer to MLflow.
+
+        Either way the body is checked first (:func:`decode_json_request`): MLflow's app only
+        gets requests of its own fields, with finite numbers.
+        """
+        in_thread = len(body) > INLINE_BYTES
+        request = await _run(decode_json_request, body, in_thread)
+        field = next(iter(request))
+        if field not in FAST_FIELDS or PARAMS_FIELD in request:
+            await _run(check_numbers, request, in_thread)
             return None  # MLflow's own parsing and error messages
-        predictions = await self._predict(next(iter(request.values())))
+        predictions = await self._predict(request[field])
         return json.dumps({"predictions": predictions}).encode()
 
     async def _pictures(
@@ -175,7 +185,9 @@ class GuardedScoringApp:
 
 
 def create_app(
-    model: str | ServedModel, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    model: str | ServedModel,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    read_timeout_s: float = SERVE_READ_TIMEOUT_S,
 ) -> GuardedScoringApp:
     """Load a model with MLflow and return the guarded scoring app serving it.
 
@@ -184,6 +196,7 @@ def create_app(
             resolved to its version now), or a model already resolved by
             :func:`~mnist_mlops.serving.model_info.resolve_model`.
         max_body_bytes: The largest request body accepted (HTTP 413 above it).
+        read_timeout_s: The time a request body may take to arrive (HTTP 408 after it).
 
     Returns:
         An ASGI application (run it with uvicorn).
@@ -196,4 +209,4 @@ def create_app(
     served = resolve_model(model) if isinstance(model, str) else model
     loaded = load_model_with_mlflow_config(served.load_uri)
     logger.info("serving %s (%s, body limit %d bytes)", served.uri, served.load_uri, max_body_bytes)
-    return GuardedScoringApp(loaded, max_body_bytes, served)
+    return GuardedScoringApp(loaded, max_body_bytes, served, read_timeout_s)

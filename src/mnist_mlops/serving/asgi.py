@@ -1,9 +1,11 @@
 """The ASGI plumbing of the serving guard: headers, a bounded body read, JSON answers.
 
-* :func:`check_content_type` - the media types an endpoint accepts (else 415);
-* :func:`read_body` - the whole body, refusing (413) more than a limit without buffering it;
-* :func:`send_json` - a JSON answer, :func:`send_bytes` any other; :func:`replay` - a read body
-  handed on to another app.
+* :func:`check_content_type` - the media types an endpoint accepts (else 415), and
+  :func:`check_charset` - UTF-8 only, as MLflow's app requires (else 415, in JSON);
+* :func:`send_json` - a JSON answer, :func:`send_bytes` any other, :func:`send_error` a
+  refusal; :func:`with_media_type` - the checked Content-Type for the app a request goes on to.
+
+Reading the body is :mod:`.request_body`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 CONTENT_TYPES = ("application/json", "text/csv", "application/vnd.apache.parquet")
 JSON_TYPE = "application/json"
-DRAIN_FACTOR = 4  # bytes read and dropped after a 413, per byte of the limit
+CLOSING_STATUSES = (408,)  # the rest of the body may still come: the connection closes
 
 
 async def send_bytes(
@@ -63,8 +65,9 @@ async def send_json(send: Send, status: int, payload: bytes) -> None:
 
 async def send_error(send: Send, error: RequestRejectedError) -> None:
     """Answer with the status of ``error`` and its ``error_code`` and ``message`` as JSON."""
-    payload = {"error_code": error.error_code, "message": error.message}
-    await send_json(send, error.status, json.dumps(payload).encode())
+    payload = json.dumps({"error_code": error.error_code, "message": error.message}).encode()
+    closing = (("connection", "close"),) if error.status in CLOSING_STATUSES else ()
+    await send_bytes(send, error.status, payload, JSON_TYPE, closing)
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -92,71 +95,43 @@ def check_content_type(scope: Scope, allowed: tuple[str, ...] = CONTENT_TYPES) -
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in allowed:
         hint = JSON_TYPE if JSON_TYPE in allowed else allowed[0]
+        problem = (
+            "the request has no Content-Type header"
+            if content_type is None
+            else f"unsupported content type {content_type[:100]!r}"
+        )
         raise RequestRejectedError(
             415,
             "BAD_REQUEST",
-            f"unsupported content type {content_type!r}; allowed: {', '.join(allowed)} "
-            f"(e.g. Content-Type: {hint})",
+            f"{problem}; allowed: {', '.join(allowed)} (e.g. Content-Type: {hint})",
         )
     return media_type
 
 
-async def _drain(receive: Receive, budget: int) -> None:
-    """Receive and discard the rest of a body (at most ``budget`` bytes).
+def check_charset(scope: Scope) -> None:
+    """Refuse (415) a ``Content-Type`` with parameters other than ``charset=utf-8``.
 
-    A client that is still sending when the server answers and closes gets a broken pipe
-    instead of the answer; reading the rest (without keeping it) lets it see the 413.
-    """
-    while budget > 0:
-        message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return
-        budget -= len(message.get("body", b""))
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """Read the whole request body, refusing (413) more than ``limit`` bytes.
-
-    Nothing beyond ``limit`` is kept in memory; up to ``DRAIN_FACTOR * limit`` more bytes are
-    read and discarded so that the client receives the answer, then the connection closes.
+    MLflow's app answers those in plain text; the guard answers them in JSON first.
 
     Raises:
-        RequestRejectedError: The declared or the streamed size is over ``limit``.
-        ConnectionAbortedError: The client went away.
+        RequestRejectedError: 415 naming the parameter.
     """
-    too_large = RequestRejectedError(
-        413, "RESOURCE_EXHAUSTED", f"the request body is larger than the limit of {limit} bytes"
-    )
-    declared = header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        await _drain(receive, DRAIN_FACTOR * limit)
-        raise too_large
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client disconnected")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        more = message.get("more_body", False)
-        if size > limit:
-            if more:
-                await _drain(receive, DRAIN_FACTOR * limit)
-            raise too_large
-        chunks.append(chunk)
-        if not more:
-            return b"".join(chunks)
+    for parameter in (header(scope, b"content-type") or "").split(";")[1:]:
+        name, _, value = (part.strip().lower() for part in parameter.partition("="))
+        if name != "charset" or value.strip('"') != "utf-8":
+            raise RequestRejectedError(
+                415,
+                "BAD_REQUEST",
+                f"unsupported Content-Type parameter {parameter.strip()[:100]!r}; the body must "
+                "be UTF-8 (allowed: none, or charset=utf-8)",
+            )
 
 
-def replay(body: bytes) -> Receive:
-    """Return a ``receive`` that hands ``body`` to the wrapped app in one message."""
-    sent = False
+def with_media_type(scope: Scope, media_type: str) -> Scope:
+    """Return ``scope`` with its ``Content-Type`` header replaced by the bare ``media_type``.
 
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
+    MLflow's app compares the media type case-sensitively and answers parameters it does not
+    know in plain text: it gets the checked, normalised type.
+    """
+    headers = [(key, value) for key, value in scope["headers"] if key.lower() != b"content-type"]
+    return {**scope, "headers": [*headers, (b"content-type", media_type.encode("latin-1"))]}

@@ -14,6 +14,8 @@ naming the problem and what is allowed.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from mnist_mlops.config.constants import IMAGE_SIDE, INPUT_DIM, MAX_PIXEL
@@ -22,13 +24,22 @@ from mnist_mlops.errors import InputError
 MAX_ROWS = 1000
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _as_float_array(values: object) -> np.ndarray:
     """Return ``values`` as a float32 array, or raise :class:`InputError`."""
     array = values.to_numpy() if hasattr(values, "to_numpy") else values
     try:
         array = np.asarray(array)
-    except ValueError as exc:  # ragged nested lists
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged nested lists
         raise InputError(f"input is not a rectangular array: {exc}") from None
+    if array.dtype == object and all(_is_number(value) for value in array.flat):
+        # Python ints beyond 64 bits: a float, or too large for one.
+        if not all(abs(value) <= sys.float_info.max for value in array.flat):
+            raise InputError("input values must be finite numbers, got one beyond ±1.8e308")
+        array = array.astype(np.float64)
     if array.dtype == object or array.dtype.kind in "USb":
         got = {"U": "strings", "S": "strings", "b": "booleans"}.get(
             array.dtype.kind, "mixed or nested values"
@@ -39,7 +50,8 @@ def _as_float_array(values: object) -> np.ndarray:
         )
     if array.dtype.kind not in "iuf":
         raise InputError(f"input values must be real numbers, got dtype {array.dtype}")
-    return array.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, refused below
+        return array.astype(np.float32, copy=False)
 
 
 def _to_rows(array: np.ndarray) -> np.ndarray:
@@ -79,7 +91,8 @@ def to_pixel_rows(values: object, max_rows: int | None = MAX_ROWS) -> np.ndarray
     if not finite.all():
         row, column = np.argwhere(~finite)[0]
         raise InputError(
-            f"digit {row}, pixel {column} is {rows[row, column]}; values must be finite numbers"
+            f"digit {row}, pixel {column} is {rows[row, column]} (as a 32-bit float); values "
+            "must be finite numbers"
         )
     low, high = rows.min(axis=1), rows.max(axis=1)
     bad = np.flatnonzero((low < 0) | (high > MAX_PIXEL))
