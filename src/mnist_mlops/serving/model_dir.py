@@ -24,6 +24,8 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from mnist_mlops.serving.model_info import parse_models_uri
+
 logger = logging.getLogger(__name__)
 
 MLMODEL_FILE = "MLmodel"  # MLflow's model description, at the root of every model folder
@@ -55,17 +57,17 @@ def _sqlite_file(registry_uri: str) -> Path | None:
 
 def _name_and_version(model_uri: str) -> tuple[str, str | None, int | None] | None:
     """``(name, alias, version)`` of a ``models:/`` URI this module resolves, else ``None``."""
-    parsed = urlparse(model_uri, allow_fragments=False)
-    if parsed.scheme != "models" or not parsed.path.startswith("/"):
+    parts = parse_models_uri(model_uri)
+    if parts is None:
         return None
-    parts = parsed.path.lstrip("/").split("/")
-    if len(parts) == 2 and parts[0].strip() and parts[1].isdigit():
-        return parts[0], None, int(parts[1])
-    if len(parts) == 1 and "@" in parts[0]:
-        name, alias = parts[0].rsplit("@", 1)
-        if name.strip() and alias.strip() and alias.lower() != "latest":
-            return name, alias, None
-    return None
+    name, version, alias = parts
+    if "/" in name or not name.strip():
+        return None
+    if version is not None:
+        return name, None, int(version)
+    if alias is not None and alias.strip() and alias.lower() != "latest":
+        return name, alias, None
+    return None  # a stage (models:/name/Production): only MLflow resolves it
 
 
 def _registry_location(
