@@ -71,7 +71,27 @@ def effective_tune(args: argparse.Namespace, tune: TuneConfig, study: str) -> Tu
 
 
 def run(args: argparse.Namespace) -> int:
-    """Launch the study and print its summary."""
+    """Launch the study and print its summary.
+
+    SIGTERM, SIGHUP and Ctrl-C stop it cleanly (:mod:`mnist_mlops.stopping`): the workers are
+    stopped, the runs of this launch end KILLED and the exit code is 128 + the signal number.
+    """
+    from mnist_mlops import stopping
+    from mnist_mlops.tracking.owner import close_session_runs, start_session
+
+    start_session()
+    stopping.install(cleanup=lambda: close_session_runs("mnist-mlops tune stopped (forced)"))
+    try:
+        return _run(args)
+    except KeyboardInterrupt as stop:
+        print(f"mnist-mlops tune: stopped ({stop or 'KeyboardInterrupt'})", file=sys.stderr)
+        stopping.stop_children()
+        close_session_runs(f"mnist-mlops tune stopped: {stop or 'KeyboardInterrupt'}")
+        return stopping.exit_code(stop)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Launch the study and print its summary (:func:`run` without the stop handling)."""
     from tqdm import tqdm
 
     from mnist_mlops.tuning.launch import launch

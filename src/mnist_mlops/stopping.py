@@ -1,0 +1,113 @@
+"""Stop a long-running process cleanly: on SIGTERM, SIGHUP, SIGINT, and when its parent dies.
+
+:func:`install` (called by every stage and ``mnist-mlops tune``) turns the signals into
+:class:`Stopped`, a :class:`KeyboardInterrupt`: the code on the way out runs as for Ctrl-C
+(MLflow runs end KILLED, worker processes are stopped, temporary folders are removed, and
+outputs are only ever replaced whole, see :mod:`mnist_mlops.io`). Should that take more than
+``grace_s`` seconds, the process exits anyway. A process whose parent dies (``kill`` of the
+``dvc repro`` that runs a stage) stops itself as if it got SIGTERM, so no stage outlives it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+GRACE_S = 8.0
+PARENT_POLL_S = 0.5
+
+
+class Stopped(KeyboardInterrupt):
+    """The process got a stop signal.
+
+    Attributes:
+        signum: The signal number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def exit_code(error: BaseException) -> int:
+    """Return the shell's code for a process stopped by ``error`` (128 + signal number).
+
+    Any exception with an ``int`` attribute ``signum`` or ``signal`` counts (Prefect's
+    ``TerminationSignal`` has ``signal``); other interruptions are SIGINT's 130.
+    """
+    for name in ("signum", "signal"):
+        value = getattr(error, name, None)
+        if isinstance(value, int):
+            return 128 + value
+    return 128 + signal.SIGINT
+
+
+def stop_children(timeout_s: float = 3.0) -> None:
+    """Terminate this process's multiprocessing children; kill those still alive after."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + timeout_s
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
+
+
+def _last_resort(signum: int, grace_s: float, cleanup: Callable[[], object] | None) -> None:
+    """After ``grace_s``, run ``cleanup`` (bounded by the OS exit) and exit the process."""
+    time.sleep(grace_s)
+    logger.error("still running %.0f s after %s: exiting now", grace_s, signal.Signals(signum).name)
+    try:
+        stop_children(timeout_s=1.0)
+        if cleanup is not None:
+            cleanup()
+    finally:
+        os._exit(128 + signum)
+
+
+def _watch_parent(parent: int) -> None:
+    """Send this process SIGTERM once its parent is gone (it was re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    logger.warning("parent process %d is gone: stopping", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def install(grace_s: float = GRACE_S, cleanup: Callable[[], object] | None = None) -> None:
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; stop when the parent dies.
+
+    Only the first signal raises; later ones are ignored while the process cleans up, and
+    ``grace_s`` seconds after the first the process runs ``cleanup`` and exits.
+
+    Args:
+        grace_s: Seconds the process has to stop after the first signal.
+        cleanup: Run (in a helper thread) just before a forced exit.
+    """
+    received: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if received:
+            return
+        received.append(signum)
+        threading.Thread(
+            target=_last_resort, args=(signum, grace_s, cleanup), daemon=True, name="stop-grace"
+        ).start()
+        raise Stopped(signum)
+
+    for signum in SIGNALS:
+        signal.signal(signum, handler)
+    parent = os.getppid()
+    if parent > 1:
+        threading.Thread(
+            target=_watch_parent, args=(parent,), daemon=True, name="parent-watch"
+        ).start()
