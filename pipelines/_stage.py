@@ -81,8 +81,6 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
         "--params", default=PARAMS_FILE, help="parameters file (its folder is the project root)"
     )
     args = parser.parse_args(argv)
-    start_session()
-    stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -121,5 +119,10 @@ def _stopped(name: str, stop: BaseException) -> int:
 
 
 def main(name: str, run: StageRun) -> None:
-    """Exit the process with :func:`run_stage`'s code."""
+    """Run the stage as this process: stop signals handled, exit with :func:`run_stage`'s code.
+
+    The stage's process is the session of the MLflow runs it and its workers create.
+    """
+    start_session()
+    stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
     sys.exit(run_stage(name, run))

@@ -42,4 +42,10 @@ def test_tune_resumes_to_a_larger_total_and_back(pipeline, project_clone, prefec
     paths.params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     assert "Running stage 'tune'" in run(project_clone, *TUNE, PREFECT_API_URL=prefect_api)
     assert BestParams.read(paths.best_params) == best
-    assert TuneMetrics.read(paths.tune_metrics) == metrics
+    again = TuneMetrics.read(paths.tune_metrics)
+    assert (again.n_trials_target, again.considered_trials, again.best_trial) == (
+        2,
+        2,
+        metrics.best_trial,
+    )
+    assert again.best_val_accuracy == metrics.best_val_accuracy
