@@ -53,22 +53,39 @@ def stop_process_group(process: subprocess.Popen, timeout_s: float = 20.0) -> No
         process.wait()
 
 
-def group_alive(pgid: int) -> bool:
-    """Return whether any process of the process group ``pgid`` is still running."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def group_members(pgid: int) -> list[int]:
+    """Return the running processes of the process group ``pgid`` (zombies do not count).
+
+    A stage whose ``dvc repro`` died is re-parented; where nothing reaps it, its zombie stays
+    in the group: on Linux ``/proc`` tells zombies apart, elsewhere any member counts.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        return [pgid]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
 
 
 def _end_group(pgid: int, deadline: float) -> None:
     """Wait until the group ``pgid`` is empty; at ``deadline`` kill what is left of it."""
-    while group_alive(pgid):
+    while members := group_members(pgid):
         if time.monotonic() > deadline:
-            logger.warning("killing what is left of process group %d", pgid)
+            logger.warning("killing what is left of process group %d: %s", pgid, members)
             with suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
             return
@@ -94,12 +111,11 @@ def run_command(argv: list[str], env: dict[str, str] | None = None) -> int:
         while process.poll() is None and not received:
             with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=0.5)
-        if received:
-            deadline = time.monotonic() + STOP_TIMEOUT_S
-            while process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.1)
+        deadline = time.monotonic() + (STOP_TIMEOUT_S if received else 0.0)
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         # a stage whose dvc died still runs in the group: it stops itself, or is killed
-        _end_group(process.pid, time.monotonic() + (STOP_TIMEOUT_S if received else 0.0))
+        _end_group(process.pid, deadline)
         code = process.wait()
     finally:
         for signum, handler in previous.items():

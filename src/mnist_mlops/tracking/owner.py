@@ -41,7 +41,7 @@ MAX_RUNS = 1000
 
 
 def process_started(pid: int) -> str | None:
-    """Return the start time of process ``pid`` (clock ticks since boot), ``None`` if none.
+    """Return the start time of process ``pid`` (clock ticks since boot), ``None`` if gone.
 
     Off Linux (no ``/proc``) the value is ``"?"`` for a live process: only the pid is checked.
     """
@@ -59,6 +59,8 @@ def process_started(pid: int) -> str | None:
         return "?"
     # the command name (field 2) is in parentheses and may hold spaces: split after it
     fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):  # a zombie: it has exited, its parent did not reap it yet
+        return None
     return fields[19]  # field 22, starttime
 
 
