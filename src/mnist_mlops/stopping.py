@@ -63,9 +63,12 @@ def stop_children(timeout_s: float = 3.0) -> None:
             child.join(1.0)
 
 
-def _last_resort(signum: int, grace_s: float, cleanup: Callable[[], object] | None) -> None:
-    """After ``grace_s``, run ``cleanup`` (bounded by the OS exit) and exit the process."""
-    time.sleep(grace_s)
+def _last_resort(
+    signum: int, grace_s: float, cleanup: Callable[[], object] | None, done: threading.Event
+) -> None:
+    """After ``grace_s`` (unless ``done`` is set first), run ``cleanup`` and exit the process."""
+    if done.wait(grace_s):
+        return
     logger.error("still running %.0f s after %s: exiting now", grace_s, signal.Signals(signum).name)
     try:
         stop_children(timeout_s=1.0)
@@ -75,15 +78,18 @@ def _last_resort(signum: int, grace_s: float, cleanup: Callable[[], object] | No
         os._exit(128 + signum)
 
 
-def _watch_parent(parent: int) -> None:
+def _watch_parent(parent: int, done: threading.Event) -> None:
     """Send this process SIGTERM once its parent is gone (it was re-parented)."""
     while os.getppid() == parent:
-        time.sleep(PARENT_POLL_S)
+        if done.wait(PARENT_POLL_S):
+            return
     logger.warning("parent process %d is gone: stopping", parent)
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def install(grace_s: float = GRACE_S, cleanup: Callable[[], object] | None = None) -> None:
+def install(
+    grace_s: float = GRACE_S, cleanup: Callable[[], object] | None = None
+) -> Callable[[], None]:
     """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; stop when the parent dies.
 
     Only the first signal raises; later ones are ignored while the process cleans up, and
@@ -92,22 +98,36 @@ def install(grace_s: float = GRACE_S, cleanup: Callable[[], object] | None = Non
     Args:
         grace_s: Seconds the process has to stop after the first signal.
         cleanup: Run (in a helper thread) just before a forced exit.
+
+    Returns:
+        A function that undoes this (previous handlers back, no parent watch, no forced exit)
+        for a command that runs inside a longer-lived process.
     """
     received: list[int] = []
+    done = threading.Event()
 
     def handler(signum: int, frame: object) -> None:
         if received:
             return
         received.append(signum)
         threading.Thread(
-            target=_last_resort, args=(signum, grace_s, cleanup), daemon=True, name="stop-grace"
+            target=_last_resort,
+            args=(signum, grace_s, cleanup, done),
+            daemon=True,
+            name="stop-grace",
         ).start()
         raise Stopped(signum)
 
-    for signum in SIGNALS:
-        signal.signal(signum, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
     parent = os.getppid()
     if parent > 1:
         threading.Thread(
-            target=_watch_parent, args=(parent,), daemon=True, name="parent-watch"
+            target=_watch_parent, args=(parent, done), daemon=True, name="parent-watch"
         ).start()
+
+    def uninstall() -> None:
+        done.set()
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+    return uninstall

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -77,10 +78,13 @@ def run(args: argparse.Namespace) -> int:
     stopped, the runs of this launch end KILLED and the exit code is 128 + the signal number.
     """
     from mnist_mlops import stopping
-    from mnist_mlops.tracking.owner import close_session_runs, start_session
+    from mnist_mlops.tracking.owner import SESSION_ENV, close_session_runs, start_session
 
+    session = os.environ.get(SESSION_ENV)
     start_session()
-    stopping.install(cleanup=lambda: close_session_runs("mnist-mlops tune stopped (forced)"))
+    uninstall = stopping.install(
+        cleanup=lambda: close_session_runs("mnist-mlops tune stopped (forced)")
+    )
     try:
         return _run(args)
     except KeyboardInterrupt as stop:
@@ -88,6 +92,12 @@ def run(args: argparse.Namespace) -> int:
         stopping.stop_children()
         close_session_runs(f"mnist-mlops tune stopped: {stop or 'KeyboardInterrupt'}")
         return stopping.exit_code(stop)
+    finally:
+        uninstall()
+        if session is None:
+            os.environ.pop(SESSION_ENV, None)
+        else:
+            os.environ[SESSION_ENV] = session
 
 
 def _run(args: argparse.Namespace) -> int:
