@@ -7,6 +7,7 @@ import yaml
 from pipelines._stage import run_stage
 from pipelines.download import download_flow
 
+from mnist_mlops.artifacts.manifest import MANIFEST_FILE
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.data.sources import MNIST_NPZ
 from tests.helpers.httpserver import Route, closed_port_url, serve
@@ -40,7 +41,7 @@ def test_a_failed_download_leaves_the_previous_raw_data_as_it_was(
 ):
     raw_dir = ProjectPaths(tmp_path).raw_dir
     (raw_dir / "sub").mkdir(parents=True)
-    (raw_dir / "manifest.json").write_text('{"previous": true}\n')
+    (raw_dir / MANIFEST_FILE).write_text('{"previous": true}\n')
     (raw_dir / "sub" / "train.idx").write_bytes(b"\x00previous")
     before = snapshot(raw_dir)
     if case == "503":
