@@ -8,7 +8,7 @@ from prefect import flow
 
 from mnist_mlops.artifacts.metrics import BaselinesMetrics
 from mnist_mlops.artifacts.processed import load_splits
-from mnist_mlops.config.params import MlflowConfig
+from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.baselines import BaselineRun, baselines_metrics, run_baselines
 from mnist_mlops.tracking.provenance import run_tags
@@ -24,13 +24,13 @@ def write_metrics(metrics: BaselinesMetrics, path: Path) -> None:
 
 @flow(name="baselines", persist_result=False)
 def baselines_flow(
-    mlflow: MlflowConfig, seed: int, paths: ProjectPaths, max_iter: int | None = None
+    baselines: BaselinesConfig, mlflow: MlflowConfig, seed: int, paths: ProjectPaths
 ) -> dict[str, BaselineRun]:
     """Fit the baselines on the processed splits; write their metrics; return the runs."""
     splits = stage_task(load_splits)(paths.processed_dir)
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
-    runs = stage_task(run_baselines)(splits, seed, tags, max_iter)
+    runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
     write_metrics(baselines_metrics(runs), paths.baselines_metrics)
     return runs
 
@@ -38,5 +38,7 @@ def baselines_flow(
 if __name__ == "__main__":
     main(
         "baselines",
-        lambda params, paths: baselines_flow(params.mlflow, params.train.seed, paths),
+        lambda params, paths: baselines_flow(
+            params.baselines, params.mlflow, params.train.seed, paths
+        ),
     )
