@@ -28,6 +28,7 @@ from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError, MnistMlopsError
 from mnist_mlops.tracking.owner import close_session_runs, start_session
 
+STOPPED = 128  # exit codes from here on: stopped by signal (code - 128)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -109,7 +110,6 @@ def _stopped(name: str, stop: BaseException) -> int:
     """Close the stage's runs still RUNNING after a stop signal; return the exit code."""
     print(f"stage {name} stopped ({stop or type(stop).__name__})", file=sys.stderr)
     try:
-        stopping.stop_children()
         close_session_runs(f"stage {name} stopped: {stop or type(stop).__name__}")
     except (KeyboardInterrupt, TerminationSignal):
         pass
@@ -125,4 +125,8 @@ def main(name: str, run: StageRun) -> None:
     """
     start_session()
     stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
-    sys.exit(run_stage(name, run))
+    code = run_stage(name, run)
+    if code >= STOPPED:  # runs closed: stop the children, exit without the slow teardown
+        stopping.stop_children()
+        stopping.exit_now(code)
+    sys.exit(code)

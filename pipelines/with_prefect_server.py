@@ -30,7 +30,7 @@ from pathlib import Path
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
 START_TIMEOUT_S = 90.0
-STOP_TIMEOUT_S = 9.0
+STOP_TIMEOUT_S = 8.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 

@@ -107,3 +107,30 @@ def test_exit_code_reads_the_signal_of_any_stop():
     assert exit_code(Stopped(signal.SIGHUP)) == 129
     assert exit_code(TerminationSignal()) == 143
     assert exit_code(KeyboardInterrupt()) == 130
+
+
+def test_a_stopped_process_stops_its_children_and_exits_at_once():
+    code = """
+        import subprocess, sys, time
+        from mnist_mlops import stopping
+        stopping.install()
+        server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        print(server.pid, flush=True)
+        try:
+            while True:
+                time.sleep(0.05)
+        except KeyboardInterrupt as stop:
+            stopping.stop_children()
+            stopping.exit_now(stopping.exit_code(stop))
+    """
+    process = subprocess.Popen(python(code), stdout=subprocess.PIPE, text=True)
+    child = int(process.stdout.readline())
+    started = process_started(child)
+    process.terminate()
+    process.communicate(timeout=STOP_S)
+    try:
+        assert process.returncode == 143
+        assert started is not None and gone_within(child, started, 1.0)
+    finally:
+        if process_started(child) == started:
+            os.kill(child, signal.SIGKILL)

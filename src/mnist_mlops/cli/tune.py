@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     """Launch the study and print its summary.
 
     SIGTERM, SIGHUP and Ctrl-C stop it cleanly (:mod:`mnist_mlops.stopping`): the workers are
-    stopped, the runs of this launch end KILLED and the exit code is 128 + the signal number.
+    stopped (:mod:`mnist_mlops.tuning.pool`), the runs of this launch end KILLED and the exit
+    code is 128 + the signal number.
     """
     from mnist_mlops import stopping
     from mnist_mlops.tracking.owner import SESSION_ENV, close_session_runs, start_session
@@ -89,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except KeyboardInterrupt as stop:
         print(f"mnist-mlops tune: stopped ({stop or 'KeyboardInterrupt'})", file=sys.stderr)
-        stopping.stop_children()
         close_session_runs(f"mnist-mlops tune stopped: {stop or 'KeyboardInterrupt'}")
         return stopping.exit_code(stop)
     finally:
