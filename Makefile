@@ -16,8 +16,11 @@ PREFECT_PORT ?= 4200
 
 .PHONY: help install repro test test-fast lint format ui prefect-ui serve serve-guarded serve-mlflow bench clean-venv
 
+# The ## comments name variables as $(NAME): help prints their values (make help UI_PORT=5050).
+HELP_VARS := UI_PORT SERVE_PORT PREFECT_PORT
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' \
+	  $(foreach var,$(HELP_VARS),-e 's/$$($(var))/$($(var))/g')
 
 # --compile-bytecode: TensorFlow, MLflow and Prefect are imported from .pyc files even where
 # PYTHONDONTWRITEBYTECODE is set (without them every process compiles them anew: ~20 s).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
@@ -18,11 +19,13 @@ from prefect.cache_policies import NO_CACHE
 from mnist_mlops.config.params import Params, load_params
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError, MnistMlopsError
+from mnist_mlops.native_stderr import filter_native_stderr
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 logger = logging.getLogger("mnist_mlops.stage")
+NATIVE_NOISE_ENV = "MNIST_MLOPS_NATIVE_NOISE"
 
 
 @overload
@@ -93,5 +96,11 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
 
 
 def main(name: str, run: StageRun) -> None:
-    """Exit the process with :func:`run_stage`'s code."""
+    """Exit the process with :func:`run_stage`'s code, TensorFlow's native noise filtered out.
+
+    ``MNIST_MLOPS_NATIVE_NOISE=1`` keeps every native line (see
+    :mod:`mnist_mlops.native_stderr`).
+    """
+    if os.environ.get(NATIVE_NOISE_ENV) != "1":
+        filter_native_stderr()
     sys.exit(run_stage(name, run))
