@@ -30,7 +30,7 @@ _installed: list[bool] = []
 
 
 def _pump(read_fd: int, out_fd: int) -> None:
-    """Copy ``read_fd`` to ``out_fd`` line by line (``\\n`` or ``\\r``), dropping the noise."""
+    """Copy ``read_fd`` to ``out_fd`` line by line (newline or CR), dropping the noise."""
     pending = b""
     while chunk := os.read(read_fd, 65536):
         *lines, pending = _LINE_END.split(pending + chunk)

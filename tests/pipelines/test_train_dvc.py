@@ -22,6 +22,11 @@ PLOTS = RELATIVE["plots_dir"]
 EVALUATE = RELATIVE["evaluate_metrics"]
 
 
+def stage_of(run_name: str) -> str:
+    """``train`` for the train stage's run ``train · 32 relu · adam lr ... · @commit``."""
+    return run_name.split(" · ")[0]
+
+
 @pytest.fixture
 def server(tmp_path):
     with mlflow_server(tmp_path) as url:
@@ -45,7 +50,7 @@ def test_stages_log_to_a_tracking_server_and_the_model_downloads_through_it(
     mlflow.set_tracking_uri(server)
     client = MlflowClient(server)
     experiment = client.get_experiment_by_name("mnist-mlops")
-    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    runs = {stage_of(r.info.run_name): r for r in client.search_runs([experiment.experiment_id])}
     assert set(runs) == {"train"}  # nothing else ran against the server
     trained = runs["train"]
     assert trained.info.run_id == run_info.run_id and trained.info.status == "FINISHED"
@@ -65,7 +70,7 @@ def test_train_evaluate_and_baselines_are_runs_of_the_experiment(pipeline):
     store = environment(pipeline.root)["MLFLOW_TRACKING_URI"]
     client = MlflowClient(store)
     experiment = client.get_experiment_by_name("mnist-mlops")
-    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    runs = {stage_of(r.info.run_name): r for r in client.search_runs([experiment.experiment_id])}
     assert {"train", "baseline-perceptron", "baseline-mlp"} <= set(runs)
     evaluate = EvaluateMetrics.read(pipeline.paths.evaluate_metrics)
     assert runs["train"].info.run_id == load_run_info(pipeline.paths.trained_dir).run_id
