@@ -63,6 +63,7 @@ format: $(STAMP)  ## apply ruff formatting and safe fixes
 # seconds on 2 cores instead of minutes (MLflow 3 defaults to 4 workers + 7 consumers).
 UI_WORKERS ?= 1
 ui: $(STAMP)  ## MLflow UI on 127.0.0.1:$(UI_PORT) over the project's tracking store
+	@echo "MLflow UI: http://127.0.0.1:$(UI_PORT)/#/experiments/1/runs?workflowType=machine_learning (experiment 1 = the first one created; elsewhere pick \"Model training\" at the top left)"
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) --workers $(UI_WORKERS) --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" --default-artifact-root ./mlartifacts
 
 prefect-ui: $(STAMP)  ## Prefect UI (flow runs of every stage) on 127.0.0.1:$(PREFECT_PORT)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
@@ -25,7 +24,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 logger = logging.getLogger("mnist_mlops.stage")
-NATIVE_NOISE_ENV = "MNIST_MLOPS_NATIVE_NOISE"
 
 
 @overload
@@ -98,9 +96,9 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
 def main(name: str, run: StageRun) -> None:
     """Exit the process with :func:`run_stage`'s code, TensorFlow's native noise filtered out.
 
+    The filter is normally on since the package's import (``pipelines/__init__.py``);
     ``MNIST_MLOPS_NATIVE_NOISE=1`` keeps every native line (see
     :mod:`mnist_mlops.native_stderr`).
     """
-    if os.environ.get(NATIVE_NOISE_ENV) != "1":
-        filter_native_stderr()
+    filter_native_stderr()
     sys.exit(run_stage(name, run))

@@ -25,6 +25,7 @@ NATIVE_NOISE = re.compile(
     rb"|port\.cc:\d+\] oneDNN custom operations are on"
     rb"|cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"
 )
+KEEP_ENV = "MNIST_MLOPS_NATIVE_NOISE"  # "1": keep every native line (no filter)
 _LINE_END = re.compile(rb"(?<=[\r\n])")
 _installed: list[bool] = []
 
@@ -45,10 +46,11 @@ def _pump(read_fd: int, out_fd: int) -> None:
 def filter_native_stderr() -> None:
     """Route descriptor 2 through the filter for the rest of the process (idempotent).
 
-    At exit the original descriptor is restored and the lines still in the pipe are written
-    before the process ends. Child processes inherit the filtered descriptor.
+    Nothing is filtered when ``MNIST_MLOPS_NATIVE_NOISE=1``. At exit the original descriptor
+    is restored and the lines still in the pipe are written before the process ends. Child
+    processes inherit the filtered descriptor.
     """
-    if _installed:
+    if _installed or os.environ.get(KEEP_ENV) == "1":
         return
     _installed.append(True)
     sys.stderr.flush()

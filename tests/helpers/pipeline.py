@@ -32,6 +32,7 @@ UNCACHED = (
     "dvc.lock",
     Path(RELATIVE["evaluate_metrics"]).parent.as_posix(),
     RELATIVE["plots_dir"],
+    Path(RELATIVE["tune_summary"]).parent.as_posix(),
 )
 
 

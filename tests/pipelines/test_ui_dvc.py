@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 VEGA_PLOTS = ("confusion", "loss", "accuracy")
 UI_START_TIMEOUT_S = 60.0
+ML_WORKFLOW = "workflowType=machine_learning"  # the link `make ui` prints
 # any script, stylesheet, image or frame loaded from the network
 REMOTE_REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
@@ -100,7 +101,7 @@ def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
         ).stdout.split()
         assert consumers == []
         with browser_page(width=1400, height=1000) as page:
-            page.goto(f"{url}/#/experiments/{experiment.experiment_id}")
+            page.goto(f"{url}/#/experiments/{experiment.experiment_id}/runs?{ML_WORKFLOW}")
             page.get_by_text(train[0]).first.wait_for(timeout=60_000)
             page.get_by_text(study[0]).first.wait_for(timeout=30_000)
             text = page.inner_text("body")
@@ -108,4 +109,6 @@ def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
     finally:
         stop_process_group(process)
     assert "overview" not in final_url and "traces" not in final_url, final_url
-    assert train[0] in text
+    assert train[0] in text and "Traces\n0" not in text
+    log = (tmp_path / "ui.log").read_text()
+    assert ML_WORKFLOW in log  # the link to the runs view
