@@ -18,8 +18,9 @@ HEADLINE = (
     "baseline_test_accuracy",
     "fit_time_s",
 )
-# the README's two-parameter experiment: train-only params (tune and baselines stay cached)
-EXPERIMENT = ("train.early_stopping.enabled=true", "train.early_stopping.patience=1")
+# a two-parameter experiment of train-only params (tune and baselines stay cached) that changes
+# the model: the params.yaml values instead of tune's best, with early stopping
+EXPERIMENT = ("train.use_tuned=false", "train.early_stopping.enabled=true")
 # `--drop` of the README's comparison: the dependency-hash columns (paths, no "file:key")
 DROP_DEPS = "[^:]*/[^:]*$"
 
@@ -46,8 +47,10 @@ def test_exp_show_only_changed_after_a_two_parameter_experiment(project_clone, p
     sets = [arg for assignment in EXPERIMENT for arg in ("-S", assignment)]
     output = run(repo, "dvc", "exp", "run", *sets, PREFECT_API_URL=prefect_api)
     assert "Running stage 'train'" in output and "Running stage 'tune'" not in output
-    full = run(repo, "dvc", "exp", "show", "--only-changed", "--no-pager")
-    table = run(repo, "dvc", "exp", "show", "--only-changed", "--drop", DROP_DEPS, "--no-pager")
+    show = ("dvc", "exp", "show", "--only-changed", "--no-pager")
+    wide = {"COLUMNS": "1000"}  # the table's own width, not a terminal's (rich fits to COLUMNS)
+    full = run(repo, *show, **wide)
+    table = run(repo, *show, "--drop", DROP_DEPS, **wide)
     print(f"exp show --only-changed: {width(full)} columns; without the dep hashes: {width(table)}")
     for column in (
         "test_accuracy",

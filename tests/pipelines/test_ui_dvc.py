@@ -19,7 +19,7 @@ from tests.helpers.workspace import REPO_ROOT, environment, run
 
 pytestmark = pytest.mark.slow
 
-VEGA_PLOTS = ("confusion", "loss", "accuracy")
+VEGA_PLOTS = ("confusion", "loss", "accuracy", "per_class")
 UI_START_TIMEOUT_S = 60.0
 ML_WORKFLOW = "workflowType=machine_learning"  # the link `make ui` prints
 # any script, stylesheet, image or frame loaded from the network
@@ -48,7 +48,7 @@ def test_plots_page_renders_the_vega_plots_offline(pipeline, tmp_path):
         page.route(re.compile(r"^https?://"), lambda route: route.abort())  # no network at all
         page.goto((out / "index.html").as_uri())
         page.wait_for_function(
-            "document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 3"
+            f"document.querySelectorAll('.vega-embed canvas').length >= {len(VEGA_PLOTS)}"
         )
         painted = page.evaluate(
             """() => [...document.querySelectorAll('.vega-embed canvas')].map(canvas => {
@@ -61,7 +61,7 @@ def test_plots_page_renders_the_vega_plots_offline(pipeline, tmp_path):
         )
         text = page.inner_text("body")
     assert len(painted) == len(VEGA_PLOTS) and min(painted) > 1000, painted
-    assert page is not None and "Error" not in text
+    assert "Error" not in text
 
 
 def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
@@ -100,7 +100,8 @@ def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
             text=True,
         ).stdout.split()
         assert consumers == []
-        with browser_page(width=1400, height=1000) as page:
+        # the UI probes endpoints this server does not offer (404): not this test's concern
+        with browser_page(width=1400, height=1000, allowed=("status of 404",)) as page:
             page.goto(f"{url}/#/experiments/{experiment.experiment_id}/runs?{ML_WORKFLOW}")
             page.get_by_text(train[0]).first.wait_for(timeout=60_000)
             page.get_by_text(study[0]).first.wait_for(timeout=30_000)
