@@ -70,7 +70,13 @@ def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, 
     logged = {a.path for a in MlflowClient().list_artifacts(run_id, ARTIFACT_DIR)}
     assert f"evaluation/{paths.evaluate_metrics.name}" == METRICS_ARTIFACT
     assert logged == {METRICS_ARTIFACT} | {f"evaluation/{name}" for name in PLOT_FILES}
-    assert set(PLOT_FILES) == {"confusion.csv", "history.csv", "confusion.png", "misclassified.png"}
+    assert set(PLOT_FILES) == {
+        "confusion.csv",
+        "history.csv",
+        "per_class.csv",
+        "confusion.png",
+        "misclassified.png",
+    }
 
 
 @pytest.mark.slow

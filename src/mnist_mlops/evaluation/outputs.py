@@ -93,6 +93,7 @@ def log_outputs(run_id: str, evaluation: Evaluation, files: Mapping[str, bytes])
     ``evaluation/``: the metrics file (same bytes as the stage's) and the plot files.
     """
     log_metrics(run_id, flat_metrics(evaluation.metrics))
-    log_bytes(run_id, dumps_json(evaluation.metrics.to_json()).encode(), METRICS_ARTIFACT)
+    headline = EvaluateMetrics.from_scores(evaluation.metrics)
+    log_bytes(run_id, dumps_json(headline.to_json()).encode(), METRICS_ARTIFACT)
     for name, data in files.items():
         log_bytes(run_id, data, f"{ARTIFACT_DIR}/{name}")
