@@ -3,7 +3,8 @@
 A child run is created with the tag ``mlflow.parentRunId`` by whichever process runs the
 trial, so trials from other worker processes attach to the same parent. Its tags
 ``optuna.trial_state`` (COMPLETE / PRUNED / FAIL) and ``optuna.reason`` give the outcome;
-the run status is FINISHED, KILLED (pruned) or FAILED.
+the run is named ``trial <number>`` (``(pruned)`` / ``(failed)`` appended once it ended so) and
+its status is FINISHED (complete or pruned) or FAILED.
 """
 
 from __future__ import annotations
