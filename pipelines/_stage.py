@@ -26,6 +26,7 @@ from mnist_mlops import stopping
 from mnist_mlops.config.params import Params, load_params
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError, MnistMlopsError
+from mnist_mlops.native_stderr import filter_native_stderr, restore_native_stderr
 from mnist_mlops.tracking.owner import close_session_runs, start_session
 
 STOPPED = 128  # exit codes from here on: stopped by signal (code - 128)
@@ -122,11 +123,16 @@ def main(name: str, run: StageRun) -> None:
     """Run the stage as this process: stop signals handled, exit with :func:`run_stage`'s code.
 
     The stage's process is the session of the MLflow runs it and its workers create.
+    TensorFlow's native noise is filtered out (normally on since the package's import,
+    ``pipelines/__init__.py``); ``MNIST_MLOPS_NATIVE_NOISE=1`` keeps every native line (see
+    :mod:`mnist_mlops.native_stderr`).
     """
+    filter_native_stderr()
     start_session()
     stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
     code = run_stage(name, run)
     if code >= STOPPED:  # runs closed: stop the children, exit without the slow teardown
         stopping.stop_children()
+        restore_native_stderr()  # (os._exit skips the atexit that writes out its last lines)
         stopping.exit_now(code)
     sys.exit(code)

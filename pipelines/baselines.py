@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow
 
-from mnist_mlops.artifacts.metrics import BaselinesMetrics
+from mnist_mlops.artifacts.metrics import BaselineMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
@@ -17,9 +15,11 @@ from pipelines._stage import main, stage_task
 
 
 @stage_task(name="write-metrics")
-def write_metrics(metrics: BaselinesMetrics, path: Path) -> None:
-    """Write the baselines' metrics file (atomically)."""
-    metrics.write(path)
+def write_metrics(runs: dict[str, BaselineRun], paths: ProjectPaths) -> None:
+    """Write each baseline's metrics file and the record of their full scores (atomically)."""
+    for name, run in runs.items():
+        BaselineMetrics.from_scores(run.scores).write(paths.baseline_metrics(name))
+    baselines_metrics(runs).write(paths.baselines_record)
 
 
 @flow(name="baselines", persist_result=False)
@@ -31,7 +31,7 @@ def baselines_flow(
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
     runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
-    write_metrics(baselines_metrics(runs), paths.baselines_metrics)
+    write_metrics(runs, paths)
     return runs
 
 

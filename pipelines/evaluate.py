@@ -25,7 +25,7 @@ def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
     stage_task(setup_tracking)(mlflow, paths.root)
     stage_task(log_outputs)(trained.run.run_id, evaluation, files)
     stage_task(write_outputs)(evaluation, files, paths.evaluate_metrics, paths.plots_dir)
-    return evaluation.metrics
+    return EvaluateMetrics.from_scores(evaluation.metrics)
 
 
 if __name__ == "__main__":

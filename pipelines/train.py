@@ -9,9 +9,9 @@ from mnist_mlops.artifacts.trained import save_trained
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tracking.log import flatten_params
-from mnist_mlops.tracking.provenance import run_tags
+from mnist_mlops.tracking.provenance import run_name, run_tags
 from mnist_mlops.tracking.setup import setup_tracking
-from mnist_mlops.training.tracked import train_tracked
+from mnist_mlops.training.tracked import train_details, train_tracked
 from mnist_mlops.training.tuned_params import resolve_training_params
 from pipelines._stage import main, stage_task
 
@@ -28,8 +28,9 @@ def train_flow(
     stage_task(setup_tracking)(mlflow, paths.root)
     logged = flatten_params(model, "model") | flatten_params(train, "train")
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir) | tuned_tags
+    name = run_name("train", train_details(model, train), tags)
     trained = stage_task(train_tracked)(
-        model, train, splits, logged, tags, run_name="train", verbose=2
+        model, train, splits, logged, tags, run_name=name, verbose=2
     )
     run_info = trained.run_info(mlflow.experiment)
     stage_task(save_trained)(trained.model, trained.history, run_info, paths.trained_dir)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow
 
 from mnist_mlops.artifacts.best_params import BestParams
-from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.artifacts.metrics import TuneSummary
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.launch import launch
@@ -26,7 +26,7 @@ def run_study(
     train: TrainConfig,
     mlflow: MlflowConfig,
     paths: ProjectPaths,
-) -> tuple[BestParams | None, TuneMetrics]:
+) -> tuple[BestParams | None, TuneSummary]:
     """Run the pipeline's study to ``tune.n_trials`` finished trials; return best and metrics.
 
     Only the study's first ``tune.n_trials`` finished trials compete for the best one.
@@ -55,9 +55,11 @@ def tune_flow(
 ) -> BestParams:
     """Tune (or skip when ``tune.n_trials`` is 0) and write the best params and metrics."""
     if tune.n_trials == 0:
-        return stage_task(write_skipped)(paths.best_params, paths.tune_metrics)
-    best, metrics = run_study(tune, model, train, mlflow, paths)
-    return stage_task(write_outputs)(best, metrics, paths.best_params, paths.tune_metrics)
+        return stage_task(write_skipped)(paths.best_params, paths.tune_metrics, paths.tune_summary)
+    best, summary = run_study(tune, model, train, mlflow, paths)
+    return stage_task(write_outputs)(
+        best, summary, paths.best_params, paths.tune_metrics, paths.tune_summary
+    )
 
 
 if __name__ == "__main__":

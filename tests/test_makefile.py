@@ -36,3 +36,16 @@ def test_lint_runs_ruff_deptry_and_mypy():
     for check in ("ruff check .", "ruff format --check .", "deptry src pipelines", '"mypy"'):
         assert check in plan
     assert "deptry" in next(line for line in make("help").stdout.splitlines() if "lint" in line)
+
+
+def test_help_shows_the_real_defaults():
+    text = make("help").stdout
+    assert "$(" not in text
+    assert "127.0.0.1:5000" in next(line for line in text.splitlines() if line.startswith("ui"))
+    assert "127.0.0.1:5050" in make("help", "UI_PORT=5050").stdout
+
+
+def test_ui_runs_one_worker_without_job_consumers():
+    plan = make("-n", "ui").stdout
+    assert "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false" in plan and "--workers 1" in plan
+    assert "workflowType=machine_learning" in plan  # the link to the runs view

@@ -45,7 +45,7 @@ def manifest() -> RawManifest:
 
 
 def baseline(**extra) -> BaselineScores:
-    return BaselineScores(**SCORES, accuracy=0.95, val_accuracy=0.9, fit_time_s=1.5, **extra)
+    return BaselineScores(**SCORES, train_accuracy=0.95, val_accuracy=0.9, fit_time_s=1.5, **extra)
 
 
 # (artifact, its file in a project at the root, the stage that writes it)
@@ -72,13 +72,13 @@ CASES: dict[str, tuple[Callable[[], JsonArtifact], Callable[[ProjectPaths], Path
     ),
     "skipped": (BestParams.skipped_marker, lambda p: p.best_params, "tune"),
     "evaluate": (
-        lambda: EvaluateMetrics(**SCORES, test_loss=0.3),
+        lambda: EvaluateMetrics(test_accuracy=0.91, macro_f1=0.85, test_loss=0.3),
         lambda p: p.evaluate_metrics,
         "evaluate",
     ),
     "baselines": (
         lambda: BaselinesMetrics(perceptron=baseline(), mlp=baseline(test_loss=0.4)),
-        lambda p: p.baselines_metrics,
+        lambda p: p.baselines_record,
         "baselines",
     ),
 }
@@ -143,7 +143,7 @@ def test_raw_sha256_depends_on_the_checksums_only():
 
 
 def test_scores_that_were_not_measured_are_left_out(tmp_path):
-    path = ProjectPaths(tmp_path).baselines_metrics
+    path = ProjectPaths(tmp_path).baselines_record
     BaselinesMetrics(perceptron=baseline(), mlp=baseline(test_loss=0.4)).write(path)
     written = json.loads(path.read_text(encoding="utf-8"))
     assert "test_loss" not in written["perceptron"] and written["mlp"]["test_loss"] == 0.4

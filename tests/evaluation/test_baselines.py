@@ -23,7 +23,7 @@ def test_baselines_are_runs_with_the_keras_metric_names(tiny_splits, tmp_path):
     mlp = runs["baseline-mlp"]
     assert mlp.info.run_id == results["mlp"].run_id
     assert mlp.data.metrics["test_accuracy"] == pytest.approx(results["mlp"].scores.test_accuracy)
-    for key in ("val_accuracy", "accuracy", "macro_f1", "test_loss", "test_f1_0"):
+    for key in ("val_accuracy", "train_accuracy", "macro_f1", "test_loss", "test_f1_0"):
         assert key in mlp.data.metrics, key
     assert mlp.data.params["baseline.hidden_layer_sizes"] == "(100,)"
     assert (

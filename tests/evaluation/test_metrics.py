@@ -1,7 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics
+from mnist_mlops.artifacts.metrics import EvaluateMetrics, EvaluationScores
 from mnist_mlops.config.params import ModelConfig, OptimizerConfig, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.metrics import (
@@ -48,7 +50,7 @@ def test_csv_outputs():
 def test_worst_mistakes_come_most_confident_first():
     probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7]])
     actual, predicted = np.array([0, 0, 0, 1]), probabilities.argmax(1)
-    scores = EvaluateMetrics.model_validate(
+    scores = EvaluationScores.model_validate(
         classification_metrics(actual, predicted) | {"test_loss": 0.5}
     )
     evaluation = Evaluation(scores, actual, predicted, probabilities)
@@ -81,6 +83,7 @@ def test_evaluate_a_trained_model_and_write_outputs(tiny_splits, tmp_path):
             "confusion.png",
             "history.csv",
             "misclassified.png",
+            "per_class.csv",
         ]
     )
     assert (paths.plots_dir / "misclassified.png").read_bytes()[:4] == b"\x89PNG"
@@ -88,12 +91,16 @@ def test_evaluate_a_trained_model_and_write_outputs(tiny_splits, tmp_path):
     assert len(rows) == len(test.y) + 1
     text = paths.evaluate_metrics.read_text()
     assert '"macro_f1"' in text
-    assert EvaluateMetrics.read(paths.evaluate_metrics) == metrics
+    assert EvaluateMetrics.read(paths.evaluate_metrics) == EvaluateMetrics.from_scores(metrics)
+    assert set(json.loads(text)) == {"test_accuracy", "macro_f1", "test_loss"}  # headline only
+    per_class = (paths.plots_dir / "per_class.csv").read_text().splitlines()
+    assert per_class[0] == "digit,precision,recall,f1,support" and len(per_class) == 11
+    assert sum(int(row.rsplit(",", 1)[1]) for row in per_class[1:]) == len(test.y)
 
 
 def test_the_metrics_file_keeps_the_bytes_of_the_metrics_mapping():
-    """metrics/evaluate.json holds exactly classification_metrics' keys and values."""
+    """The full scores keep exactly classification_metrics' keys and values."""
     actual = np.array([0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     predicted = np.array([0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     values = classification_metrics(actual, predicted, np.full((12, 10), 0.1))
-    assert dumps_json(EvaluateMetrics.model_validate(values).to_json()) == dumps_json(values)
+    assert dumps_json(EvaluationScores.model_validate(values).to_json()) == dumps_json(values)

@@ -60,12 +60,5 @@ def write_trained(model, folder: Path, evaluate_path: Path, test: Split) -> str:
     )
     save_trained(model, {}, info, folder)
     loss, accuracy = model.evaluate(test.x, test.y, verbose=0)
-    EvaluateMetrics(
-        test_accuracy=accuracy,
-        test_loss=loss,
-        macro_precision=0.5,
-        macro_recall=0.5,
-        macro_f1=0.5,
-        per_class={},
-    ).write(evaluate_path)
+    EvaluateMetrics(test_accuracy=accuracy, test_loss=loss, macro_f1=0.5).write(evaluate_path)
     return run.info.run_id

@@ -11,7 +11,7 @@ from pipelines.train import train_flow
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.manifest import RawManifest
-from mnist_mlops.artifacts.metrics import BaselinesMetrics, EvaluateMetrics
+from mnist_mlops.artifacts.metrics import BaselineMetrics, BaselinesMetrics, EvaluateMetrics
 from mnist_mlops.artifacts.processed import processed_hash, save_splits
 from mnist_mlops.artifacts.trained import load_run_info, load_trained
 from mnist_mlops.config.params import (
@@ -71,7 +71,13 @@ def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, 
     logged = {a.path for a in MlflowClient().list_artifacts(run_id, ARTIFACT_DIR)}
     assert f"evaluation/{paths.evaluate_metrics.name}" == METRICS_ARTIFACT
     assert logged == {METRICS_ARTIFACT} | {f"evaluation/{name}" for name in PLOT_FILES}
-    assert set(PLOT_FILES) == {"confusion.csv", "history.csv", "confusion.png", "misclassified.png"}
+    assert set(PLOT_FILES) == {
+        "confusion.csv",
+        "history.csv",
+        "per_class.csv",
+        "confusion.png",
+        "misclassified.png",
+    }
 
 
 @pytest.mark.slow
@@ -119,10 +125,14 @@ def test_diverging_config_fails_the_stage_and_the_run(prefect_harness, paths, ca
 
 def test_baselines_flow_writes_metrics(prefect_harness, paths):
     results = baselines_flow(BaselinesConfig(max_iter=20), MlflowConfig(), seed=1, paths=paths)
-    written = BaselinesMetrics.read(paths.baselines_metrics)
+    written = BaselinesMetrics.read(paths.baselines_record)
     assert set(written.to_json()) == {"perceptron", "mlp"}
     assert written.mlp.test_accuracy == results["mlp"].scores.test_accuracy
-    raw = read_json(paths.baselines_metrics)
+    for name in ("perceptron", "mlp"):  # the metrics files: the headline figures only
+        headline = BaselineMetrics.read(paths.baseline_metrics(name))
+        assert headline.baseline_test_accuracy == results[name].scores.test_accuracy
+        assert headline.fit_time_s == results[name].scores.fit_time_s
+    raw = read_json(paths.baselines_record)
     assert "run_id" not in raw["mlp"]
     assert "test_loss" in raw["mlp"] and "test_loss" not in raw["perceptron"]  # not measured
 

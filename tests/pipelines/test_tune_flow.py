@@ -5,7 +5,7 @@ import pytest
 from pipelines.tune import tune_flow
 
 from mnist_mlops.artifacts.best_params import BestParams
-from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.artifacts.metrics import TuneMetrics, TuneSummary
 from mnist_mlops.artifacts.processed import save_splits
 from mnist_mlops.config.params import parse_params
 from mnist_mlops.config.paths import ProjectPaths
@@ -34,8 +34,8 @@ def run_flow(paths, params):
 
 
 def written(paths):
-    """The tune stage's two files, read back."""
-    return BestParams.read(paths.best_params), TuneMetrics.read(paths.tune_metrics)
+    """The tune stage's best params and its record, read back."""
+    return BestParams.read(paths.best_params), TuneSummary.read(paths.tune_summary)
 
 
 def test_zero_trials_skips_tuning(prefect_harness, paths):
@@ -44,6 +44,7 @@ def test_zero_trials_skips_tuning(prefect_harness, paths):
     best, metrics = written(paths)
     assert best.to_json() == {"skipped": True}
     assert metrics.to_json() == {"skipped": True}
+    assert TuneMetrics.read(paths.tune_metrics).to_json() == {}  # no figure for dvc metrics
     assert not paths.optuna_journal.exists()
 
 
@@ -55,6 +56,7 @@ def test_flow_tunes_and_writes_best_params_and_metrics(prefect_harness, project)
     best, metrics = written(paths)
     assert metrics.study.startswith("tiny-") and metrics.finished == 1
     assert best.study == metrics.study and best.value == metrics.best_val_accuracy
+    assert TuneMetrics.read(paths.tune_metrics).val_accuracy == best.value
     model, train = best.apply(params.model, params.train)
     assert train.epochs in (1, 2) and len(model.hidden_layers) == 1
     # the same params continue the same study; a changed space starts another one
@@ -63,7 +65,7 @@ def test_flow_tunes_and_writes_best_params_and_metrics(prefect_harness, project)
     assert len(optuna.load_study(study_name=metrics.study, storage=storage).trials) == 1
     changed = parse_params(tiny_params_dict(n_trials=1, space={"epochs": 1}))
     assert run_flow(paths, changed).is_completed()
-    assert TuneMetrics.read(paths.tune_metrics).study != metrics.study
+    assert TuneSummary.read(paths.tune_summary).study != metrics.study
 
 
 @pytest.mark.slow

@@ -75,7 +75,9 @@ def test_pruned_trial_is_pruned_in_optuna_and_in_mlflow(tiny_splits, runs, tmp_p
     assert study.trials[0].user_attrs["reason"].startswith("pruned at epoch 1: val_accuracy")
     assert all(list(t.intermediate_values) == [1] for t in study.trials)  # stopped at epoch 1
     states = {(r.data.tags["optuna.trial_state"], r.info.status) for r in children(runs)}
-    assert states == {("PRUNED", "KILLED")}
+    assert states == {("PRUNED", "FINISHED")}  # not KILLED: a pruned trial did not crash
+    names = {r.info.run_name for r in children(runs)}
+    assert names == {f"trial {t.number} (pruned)" for t in study.trials}
     assert all(r.data.tags["optuna.reason"].startswith("pruned at epoch 1") for r in children(runs))
 
 

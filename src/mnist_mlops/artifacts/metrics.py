@@ -1,11 +1,16 @@
-"""The ``metrics/*.json`` files: read by later stages and by ``dvc metrics show`` / ``diff``.
+"""The ``metrics/*.json`` files (``dvc metrics show`` / ``diff``) and the stages' records.
+
+The metrics files hold only the headline figures, under names unique across them (so that
+``dvc exp show`` needs no ``path:`` prefixes) and short enough for one 120-column table:
 
 * :class:`EvaluateMetrics` - ``metrics/evaluate.json`` (evaluate -> register);
-* :class:`TuneMetrics` - ``metrics/tune.json``;
-* :class:`BaselinesMetrics` - ``metrics/baselines.json``;
-* :class:`RegisterSummary` - ``metrics/register.json``.
+* :class:`TuneMetrics` - ``metrics/tune.json`` (the best trial's validation accuracy);
+* :class:`BaselineMetrics` - ``metrics/perceptron.json``, ``metrics/mlp.json``.
 
-Their locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
+Everything else is a record (``records/*.json``, not a DVC metric): the full scores
+(:class:`EvaluationScores`, per class in ``plots/per_class.csv``; :class:`BaselinesMetrics`),
+the study's bookkeeping (:class:`TuneSummary`) and the promotion decision
+(:class:`RegisterSummary`). Their locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
 """
 
 from __future__ import annotations
@@ -45,24 +50,64 @@ class TestScores(JsonArtifact):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class EvaluateMetrics(TestScores):
-    """``metrics/evaluate.json``: the trained model on the test split."""
+class EvaluationScores(TestScores):
+    """The trained model's full test scores (logged to MLflow; per class in ``plots/``)."""
 
     PRODUCER = "evaluate"
 
     test_loss: float
 
 
+class EvaluateMetrics(JsonArtifact):
+    """``metrics/evaluate.json``: the trained model's headline test figures."""
+
+    PRODUCER = "evaluate"
+
+    test_accuracy: float
+    macro_f1: float
+    test_loss: float
+
+    @classmethod
+    def from_scores(cls, scores: EvaluationScores) -> EvaluateMetrics:
+        """Return the headline figures of the full scores."""
+        return cls(
+            test_accuracy=scores.test_accuracy, macro_f1=scores.macro_f1, test_loss=scores.test_loss
+        )
+
+
 class BaselineScores(TestScores):
     """One baseline: test scores plus training / validation accuracy and fit time."""
 
-    accuracy: float
+    train_accuracy: float
     val_accuracy: float
     fit_time_s: float
 
 
+class BaselineMetrics(JsonArtifact):
+    """``metrics/<baseline>.json``: one baseline's headline figures (one row of the table).
+
+    ``baseline_test_accuracy`` is named apart from the trained model's ``test_accuracy`` so
+    that ``dvc exp show`` keeps the model's column unprefixed.
+    """
+
+    PRODUCER = "baselines"
+
+    baseline_test_accuracy: float
+    val_accuracy: float
+    fit_time_s: float
+
+    @classmethod
+    def from_scores(cls, scores: BaselineScores) -> BaselineMetrics:
+        """Return the headline figures of one baseline's scores."""
+        return cls(
+            baseline_test_accuracy=scores.test_accuracy,
+            val_accuracy=scores.val_accuracy,
+            fit_time_s=scores.fit_time_s,
+        )
+
+
 class BaselinesMetrics(JsonArtifact):
-    """``metrics/baselines.json``: the course's scikit-learn comparisons."""
+    """``records/baselines.json``: the full scores of the course's scikit-learn comparisons."""
 
     PRODUCER = "baselines"
 
@@ -78,7 +123,23 @@ class BaselinesMetrics(JsonArtifact):
 
 
 class TuneMetrics(JsonArtifact):
-    """``metrics/tune.json``: the study's trial counts and best trial (or the skipped marker)."""
+    """``metrics/tune.json``: the best considered trial's validation accuracy.
+
+    ``val_accuracy`` shares its column with the baselines' validation accuracy; ``{}`` when
+    tuning was skipped.
+    """
+
+    PRODUCER = "tune"
+
+    val_accuracy: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the file's content (``{}`` without a best trial)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class TuneSummary(JsonArtifact):
+    """``records/tune.json``: the study's trial counts and best trial (or the skipped marker)."""
 
     PRODUCER = "tune"
 
@@ -106,7 +167,7 @@ class TuneMetrics(JsonArtifact):
 
 
 class RegisterSummary(JsonArtifact):
-    """``metrics/register.json``: the registered version and the promotion decision.
+    """``records/register.json``: the registered version and the promotion decision.
 
     Attributes:
         model_name: The registered model.

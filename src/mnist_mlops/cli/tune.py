@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Launch the study and print its summary (:func:`run` without the stop handling)."""
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from mnist_mlops.tuning.launch import launch
     from mnist_mlops.tuning.outputs import pipeline_study_name
@@ -124,16 +125,17 @@ def _run(args: argparse.Namespace) -> int:
         bar.update(max(0, min(done, total) - bar.n))
 
     try:
-        result = launch(
-            tune,
-            params.model,
-            params.train,
-            params.mlflow,
-            processed_dir=data,
-            root=paths.root,
-            raw_dir=paths.raw_dir,
-            on_progress=progress,
-        )
+        with logging_redirect_tqdm(tqdm_class=tqdm):  # log lines above the bar, not on it
+            result = launch(
+                tune,
+                params.model,
+                params.train,
+                params.mlflow,
+                processed_dir=data,
+                root=paths.root,
+                raw_dir=paths.raw_dir,
+                on_progress=progress,
+            )
     finally:
         bar.close()
     print(f"study {result.study} in {result.storage}: {json.dumps(result.counts)}")

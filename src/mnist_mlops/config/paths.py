@@ -23,8 +23,11 @@ RELATIVE = {
     "trained_dir": "models/trained",
     "tune_metrics": "metrics/tune.json",
     "evaluate_metrics": "metrics/evaluate.json",
-    "baselines_metrics": "metrics/baselines.json",
-    "register_metrics": "metrics/register.json",
+    "perceptron_metrics": "metrics/perceptron.json",
+    "mlp_metrics": "metrics/mlp.json",
+    "tune_summary": "records/tune.json",
+    "baselines_record": "records/baselines.json",
+    "register_metrics": "records/register.json",
     "plots_dir": "plots",
     "exercises_dir": "reports/exercises",
     "mlflow_db": "mlflow.db",
@@ -87,8 +90,13 @@ class ProjectPaths:
 
     @property
     def tune_metrics(self) -> Path:
-        """The tune stage's study summary."""
+        """The tune stage's metric: the best trial's validation accuracy."""
         return self._at("tune_metrics")
+
+    @property
+    def tune_summary(self) -> Path:
+        """The tune stage's record of the study (counts, best trial, parent run)."""
+        return self._at("tune_summary")
 
     @property
     def evaluate_metrics(self) -> Path:
@@ -96,13 +104,27 @@ class ProjectPaths:
         return self._at("evaluate_metrics")
 
     @property
-    def baselines_metrics(self) -> Path:
-        """The baselines stage's metrics."""
-        return self._at("baselines_metrics")
+    def perceptron_metrics(self) -> Path:
+        """The baselines stage's metrics of the perceptron."""
+        return self._at("perceptron_metrics")
+
+    @property
+    def mlp_metrics(self) -> Path:
+        """The baselines stage's metrics of the MLPClassifier."""
+        return self._at("mlp_metrics")
+
+    def baseline_metrics(self, name: str) -> Path:
+        """The metrics file of baseline ``name`` (``perceptron`` or ``mlp``)."""
+        return self._at(f"{name}_metrics")
+
+    @property
+    def baselines_record(self) -> Path:
+        """The baselines stage's full scores (not a DVC metric)."""
+        return self._at("baselines_record")
 
     @property
     def register_metrics(self) -> Path:
-        """The register stage's decision."""
+        """The register stage's decision (a record, not a DVC metric)."""
         return self._at("register_metrics")
 
     @property

@@ -73,7 +73,7 @@ def run_baseline(
         max_iter: Optional iteration cap (tests).
 
     Returns:
-        The scores (``accuracy`` (train), ``val_accuracy``, ``fit_time_s`` and the test
+        The scores (``train_accuracy``, ``val_accuracy``, ``fit_time_s`` and the test
         metrics of :func:`classification_metrics`) and the run id.
     """
     import warnings
@@ -96,7 +96,7 @@ def run_baseline(
             estimator.predict_proba(test.x) if hasattr(estimator, "predict_proba") else None
         )
         metrics = classification_metrics(test.y, estimator.predict(test.x), probabilities)
-        metrics["accuracy"] = float(estimator.score(train.x, train.y))
+        metrics["train_accuracy"] = float(estimator.score(train.x, train.y))
         metrics["val_accuracy"] = float(estimator.score(val.x, val.y))
         metrics["fit_time_s"] = fit_seconds
         scores = BaselineScores.model_validate(metrics)

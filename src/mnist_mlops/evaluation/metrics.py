@@ -3,7 +3,7 @@
 :func:`classification_metrics` is shared with the baselines so that every run in the MLflow
 experiment carries the same metric names (``test_accuracy``, ``test_loss``, ``macro_f1``, ...);
 :func:`evaluate_model` turns them into the evaluate stage's
-:class:`~mnist_mlops.artifacts.metrics.EvaluateMetrics`.
+:class:`~mnist_mlops.artifacts.metrics.EvaluationScores`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics, TestScores
+from mnist_mlops.artifacts.metrics import EvaluationScores, TestScores
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.config.constants import NUM_CLASSES
 
@@ -32,7 +32,7 @@ HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
 class Evaluation:
     """Test-split results: the metrics plus what the plots need."""
 
-    metrics: EvaluateMetrics
+    metrics: EvaluationScores
     actual: np.ndarray
     predicted: np.ndarray
     probabilities: np.ndarray
@@ -96,7 +96,7 @@ def evaluate_model(model: keras.Model, test: Split, batch_size: int = 1024) -> E
         batch_size: Prediction batch size.
 
     Returns:
-        The metrics (``metrics/evaluate.json``) and the predictions.
+        The full scores (``metrics/evaluate.json`` holds their headline) and the predictions.
     """
     probabilities = np.asarray(model.predict(test.x, batch_size=batch_size, verbose=0))
     predicted = probabilities.argmax(axis=1)
@@ -104,7 +104,7 @@ def evaluate_model(model: keras.Model, test: Split, batch_size: int = 1024) -> E
     scores = model.evaluate(test.x, test.y, batch_size=batch_size, verbose=0, return_dict=True)
     values["test_loss"] = float(scores["loss"])
     values["test_accuracy"] = float(scores["accuracy"])
-    metrics = EvaluateMetrics.model_validate(values)
+    metrics = EvaluationScores.model_validate(values)
     logger.info(
         "test accuracy %.4f, loss %.4f, macro F1 %.4f",
         metrics.test_accuracy,
@@ -134,6 +134,14 @@ def confusion_csv(actual: np.ndarray, predicted: np.ndarray) -> str:
     """One ``actual,predicted`` row per test digit (DVC's ``confusion`` template input)."""
     rows = [f"{int(a)},{int(p)}" for a, p in zip(actual, predicted, strict=True)]
     return "actual,predicted\n" + "\n".join(rows) + "\n"
+
+
+def per_class_csv(scores: TestScores) -> str:
+    """One ``digit,precision,recall,f1,support`` row per class (``plots/per_class.csv``)."""
+    lines = ["digit,precision,recall,f1,support"]
+    for digit, row in sorted(scores.per_class.items(), key=lambda item: int(item[0])):
+        lines.append(f"{digit},{row.precision},{row.recall},{row.f1},{row.support}")
+    return "\n".join(lines) + "\n"
 
 
 def history_csv(history: Mapping[str, Sequence[float]]) -> str:

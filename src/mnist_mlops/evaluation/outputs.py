@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
 from mnist_mlops.evaluation.metrics import (
@@ -20,6 +21,7 @@ from mnist_mlops.evaluation.metrics import (
     confusion_csv,
     flat_metrics,
     history_csv,
+    per_class_csv,
     worst_mistakes,
 )
 from mnist_mlops.io import atomic_write_bytes, dumps_json
@@ -27,7 +29,13 @@ from mnist_mlops.tracking.log import log_bytes, log_metrics
 
 logger = logging.getLogger(__name__)
 
-PLOT_FILES = ("confusion.csv", "history.csv", "confusion.png", "misclassified.png")
+PLOT_FILES = (
+    "confusion.csv",
+    "history.csv",
+    "per_class.csv",
+    "confusion.png",
+    "misclassified.png",
+)
 # The run's artifact folder of the evaluation; the metrics file keeps its project file name.
 ARTIFACT_DIR = "evaluation"
 METRICS_ARTIFACT = f"{ARTIFACT_DIR}/{PurePosixPath(RELATIVE['evaluate_metrics']).name}"
@@ -36,7 +44,7 @@ METRICS_ARTIFACT = f"{ARTIFACT_DIR}/{PurePosixPath(RELATIVE['evaluate_metrics'])
 def render_plots(
     evaluation: Evaluation, history: Mapping[str, Sequence[float]], test_x: np.ndarray
 ) -> dict[str, bytes]:
-    """Return the plot files (name to bytes): confusion and history CSVs and two PNGs.
+    """Return the plot files (name to bytes): confusion, history, per-class CSVs and two PNGs.
 
     Args:
         evaluation: The test-split evaluation.
@@ -49,6 +57,7 @@ def render_plots(
     return {
         "confusion.csv": confusion_csv(evaluation.actual, evaluation.predicted).encode(),
         "history.csv": history_csv(history).encode(),
+        "per_class.csv": per_class_csv(evaluation.metrics).encode(),
         "confusion.png": plots.confusion_png(evaluation.confusion()),
         "misclassified.png": plots.misclassified_png(
             test_x[mistakes],
@@ -65,12 +74,12 @@ def write_outputs(
     """Write the metrics file and the plot files (each atomically).
 
     Args:
-        evaluation: The test-split evaluation (its :class:`EvaluateMetrics` is written).
+        evaluation: The test-split evaluation (the headline of its scores is written).
         files: The plot files of :func:`render_plots`.
         metrics_path: The metrics file (``ProjectPaths.evaluate_metrics``).
         plots_dir: The plots folder (``ProjectPaths.plots_dir``).
     """
-    evaluation.metrics.write(metrics_path)
+    EvaluateMetrics.from_scores(evaluation.metrics).write(metrics_path)
     for name, data in files.items():
         atomic_write_bytes(Path(plots_dir) / name, data)
     logger.info("wrote %s and %d files in %s", metrics_path, len(files), plots_dir)
@@ -84,6 +93,7 @@ def log_outputs(run_id: str, evaluation: Evaluation, files: Mapping[str, bytes])
     ``evaluation/``: the metrics file (same bytes as the stage's) and the plot files.
     """
     log_metrics(run_id, flat_metrics(evaluation.metrics))
-    log_bytes(run_id, dumps_json(evaluation.metrics.to_json()).encode(), METRICS_ARTIFACT)
+    headline = EvaluateMetrics.from_scores(evaluation.metrics)
+    log_bytes(run_id, dumps_json(headline.to_json()).encode(), METRICS_ARTIFACT)
     for name, data in files.items():
         log_bytes(run_id, data, f"{ARTIFACT_DIR}/{name}")

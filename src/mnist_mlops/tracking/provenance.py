@@ -6,7 +6,9 @@ hash of ``X``, whatever the current directory is.
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mnist_mlops.artifacts.manifest import RawManifest
@@ -74,3 +76,28 @@ def run_tags(repo_root: Path, raw_dir: Path, processed_dir: Path) -> dict[str, s
         tags["git.dirty"] = str(dirty).lower()
         tags["mlflow.source.git.commit"] = commit
     return tags
+
+
+DVC_EXP_NAME_ENV = "DVC_EXP_NAME"  # set by `dvc exp run` for the stages it runs
+
+
+def run_name(stage: str, details: Sequence[str], tags: Mapping[str, str]) -> str:
+    """Return a run name that tells runs apart in the MLflow UI's run list.
+
+    ``<stage> · <details...> · @<short commit> · exp <DVC experiment>``: the commit comes from
+    :func:`run_tags`' ``git.commit`` (left out without one), the DVC experiment from
+    ``DVC_EXP_NAME`` (only inside ``dvc exp run``).
+
+    Args:
+        stage: What ran (``train``, ``study <name>``...).
+        details: Its key params, already formatted.
+        tags: The run's tags.
+    """
+    parts = [stage, *details]
+    commit = tags.get("git.commit")
+    if commit:
+        parts.append(f"@{commit[:7]}" + ("+" if tags.get("git.dirty") == "true" else ""))
+    experiment = os.environ.get(DVC_EXP_NAME_ENV)
+    if experiment:
+        parts.append(f"exp {experiment}")
+    return " · ".join(parts)

@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 ARTIFACTS_DIR_NAME = RELATIVE["mlflow_artifacts"]
 _swept: set[tuple[str, str]] = set()
+# MLflow 3's UI opens an experiment by its kind (the tag its "experiment type" selector sets):
+# without it a new experiment is shown as GenAI (traces overview) rather than as model training.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 def sqlite_artifact_location(tracking_uri: str) -> str | None:
@@ -41,6 +45,9 @@ def sqlite_artifact_location(tracking_uri: str) -> str | None:
 def setup_tracking(config: MlflowConfig, root: Path) -> str:
     """Set the tracking URI and make ``config.experiment`` the active experiment.
 
+    The experiment is tagged as a model-training one (:data:`EXPERIMENT_KIND`) unless it
+    already has a kind, so the MLflow UI opens it on its runs.
+
     The URI is ``MLFLOW_TRACKING_URI``, else ``mlflow.tracking_uri``, else
     ``sqlite:///<root>/mlflow.db`` (see :meth:`MlflowConfig.resolved_tracking_uri`). A new
     experiment on a SQLite store keeps its artifacts in ``mlartifacts/`` next to the database.
@@ -62,7 +69,11 @@ def setup_tracking(config: MlflowConfig, root: Path) -> str:
     if experiment is None:
         location = sqlite_artifact_location(uri)
         try:
-            experiment_id = mlflow.create_experiment(config.experiment, artifact_location=location)
+            experiment_id = mlflow.create_experiment(
+                config.experiment,
+                artifact_location=location,
+                tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND},
+            )
         except mlflow.exceptions.MlflowException:
             # another process created it meanwhile (parallel tuning workers)
             created = mlflow.get_experiment_by_name(config.experiment)
@@ -71,6 +82,10 @@ def setup_tracking(config: MlflowConfig, root: Path) -> str:
             experiment_id = created.experiment_id
     else:
         experiment_id = experiment.experiment_id
+        if EXPERIMENT_KIND_TAG not in experiment.tags:  # an older store: kind not chosen yet
+            mlflow.MlflowClient(uri).set_experiment_tag(
+                experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
+            )
     mlflow.set_experiment(experiment_id=experiment_id)
     if (uri, experiment_id) not in _swept:  # once per process and experiment
         sweep_ghost_runs(experiment_id)

@@ -143,3 +143,19 @@ def train_tracked(
         params_count=params_count,
         tracking_seconds=callback.logging_seconds,
     )
+
+
+def train_details(model: ModelConfig, train: TrainConfig) -> list[str]:
+    """Return the key params of a fit for its run name: ``["512 relu", "adam lr 0.001", "5 ep"]``.
+
+    The hidden layers joined with ``-``, a dropout when there is one, the optimizer and its
+    learning rate, and the epochs.
+    """
+    layers = "-".join(str(units) for units in model.hidden_layers) or "no hidden layer"
+    dropout = f" drop {model.dropout:g}" if model.dropout else ""
+    optimizer = train.optimizer
+    return [
+        f"{layers} {model.activation}{dropout}",
+        f"{optimizer.name} lr {optimizer.learning_rate:g}",
+        f"{train.epochs} ep",
+    ]

@@ -1,4 +1,4 @@
-"""The tune stage's outputs: ``tuning/best_params.json`` and ``metrics/tune.json``.
+"""The tune stage's outputs: ``tuning/best_params.json``, ``metrics/tune.json`` and its record.
 
 In the pipeline the study is named ``<tune.study>-<fingerprint>``: the fingerprint hashes
 everything that changes what a trial means (the space, pruner, seed, the ``model`` / ``train``
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnist_mlops.artifacts.best_params import BestParams, TunedTrain
-from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.artifacts.metrics import TuneMetrics, TuneSummary
 from mnist_mlops.artifacts.processed import processed_hash
 from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
@@ -140,31 +140,37 @@ def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage:
     )
 
 
-def write_skipped(best_path: str | Path, metrics_path: str | Path) -> BestParams:
+def write_skipped(
+    best_path: str | Path, metrics_path: str | Path, summary_path: str | Path
+) -> BestParams:
     """Write the outputs of ``tune.n_trials: 0``: train keeps the ``model:`` / ``train:`` params.
 
     Returns:
-        The skipped marker written to ``best_path``.
+        The skipped marker written to ``best_path`` (the metrics file is ``{}``, the record
+        ``{"skipped": true}``).
     """
     marker = BestParams.skipped_marker()
     marker.write(best_path)
-    TuneMetrics(skipped=True).write(metrics_path)
+    TuneMetrics().write(metrics_path)
+    TuneSummary(skipped=True).write(summary_path)
     return marker
 
 
 def write_outputs(
     best: BestParams | None,
-    metrics: TuneMetrics,
+    summary: TuneSummary,
     best_path: str | Path,
     metrics_path: str | Path,
+    summary_path: str | Path,
 ) -> BestParams:
-    """Write the best parameters and the study metrics (each atomically).
+    """Write the best parameters, the metric and the study's record (each atomically).
 
     Args:
         best: The best considered trial (``None``: no trial completed).
-        metrics: The study's summary.
+        summary: The study's summary.
         best_path: Where the best parameters go.
-        metrics_path: Where the summary goes.
+        metrics_path: Where the best trial's validation accuracy goes (``metrics/tune.json``).
+        summary_path: Where the summary goes (``records/tune.json``).
 
     Returns:
         The best parameters written.
@@ -174,9 +180,10 @@ def write_outputs(
     """
     if best is None:
         raise TuneError(
-            f"study {metrics.study}: no trial completed ({metrics.to_json()}); "
+            f"study {summary.study}: no trial completed ({summary.to_json()}); "
             "widen tune.space, use tune.pruner: none, or raise tune.n_trials"
         )
     best.write(best_path)
-    metrics.write(metrics_path)
+    TuneMetrics(val_accuracy=summary.best_val_accuracy).write(metrics_path)
+    summary.write(summary_path)
     return best

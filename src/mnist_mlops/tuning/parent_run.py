@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial
 from mnist_mlops.config.params import MlflowConfig, TuneConfig
 from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
 from mnist_mlops.tracking.owner import owner_tags
-from mnist_mlops.tracking.provenance import run_tags
+from mnist_mlops.tracking.provenance import run_name, run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from mnist_mlops.tuning.plots import write_study_plots
 from mnist_mlops.tuning.storage import is_database
@@ -61,7 +61,9 @@ def start_parent_run(
         }
         | owner_tags()
     )
-    run = client.create_run(experiment_id, run_name=f"tune-{tune.study}", tags=tags)
+    details = [f"{tune.n_trials} trials", f"{tune.pruner} pruner"]
+    name = run_name(f"study {tune.study}", details, tags)
+    run = client.create_run(experiment_id, run_name=name, tags=tags)
     params = flatten_params(tune, "tune")
     if tune.storage is not None:
         params["tune.storage"] = shown_storage(tune.storage)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mnist_mlops.artifacts.best_params import BestParams
-from mnist_mlops.artifacts.metrics import TuneMetrics
+from mnist_mlops.artifacts.metrics import TuneSummary
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ class LaunchResult:
     plots: list[str] = field(default_factory=list)
     considered: int | None = None
 
-    def metrics(self) -> TuneMetrics:
-        """Return the tune stage's study summary (``metrics/tune.json``)."""
+    def metrics(self) -> TuneSummary:
+        """Return the tune stage's study summary (``records/tune.json``)."""
         considered = self.counts["finished"] if self.considered is None else self.considered
-        return TuneMetrics(
+        return TuneSummary(
             skipped=False,
             study=self.study,
             n_trials_target=self.target,

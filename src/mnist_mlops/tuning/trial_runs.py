@@ -3,7 +3,8 @@
 A child run is created with the tag ``mlflow.parentRunId`` by whichever process runs the
 trial, so trials from other worker processes attach to the same parent. Its tags
 ``optuna.trial_state`` (COMPLETE / PRUNED / FAIL) and ``optuna.reason`` give the outcome;
-the run status is FINISHED, KILLED (pruned) or FAILED.
+the run is named ``trial <number>`` (``(pruned)`` / ``(failed)`` appended once it ended so) and
+its status is FINISHED (complete or pruned) or FAILED.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+# A pruned trial ended as designed (the pruner stopped a poor configuration early): its run is
+# FINISHED, not KILLED (which the UI draws as a crash), and its name and state tag say "pruned".
+RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
+SUFFIXED_STATES = {"PRUNED": "pruned", "FAIL": "failed"}
 STATE_TAG = "optuna.trial_state"
 REASON_TAG = "optuna.reason"
 RUN_ID_ATTR = "mlflow_run_id"
@@ -69,7 +73,7 @@ class TrialRuns:
         client = self.client()
         run = client.create_run(
             self.experiment_id,
-            run_name=f"{self.study}-trial-{trial.number}",
+            run_name=trial_run_name(trial.number),
             tags={
                 "mlflow.parentRunId": self.parent_run_id,
                 "optuna.study": self.study,
@@ -102,7 +106,16 @@ class TrialRuns:
         client.set_tag(run_id, STATE_TAG, state)
         if reason:
             client.set_tag(run_id, REASON_TAG, reason[:4000])
+        if state in SUFFIXED_STATES:
+            number = client.get_run(run_id).data.tags.get("optuna.trial_number", "?")
+            client.set_tag(run_id, "mlflow.runName", trial_run_name(number, state))
         client.set_terminated(run_id, RUN_STATUS.get(state, "FAILED"))
+
+
+def trial_run_name(number: int | str, state: str | None = None) -> str:
+    """Return ``trial 7``, or ``trial 7 (pruned)`` / ``(failed)`` once it ended so."""
+    suffix = f" ({SUFFIXED_STATES[state]})" if state in SUFFIXED_STATES else ""
+    return f"trial {number}{suffix}"
 
 
 def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:

@@ -25,7 +25,14 @@ from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.objective import Objective
 from mnist_mlops.tuning.storage import open_storage
-from mnist_mlops.tuning.study import DURATION_ATTR, FINISHED, REASON_ATTR, open_study, state_counts
+from mnist_mlops.tuning.study import (
+    DURATION_ATTR,
+    FINISHED,
+    REASON_ATTR,
+    finished_count,
+    open_study,
+    state_counts,
+)
 from mnist_mlops.tuning.trial_runs import TrialRuns, close_stale_run
 
 logger = logging.getLogger(__name__)
@@ -92,6 +99,24 @@ def fail_stale(study: optuna.Study) -> None:
         optuna.storages.fail_stale_trials(study)
 
 
+def progress_line(study: optuna.Study, trial: FrozenTrial, target: int) -> str:
+    """Return ``trial k/N · <state> · value · best so far`` for one finished trial.
+
+    ``k`` counts the study's finished (complete + pruned) trials, as ``n_trials`` does; the
+    trial's own number, duration, params and (pruned / failed) reason follow.
+    """
+    value = "-" if trial.value is None else f"{trial.value:.4f}"
+    completed = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    best = max((t.value for t in completed if t.value is not None), default=None)
+    best_text = "-" if best is None else f"{best:.4f}"
+    reason = trial.user_attrs.get(REASON_ATTR)
+    return (
+        f"trial {finished_count(study)}/{target} · #{trial.number} {trial.state.name.lower()} · "
+        f"value {value} · best so far {best_text} · {trial.user_attrs.get(DURATION_ATTR)} s · "
+        f"{trial.params}" + (f" · {reason}" if reason else "")
+    )
+
+
 def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = None) -> int:
     """Run trials until the study has ``job.target`` finished trials or the deadline passes.
 
@@ -122,17 +147,9 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
     )
     done: list[FrozenTrial] = []
 
-    def record(_: optuna.Study, trial: FrozenTrial) -> None:
+    def record(current: optuna.Study, trial: FrozenTrial) -> None:
         done.append(trial)
-        logger.info(
-            "trial %d %s: value %s, %s s, %s %s",
-            trial.number,
-            trial.state.name,
-            trial.value,
-            trial.user_attrs.get(DURATION_ATTR),
-            trial.params,
-            trial.user_attrs.get(REASON_ATTR, ""),
-        )
+        logger.info("%s", progress_line(current, trial, job.target))
         if on_trial is not None:
             on_trial(trial)
 
