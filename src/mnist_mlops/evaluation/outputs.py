@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from mnist_mlops.artifacts.runs import EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
 from mnist_mlops.evaluation.metrics import (
@@ -24,6 +25,7 @@ from mnist_mlops.evaluation.metrics import (
 )
 from mnist_mlops.io import atomic_write_bytes, dumps_json
 from mnist_mlops.tracking.log import log_bytes, log_metrics
+from mnist_mlops.tracking.setup import recorded_location
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +89,20 @@ def log_outputs(run_id: str, evaluation: Evaluation, files: Mapping[str, bytes])
     log_bytes(run_id, dumps_json(evaluation.metrics.to_json()).encode(), METRICS_ARTIFACT)
     for name, data in files.items():
         log_bytes(run_id, data, f"{ARTIFACT_DIR}/{name}")
+
+
+def write_run_record(run: TrainedRunInfo, path: Path) -> EvaluateRunInfo:
+    """Write the stage's run record: the training run the metrics went into (current store).
+
+    Args:
+        run: The train stage's run record.
+        path: The record's file (``ProjectPaths.evaluate_run``).
+
+    Returns:
+        The record written.
+    """
+    record = EvaluateRunInfo(
+        run_id=run.run_id, **recorded_location(run.experiment, run.experiment_id)
+    )
+    record.write(path)
+    return record

@@ -1,4 +1,4 @@
-"""The tune stage's outputs: ``tuning/best_params.json`` and ``metrics/tune.json``.
+"""The tune stage's outputs: ``tuning/best_params.json``, ``metrics/tune.json``, ``runs/tune.json``.
 
 In the pipeline the study is named ``<tune.study>-<fingerprint>``: the fingerprint hashes
 everything that changes what a trial means (the space, pruner, seed, the ``model`` / ``train``
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mnist_mlops.artifacts.best_params import BestParams, TunedTrain
 from mnist_mlops.artifacts.metrics import TuneMetrics
 from mnist_mlops.artifacts.processed import processed_hash
+from mnist_mlops.artifacts.runs import TuneRunInfo
 from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.storage import is_database
@@ -140,31 +141,39 @@ def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage:
     )
 
 
-def write_skipped(best_path: str | Path, metrics_path: str | Path) -> BestParams:
+def write_skipped(
+    best_path: str | Path, metrics_path: str | Path, runs_path: str | Path
+) -> BestParams:
     """Write the outputs of ``tune.n_trials: 0``: train keeps the ``model:`` / ``train:`` params.
 
     Returns:
-        The skipped marker written to ``best_path``.
+        The skipped marker written to ``best_path`` (``metrics_path`` and ``runs_path`` get
+        theirs: no study, no MLflow run).
     """
     marker = BestParams.skipped_marker()
     marker.write(best_path)
     TuneMetrics(skipped=True).write(metrics_path)
+    TuneRunInfo(skipped=True).write(runs_path)
     return marker
 
 
 def write_outputs(
     best: BestParams | None,
     metrics: TuneMetrics,
+    runs: TuneRunInfo,
     best_path: str | Path,
     metrics_path: str | Path,
+    runs_path: str | Path,
 ) -> BestParams:
-    """Write the best parameters and the study metrics (each atomically).
+    """Write the best parameters, the study metrics and the run record (each atomically).
 
     Args:
         best: The best considered trial (``None``: no trial completed).
         metrics: The study's summary.
+        runs: The launch's MLflow runs.
         best_path: Where the best parameters go.
         metrics_path: Where the summary goes.
+        runs_path: Where the run record goes.
 
     Returns:
         The best parameters written.
@@ -179,4 +188,5 @@ def write_outputs(
         )
     best.write(best_path)
     metrics.write(metrics_path)
+    runs.write(runs_path)
     return best

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,15 @@ class TrialRuns:
         if reason:
             client.set_tag(run_id, REASON_TAG, reason[:4000])
         client.set_terminated(run_id, RUN_STATUS.get(state, "FAILED"))
+
+
+def trial_run_ids(trials: Sequence[FrozenTrial]) -> dict[str, str]:
+    """Return ``{trial number: MLflow run id}`` of the trials that have a run."""
+    return {
+        str(trial.number): trial.user_attrs[RUN_ID_ATTR]
+        for trial in trials
+        if trial.user_attrs.get(RUN_ID_ATTR)
+    }
 
 
 def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:
