@@ -1,8 +1,11 @@
 """The evaluate stage's outputs: the test metrics file and the plot files, also logged to MLflow.
 
 Everything is rendered in memory first (:func:`render_plots`) and only then written, each file
-atomically, so a failure while computing leaves no half-written output. The stage's paths come
-from :class:`~mnist_mlops.config.paths.ProjectPaths` (``evaluate_metrics``, ``plots_dir``).
+atomically, so a failure while computing leaves no half-written output. The metrics and plots
+go into the training run named by ``runs/train.json``; :func:`write_run_record` records that
+run in ``runs/evaluate.json``. The stage's paths come from
+:class:`~mnist_mlops.config.paths.ProjectPaths` (``evaluate_metrics``, ``plots_dir``,
+``evaluate_run``).
 """
 
 from __future__ import annotations
