@@ -8,7 +8,7 @@ from prefect import flow
 
 from mnist_mlops.artifacts.base import JsonArtifact
 from mnist_mlops.artifacts.processed import load_splits
-from mnist_mlops.config.params import MlflowConfig
+from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.baselines import (
     BaselineRun,
@@ -29,13 +29,13 @@ def write_file(artifact: JsonArtifact, path: Path) -> None:
 
 @flow(name="baselines", persist_result=False)
 def baselines_flow(
-    mlflow: MlflowConfig, seed: int, paths: ProjectPaths, max_iter: int | None = None
+    baselines: BaselinesConfig, mlflow: MlflowConfig, seed: int, paths: ProjectPaths
 ) -> dict[str, BaselineRun]:
     """Fit the baselines on the processed splits; write metrics and run record; return the runs."""
     splits = stage_task(load_splits)(paths.processed_dir)
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
-    runs = stage_task(run_baselines)(splits, seed, tags, max_iter)
+    runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
     write_file(baselines_metrics(runs), paths.baselines_metrics)
     write_file(baselines_record(runs, mlflow.experiment), paths.baselines_runs)
     return runs
@@ -44,5 +44,7 @@ def baselines_flow(
 if __name__ == "__main__":
     main(
         "baselines",
-        lambda params, paths: baselines_flow(params.mlflow, params.train.seed, paths),
+        lambda params, paths: baselines_flow(
+            params.baselines, params.mlflow, params.train.seed, paths
+        ),
     )

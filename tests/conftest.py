@@ -14,6 +14,9 @@ from hypothesis import settings
 from tests.helpers import mlflow_store
 from tests.helpers.digits import make_digits, npz_bytes
 from tests.helpers.pipeline import SHARED_SETUP_FIXTURES, shared_setup_module
+from tests.helpers.scratch import use_ram_for_temporary_files
+
+use_ram_for_temporary_files()  # before tmp_path's base folder is chosen (see scratch.py)
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

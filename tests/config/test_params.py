@@ -39,7 +39,10 @@ def test_empty_file_gives_defaults(tmp_path):
             {"preprocess": {"val_fraction": 1.5}},
             "preprocess.val_fraction = 1.5: Input should be less",
         ),
-        ({"trian": {}}, "trian: unknown key; allowed keys here: data, mlflow, model, preprocess"),
+        (
+            {"trian": {}},
+            "trian: unknown key; allowed keys here: baselines, data, mlflow, model, preprocess",
+        ),
         ({"train": {"epoch": 3}}, "train.epoch: unknown key; allowed keys here: batch_size"),
         ({"train": {"epochs": "five"}}, "train.epochs = 'five': Input should be a valid integer"),
         ({"data": {"source": "idx"}}, "data.path is required when data.source is 'idx'"),

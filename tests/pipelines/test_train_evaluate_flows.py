@@ -16,6 +16,7 @@ from mnist_mlops.artifacts.processed import processed_hash, save_splits
 from mnist_mlops.artifacts.runs import BaselinesRunInfo, EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import (
+    BaselinesConfig,
     MlflowConfig,
     ModelConfig,
     OptimizerConfig,
@@ -121,7 +122,7 @@ def test_diverging_config_fails_the_stage_and_the_run(prefect_harness, paths, ca
 
 
 def test_baselines_flow_writes_metrics(prefect_harness, paths):
-    results = baselines_flow(MlflowConfig(), seed=1, paths=paths, max_iter=20)
+    results = baselines_flow(BaselinesConfig(max_iter=20), MlflowConfig(), seed=1, paths=paths)
     written = BaselinesMetrics.read(paths.baselines_metrics)
     assert set(written.to_json()) == {"perceptron", "mlp"}
     assert written.mlp.test_accuracy == results["mlp"].scores.test_accuracy

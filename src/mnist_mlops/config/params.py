@@ -133,6 +133,12 @@ class TuneConfig(Section):
     space: SearchSpace = COURSE_SPACE
 
 
+class BaselinesConfig(Section):
+    """``baselines``: the scikit-learn comparisons (Perceptron, MLPClassifier)."""
+
+    max_iter: int | None = Field(None, ge=1, le=100000)  # None: the estimators' defaults
+
+
 class RegisterConfig(Section):
     """``register``: the registered model and its promotion rule."""
 
@@ -154,6 +160,7 @@ with warnings.catch_warnings():
         train: TrainConfig = TrainConfig()
         mlflow: MlflowConfig = MlflowConfig()
         tune: TuneConfig = TuneConfig()
+        baselines: BaselinesConfig = BaselinesConfig()
         register: RegisterConfig = RegisterConfig()
 
 
