@@ -1,5 +1,11 @@
 """Shared entry point of every stage: load params once, run the flow, exit non-zero on failure.
 
+A stage stops cleanly on SIGTERM, SIGINT or SIGHUP, and when the ``dvc repro`` that started it
+dies (:mod:`mnist_mlops.stopping`): its MLflow runs (its workers' included) end KILLED and it
+exits with 128 + the signal number. Outputs are written whole or not at all, and ``dvc.yaml``
+marks them ``persist: true``: DVC keeps the previous outputs until a run replaces them, so a
+failed or stopped stage leaves them (and ``dvc.lock``) as they were.
+
 The project root is the folder of the parameters file: every stage gets one
 :class:`~mnist_mlops.config.paths.ProjectPaths` built from it and passes its paths down.
 """
@@ -14,11 +20,15 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 
+from mnist_mlops import stopping
 from mnist_mlops.config.params import Params, load_params
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError, MnistMlopsError
+from mnist_mlops.tracking.owner import close_session_runs, start_session
 
+STOPPED = 128  # exit codes from here on: stopped by signal (code - 128)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -64,7 +74,8 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
         argv: Command-line arguments (default ``sys.argv[1:]``).
 
     Returns:
-        The process exit code: 0 on success, 2 for invalid params, 1 for a failed flow.
+        The process exit code: 0 on success, 2 for invalid params, 1 for a failed flow,
+        128 + the signal number when stopped.
     """
     parser = argparse.ArgumentParser(prog=f"python -m pipelines.{name}")
     parser.add_argument(
@@ -77,21 +88,45 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
     # Prefect configures the root logger on import: let the library's INFO lines through too.
     logging.getLogger("mnist_mlops").setLevel(logging.INFO)
     try:
-        params = load_params(args.params)
-    except ConfigError as exc:
-        print(f"stage {name}: {exc}", file=sys.stderr)
-        return 2
-    try:
-        run(params, ProjectPaths.for_params_file(args.params))
-    except MnistMlopsError as exc:
-        print(f"stage {name} failed: {exc}", file=sys.stderr)
-        return 1
-    except Exception:
-        logger.exception("stage %s failed", name)
-        return 1
+        try:
+            params = load_params(args.params)
+        except ConfigError as exc:
+            print(f"stage {name}: {exc}", file=sys.stderr)
+            return 2
+        try:
+            run(params, ProjectPaths.for_params_file(args.params))
+        except MnistMlopsError as exc:
+            print(f"stage {name} failed: {exc}", file=sys.stderr)
+            return 1
+        except Exception:
+            logger.exception("stage %s failed", name)
+            return 1
+    except (KeyboardInterrupt, TerminationSignal) as stop:
+        return _stopped(name, stop)
     return 0
 
 
+def _stopped(name: str, stop: BaseException) -> int:
+    """Close the stage's runs still RUNNING after a stop signal; return the exit code."""
+    print(f"stage {name} stopped ({stop or type(stop).__name__})", file=sys.stderr)
+    try:
+        close_session_runs(f"stage {name} stopped: {stop or type(stop).__name__}")
+    except (KeyboardInterrupt, TerminationSignal):
+        pass
+    except Exception:
+        logger.exception("stage %s: could not mark its MLflow runs KILLED", name)
+    return stopping.exit_code(stop)
+
+
 def main(name: str, run: StageRun) -> None:
-    """Exit the process with :func:`run_stage`'s code."""
-    sys.exit(run_stage(name, run))
+    """Run the stage as this process: stop signals handled, exit with :func:`run_stage`'s code.
+
+    The stage's process is the session of the MLflow runs it and its workers create.
+    """
+    start_session()
+    stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
+    code = run_stage(name, run)
+    if code >= STOPPED:  # runs closed: stop the children, exit without the slow teardown
+        stopping.stop_children()
+        stopping.exit_now(code)
+    sys.exit(code)

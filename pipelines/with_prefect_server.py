@@ -6,6 +6,11 @@ port, points ``PREFECT_API_URL`` at it for the command, and stops it afterwards.
 land in the same Prefect database (``$PREFECT_HOME``) that ``make prefect-ui`` shows. When
 ``PREFECT_API_URL`` is already set, the command simply uses that server.
 
+The command runs in its own process group. SIGINT, SIGTERM and SIGHUP to this process (``make``
+passes SIGTERM on) are sent to that whole group, so the running stage gets them too and stops
+cleanly (:mod:`pipelines._stage`); whatever of the group still runs ``STOP_TIMEOUT_S`` seconds
+later is killed, and the server is stopped last.
+
 Usage: ``python -m pipelines.with_prefect_server dvc repro [ARGS...]``
 """
 
@@ -20,11 +25,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
 START_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 8.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def free_port() -> int:
@@ -44,6 +51,76 @@ def stop_process_group(process: subprocess.Popen, timeout_s: float = 20.0) -> No
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def group_members(pgid: int) -> list[int]:
+    """Return the running processes of the process group ``pgid`` (zombies do not count).
+
+    A stage whose ``dvc repro`` died is re-parented; where nothing reaps it, its zombie stays
+    in the group: on Linux ``/proc`` tells zombies apart, elsewhere any member counts.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        return [pgid]
+    members = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def _end_group(pgid: int, deadline: float) -> None:
+    """Wait until the group ``pgid`` is empty; at ``deadline`` kill what is left of it."""
+    while members := group_members(pgid):
+        if time.monotonic() > deadline:
+            logger.warning("killing what is left of process group %d: %s", pgid, members)
+            with suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            return
+        time.sleep(0.1)
+
+
+def run_command(argv: list[str], env: dict[str, str] | None = None) -> int:
+    """Run ``argv`` in its own process group, passing stop signals to the whole group.
+
+    Returns:
+        The command's exit code, or 128 + the signal number when stopped by a signal.
+    """
+    received: list[int] = []
+    process = subprocess.Popen(argv, env=env, start_new_session=True)
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in STOP_SIGNALS}
+    try:
+        while process.poll() is None and not received:
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+        deadline = time.monotonic() + (STOP_TIMEOUT_S if received else 0.0)
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # a stage whose dvc died still runs in the group: it stops itself, or is killed
+        _end_group(process.pid, deadline)
+        code = process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 + received[0] if received else code
 
 
 def healthy(api_url: str) -> bool:
@@ -102,9 +179,10 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     if os.environ.get("PREFECT_API_URL"):
-        return subprocess.call(argv)
-    # SIGTERM / SIGHUP (a cancelled job, a closed terminal) must still stop the server, which
-    # runs in its own session: turn them into SystemExit so the cleanup below runs.
+        return run_command(argv)
+    # SIGTERM / SIGHUP (a cancelled job, a closed terminal) while the server starts must still
+    # stop it (it runs in its own session): SystemExit runs the cleanup below. While the
+    # command runs, run_command passes the signals on instead.
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda number, frame: sys.exit(128 + number))
     with prefect_server() as api_url:
@@ -112,7 +190,7 @@ def main(argv: list[str]) -> int:
         if api_url:
             env["PREFECT_API_URL"] = api_url
             logger.info("Prefect server for this run: %s", api_url)
-        return subprocess.call(argv, env=env)
+        return run_command(argv, env=env)
 
 
 if __name__ == "__main__":

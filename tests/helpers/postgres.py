@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pipelines.with_prefect_server import free_port
 
+from tests.helpers.scratch import RAM_FOLDER
+
 
 def postgres_bin() -> Path | None:
     """Return the folder of Debian's PostgreSQL binaries (newest version), or None."""
@@ -37,7 +39,10 @@ def postgres_server() -> Iterator[str]:
             "or deselect these tests with -m 'not postgres'"
         )
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    folder = Path(tempfile.mkdtemp(prefix="mnist-mlops-pg-"))
+    # not under TMPDIR: the tests' scratch folder (tests/helpers/scratch.py) is private to
+    # this user, and the postgres user must reach its data folder
+    shared = next((str(d) for d in (RAM_FOLDER, Path("/tmp")) if d.is_dir()), None)
+    folder = Path(tempfile.mkdtemp(prefix="mnist-mlops-pg-", dir=shared))
     data = folder / "data"
     if as_user:
         shutil.chown(folder, "postgres", "postgres")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,36 @@ def effective_tune(args: argparse.Namespace, tune: TuneConfig, study: str) -> Tu
 
 
 def run(args: argparse.Namespace) -> int:
-    """Launch the study and print its summary."""
+    """Launch the study and print its summary.
+
+    SIGTERM, SIGHUP and Ctrl-C stop it cleanly (:mod:`mnist_mlops.stopping`): the workers are
+    stopped (:mod:`mnist_mlops.tuning.pool`), the runs of this launch end KILLED and the exit
+    code is 128 + the signal number.
+    """
+    from mnist_mlops import stopping
+    from mnist_mlops.tracking.owner import SESSION_ENV, close_session_runs, start_session
+
+    session = os.environ.get(SESSION_ENV)
+    start_session()
+    uninstall = stopping.install(
+        cleanup=lambda: close_session_runs("mnist-mlops tune stopped (forced)")
+    )
+    try:
+        return _run(args)
+    except KeyboardInterrupt as stop:
+        print(f"mnist-mlops tune: stopped ({stop or 'KeyboardInterrupt'})", file=sys.stderr)
+        close_session_runs(f"mnist-mlops tune stopped: {stop or 'KeyboardInterrupt'}")
+        return stopping.exit_code(stop)
+    finally:
+        uninstall()
+        if session is None:
+            os.environ.pop(SESSION_ENV, None)
+        else:
+            os.environ[SESSION_ENV] = session
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Launch the study and print its summary (:func:`run` without the stop handling)."""
     from tqdm import tqdm
 
     from mnist_mlops.tuning.launch import launch

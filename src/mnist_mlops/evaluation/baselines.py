@@ -21,6 +21,7 @@ from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.artifacts.runs import BaselinesRunInfo
 from mnist_mlops.evaluation.metrics import classification_metrics, flat_metrics
 from mnist_mlops.tracking.log import log_metrics, log_params
+from mnist_mlops.tracking.owner import owned_run
 from mnist_mlops.tracking.setup import recorded_location
 
 logger = logging.getLogger(__name__)
@@ -81,14 +82,13 @@ def run_baseline(
     """
     import warnings
 
-    import mlflow
     from sklearn.exceptions import ConvergenceWarning
 
     estimator = make_baseline(name, seed, max_iter)
     train, val, test = splits["train"], splits["val"], splits["test"]
-    with mlflow.start_run(run_name=f"baseline-{name}") as run:
+    run_tags = {"stage": "baselines", "model.family": "sklearn", **(tags or {})}
+    with owned_run(f"baseline-{name}", run_tags) as run:
         run_id = run.info.run_id
-        mlflow.set_tags({"stage": "baselines", "model.family": "sklearn", **(tags or {})})
         params = {f"baseline.{key}": value for key, value in estimator.get_params().items()}
         log_params(run_id, {"baseline.name": name, **params})
         started = time.perf_counter()

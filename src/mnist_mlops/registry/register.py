@@ -33,16 +33,27 @@ logger = logging.getLogger(__name__)
 
 
 def log_candidate(candidate: Candidate) -> str:
-    """Log the candidate as a pyfunc classifier into its training run; return the model URI."""
+    """Log the candidate as a pyfunc classifier of its training run; return the model URI.
+
+    The training run is never reopened (a failure here would end it FAILED, a kill would
+    leave it RUNNING): the logged model names the run as its source, and only once it is
+    logged is it added to the run's outputs.
+    """
     import mlflow
     from mlflow import MlflowClient
+    from mlflow.entities import LoggedModelOutput
 
     from mnist_mlops.serving.pyfunc import log_classifier
 
-    run = MlflowClient().get_run(candidate.run_id)
+    client = MlflowClient()
+    run = client.get_run(candidate.run_id)
     mlflow.set_experiment(experiment_id=run.info.experiment_id)
-    with mlflow.start_run(run_id=candidate.run_id):
-        return log_classifier(candidate.model).model_uri
+    pending = mlflow.initialize_logged_model(
+        name="model", source_run_id=candidate.run_id, experiment_id=run.info.experiment_id
+    )
+    info = log_classifier(candidate.model, model_id=pending.model_id)
+    client.log_outputs(candidate.run_id, [LoggedModelOutput(pending.model_id, step=0)])
+    return info.model_uri
 
 
 def score_and_decide(

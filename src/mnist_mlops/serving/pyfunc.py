@@ -96,7 +96,10 @@ class DigitClassifier(PythonModel):
 
 
 def log_classifier(
-    model: keras.Model, name: str = "model", registered_model_name: str | None = None
+    model: keras.Model,
+    name: str = "model",
+    registered_model_name: str | None = None,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Log ``model`` as a :class:`DigitClassifier` into the active MLflow run.
 
@@ -107,6 +110,8 @@ def log_classifier(
         model: The trained Keras model.
         name: The logged model's name.
         registered_model_name: Also register a new version of this registered model.
+        model_id: Log into this pending logged model (:func:`mlflow.initialize_logged_model`)
+            instead of a new one.
 
     Returns:
         MLflow's model info (``model_uri``, ``registered_model_version``, ...).
@@ -131,4 +136,5 @@ def log_classifier(
             signature=SIGNATURE,
             pip_requirements=pinned_requirements(REQUIREMENTS),
             registered_model_name=registered_model_name,
+            model_id=model_id,
         )

@@ -15,10 +15,12 @@ from urllib.parse import unquote, urlparse, urlunparse
 
 from mnist_mlops.config.params import MlflowConfig, load_params
 from mnist_mlops.config.paths import RELATIVE
+from mnist_mlops.tracking.owner import sweep_ghost_runs
 
 logger = logging.getLogger(__name__)
 
 ARTIFACTS_DIR_NAME = RELATIVE["mlflow_artifacts"]
+_swept: set[tuple[str, str]] = set()
 
 
 def sqlite_artifact_location(tracking_uri: str) -> str | None:
@@ -44,6 +46,8 @@ def setup_tracking(config: MlflowConfig, root: Path) -> str:
     The URI is ``MLFLOW_TRACKING_URI``, else ``mlflow.tracking_uri``, else
     ``sqlite:///<root>/mlflow.db`` (see :meth:`MlflowConfig.resolved_tracking_uri`). A new
     experiment on a SQLite store keeps its artifacts in ``mlartifacts/`` next to the database.
+    The experiment's runs left RUNNING by a dead process of this host are marked KILLED
+    (:func:`~mnist_mlops.tracking.owner.sweep_ghost_runs`).
 
     Args:
         config: The ``mlflow`` section.
@@ -70,6 +74,9 @@ def setup_tracking(config: MlflowConfig, root: Path) -> str:
     else:
         experiment_id = experiment.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
+    if (uri, experiment_id) not in _swept:  # once per process and experiment
+        sweep_ghost_runs(experiment_id)
+        _swept.add((uri, experiment_id))
     logger.info("MLflow: %s, experiment %r (%s)", uri, config.experiment, experiment_id)
     return experiment_id
 

@@ -17,6 +17,7 @@ from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
 from mnist_mlops.tracking.keras_model import log_keras_model
 from mnist_mlops.tracking.log import log_bytes, log_metrics, log_params
+from mnist_mlops.tracking.owner import owned_run
 from mnist_mlops.tracking.setup import recorded_uri
 from mnist_mlops.training.callbacks import EpochMetricsLogger
 from mnist_mlops.training.fit import FitResult, fit
@@ -84,7 +85,7 @@ def train_tracked(
     ``epoch_time_s``, ``params_count``, ``epochs_run`` and ``fit_time_s``, the artifacts
     :data:`SUMMARY_ARTIFACT`, :data:`HISTORY_PLOT_ARTIFACT` and :data:`HISTORY_ARTIFACT`, and
     the model (signature and input example). A failure, divergence included, ends the run as
-    FAILED and re-raises.
+    FAILED and re-raises; a stop (SIGTERM, Ctrl-C) ends it KILLED.
 
     Args:
         model_config: The ``model`` section (as used, after tuning).
@@ -102,9 +103,9 @@ def train_tracked(
     import mlflow
 
     client = mlflow.MlflowClient()
-    with mlflow.start_run(run_name=run_name) as run:
+    run_tags = {"stage": "train", "model.family": "keras", **(tags or {})}
+    with owned_run(run_name, run_tags) as run:
         run_id = run.info.run_id
-        mlflow.set_tags({"stage": "train", "model.family": "keras", **(tags or {})})
         log_params(run_id, logged_params, client=client)
         callback = EpochMetricsLogger(run_id, client=client)
         result = fit(

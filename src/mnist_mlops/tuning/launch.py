@@ -44,6 +44,7 @@ from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import TuneError
+from mnist_mlops.tracking.owner import KILLED, end_status
 from mnist_mlops.tuning.outputs import check_study_identity, study_identity
 from mnist_mlops.tuning.parent_run import finish_parent_run, stale_run_closer, start_parent_run
 from mnist_mlops.tuning.pool import run_workers, worker_jobs
@@ -181,11 +182,14 @@ def launch(
     try:
         run_workers(jobs, study, report)
         status = "FINISHED"
-    except KeyboardInterrupt:
-        status = "KILLED"
+    except BaseException as error:
+        status = end_status(error)  # KILLED when stopped (a signal, Ctrl-C)
         raise
     finally:
-        outcome = finish(study, runs, status, first_n)
+        if status == KILLED:  # stopped: close the parent run at once, no summary or plots
+            runs.client().set_terminated(runs.parent_run_id, status)
+        else:
+            outcome = finish(study, runs, status, first_n)
     _log_outcome(tune.study, outcome, first_n)
     return LaunchResult(
         study=tune.study,

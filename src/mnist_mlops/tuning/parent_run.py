@@ -11,6 +11,7 @@ from optuna.trial import FrozenTrial
 
 from mnist_mlops.config.params import MlflowConfig, TuneConfig
 from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
+from mnist_mlops.tracking.owner import owner_tags
 from mnist_mlops.tracking.provenance import run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from mnist_mlops.tuning.plots import write_study_plots
@@ -51,11 +52,15 @@ def start_parent_run(
     experiment_id = setup_tracking(mlflow_config, root)
     uri = mlflow.get_tracking_uri()
     client = MlflowClient(uri)
-    tags = run_tags(root, Path(raw_dir), Path(processed_dir)) | {
-        "mnist_mlops.stage": "tune",
-        "optuna.study": tune.study,
-        "optuna.storage": shown_storage(storage),
-    }
+    tags = (
+        run_tags(root, Path(raw_dir), Path(processed_dir))
+        | {
+            "mnist_mlops.stage": "tune",
+            "optuna.study": tune.study,
+            "optuna.storage": shown_storage(storage),
+        }
+        | owner_tags()
+    )
     run = client.create_run(experiment_id, run_name=f"tune-{tune.study}", tags=tags)
     params = flatten_params(tune, "tune")
     if tune.storage is not None:

@@ -22,6 +22,7 @@ from mnist_mlops.tuning.trial_runs import TrialRuns
 from mnist_mlops.tuning.worker import WorkerJob, run_worker, worker_process
 
 POLL_S = 1.0
+STOP_S = 3.0  # a stopped launch waits this long for its workers before killing them
 
 
 def worker_jobs(
@@ -64,9 +65,16 @@ def _run_processes(
             time.sleep(POLL_S)
             progress(finished_count(study))
     except BaseException:
+        # a failure or a stop (SIGTERM, Ctrl-C) of the launcher: no worker outlives it
         for process in processes:
             if process.is_alive():
                 process.terminate()
+        deadline = time.monotonic() + STOP_S
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
         raise
     for process in processes:
         process.join()

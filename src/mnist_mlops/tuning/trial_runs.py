@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
+from mnist_mlops.tracking.owner import owner_tags
 
 if TYPE_CHECKING:
     import optuna
@@ -76,7 +77,8 @@ class TrialRuns:
                 "optuna.trial_number": str(trial.number),
                 "optuna.worker": f"{socket.gethostname()}:{os.getpid()}",
                 STATE_TAG: "RUNNING",
-            },
+            }
+            | owner_tags(),
         )
         run_id = run.info.run_id
         params = tuned_params(model, train)

@@ -1,0 +1,183 @@
+"""Which process owns an MLflow run, and closing the runs whose process is gone.
+
+Every run this project creates carries :func:`owner_tags`: the host, the pid and the start time
+of the process that created it, and the *session*, the top-level process (a stage, ``mnist-mlops
+tune``) whose workers share it through ``$MNIST_MLOPS_SESSION``.
+
+* :func:`close_session_runs` - a stopped stage (SIGTERM, SIGINT) marks the runs of its session
+  still RUNNING as KILLED, its workers' runs included.
+* :func:`sweep_ghost_runs` - a run left RUNNING by a process that died without cleaning up
+  (``kill -9``, power loss) is marked KILLED the next time a stage or ``mnist-mlops tune`` starts
+  on the same host (:func:`~mnist_mlops.tracking.setup.setup_tracking` calls it). A process is
+  gone when its pid does not exist or belongs to a process started at another time (reused
+  pid). Runs of other hosts are never touched: there is no heartbeat to tell a dead remote
+  process from a live one; close those by hand (``MlflowClient().set_terminated``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow import ActiveRun, MlflowClient
+
+logger = logging.getLogger(__name__)
+
+SESSION_ENV = "MNIST_MLOPS_SESSION"
+HOST_TAG = "mnist_mlops.host"
+PID_TAG = "mnist_mlops.pid"
+STARTED_TAG = "mnist_mlops.process_started"
+SESSION_TAG = "mnist_mlops.session"
+CLOSED_TAG = "mnist_mlops.closed_by"
+KILLED = "KILLED"
+MAX_RUNS = 1000
+
+
+def process_started(pid: int) -> str | None:
+    """Return the start time of process ``pid`` (clock ticks since boot), ``None`` if gone.
+
+    Off Linux (no ``/proc``) the value is ``"?"`` for a live process: only the pid is checked.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "?"
+    # the command name (field 2) is in parentheses and may hold spaces: split after it
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):  # a zombie: it has exited, its parent did not reap it yet
+        return None
+    return fields[19]  # field 22, starttime
+
+
+def process_id(pid: int | None = None) -> str:
+    """Return ``host:pid:start`` for ``pid`` (default: this process)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{process_started(pid)}"
+
+
+def start_session() -> str:
+    """Make this process the session of the runs it and its child processes create."""
+    os.environ[SESSION_ENV] = process_id()
+    return os.environ[SESSION_ENV]
+
+
+def owner_tags() -> dict[str, str]:
+    """Return the tags that name the process creating a run, and its session."""
+    pid = os.getpid()
+    return {
+        HOST_TAG: socket.gethostname(),
+        PID_TAG: str(pid),
+        STARTED_TAG: str(process_started(pid)),
+        SESSION_TAG: os.environ.get(SESSION_ENV) or process_id(pid),
+    }
+
+
+def end_status(error: BaseException | None) -> str:
+    """Return the status of a run ended by ``error``: FINISHED, FAILED, or KILLED for a stop.
+
+    An exception that is not an :class:`Exception` (KeyboardInterrupt, a signal turned into an
+    exception, SystemExit) stopped the process: the run was killed, it did not fail.
+    """
+    if error is None:
+        return "FINISHED"
+    return "FAILED" if isinstance(error, Exception) else KILLED
+
+
+@contextmanager
+def owned_run(run_name: str | None, tags: Mapping[str, str]) -> Iterator[ActiveRun]:
+    """``mlflow.start_run`` with :func:`owner_tags`; a stop ends the run KILLED, not FAILED."""
+    import mlflow
+
+    run = mlflow.start_run(run_name=run_name, tags={**tags, **owner_tags()})
+    try:
+        yield run
+    except BaseException as error:
+        mlflow.end_run(end_status(error))
+        raise
+    mlflow.end_run("FINISHED")
+
+
+def _running(client: MlflowClient, experiment_ids: list[str], condition: str) -> list:
+    """Return the RUNNING runs of the experiments that match ``condition`` (a tag filter)."""
+    return client.search_runs(
+        experiment_ids,
+        filter_string=f"attributes.status = 'RUNNING' and {condition}",
+        max_results=MAX_RUNS,
+    )
+
+
+def _close(client: MlflowClient, run_id: str, reason: str) -> None:
+    """Mark one run KILLED with the reason as a tag."""
+    client.set_tag(run_id, CLOSED_TAG, reason)
+    client.set_terminated(run_id, KILLED)
+
+
+def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> list[str]:
+    """Mark KILLED the experiment's RUNNING runs of this host whose process is gone.
+
+    Args:
+        experiment_id: The experiment to sweep (the project's).
+        client: A client on the project's tracking store (a new one by default).
+
+    Returns:
+        The ids of the runs closed.
+    """
+    from mlflow import MlflowClient
+
+    client = client or MlflowClient()
+    host = socket.gethostname()
+    closed = []
+    for run in _running(client, [experiment_id], f"tags.`{HOST_TAG}` = '{host}'"):
+        tags = run.data.tags
+        try:
+            pid = int(tags.get(PID_TAG, ""))
+        except ValueError:
+            continue
+        if process_started(pid) == tags.get(STARTED_TAG):
+            continue  # its process still runs
+        _close(client, run.info.run_id, f"ghost sweep by {process_id()}: process {pid} is gone")
+        closed.append(run.info.run_id)
+    if closed:
+        logger.warning("marked %d runs KILLED whose process had died: %s", len(closed), closed)
+    return closed
+
+
+def close_session_runs(reason: str) -> list[str]:
+    """Mark KILLED the RUNNING runs of this process's session (after a stop signal).
+
+    Does nothing in a process that never imported MLflow (it created no run).
+
+    Args:
+        reason: Why (a tag of each run closed).
+
+    Returns:
+        The ids of the runs closed.
+    """
+    if "mlflow" not in sys.modules:
+        return []
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    session = os.environ.get(SESSION_ENV) or process_id()
+    experiments = [experiment.experiment_id for experiment in client.search_experiments()]
+    runs = _running(client, experiments, f"tags.`{SESSION_TAG}` = '{session}'")
+    for run in runs:
+        _close(client, run.info.run_id, reason)
+    if runs:
+        logger.warning("marked %d runs KILLED (%s)", len(runs), reason)
+    return [run.info.run_id for run in runs]
