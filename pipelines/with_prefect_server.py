@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from mnist_mlops import stopping
+
 logger = logging.getLogger("mnist_mlops.prefect_server")
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 8.0
@@ -59,26 +61,16 @@ def group_members(pgid: int) -> list[int]:
     A stage whose ``dvc repro`` died is re-parented; where nothing reaps it, its zombie stays
     in the group: on Linux ``/proc`` tells zombies apart, elsewhere any member counts.
     """
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return []
-        except PermissionError:
-            pass
-        return [pgid]
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(entry.name))
-    return members
+    members = stopping.running_processes(group=pgid)
+    if members is not None:
+        return members
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        pass
+    return [pgid]
 
 
 def _end_group(pgid: int, deadline: float) -> None:

@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if misplaced:
         raise pytest.UsageError(
             f"{', '.join(sorted(SHARED_SETUP_FIXTURES))} are for tests in "
-            f"tests/pipelines/test_*_flow(s).py or test_*_dvc.py (one xdist worker runs them): "
+            f"tests/pipelines/test_*_flow(s).py or test_*_dvc.py (the shared-setup modules): "
             f"{misplaced}"
         )
     # The flow tests run while the repro computes; then the modules with slow tests, so that
@@ -58,8 +58,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadgroup``: the shared-setup modules are one unit (one worker runs them, so
-    that their session fixtures are set up once), every other test its own.
+    """``--dist loadgroup``: the Prefect flow modules are one unit (one worker runs them: one
+    Prefect test server), each dvc module is one unit (its module fixtures set up once; the
+    session's repro is shared by all workers, tests/pipelines/conftest.py), every other test
+    its own.
 
     (pytest-xdist 3.8's own ``xdist_group`` marks have no effect with pytest 9, whose node ids
     it can no longer rename.)
@@ -70,7 +72,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     class SharedSetupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "shared-setup" if shared_setup_module(nodeid) else nodeid
+            kind = shared_setup_module(nodeid)
+            if kind == "flow":
+                return "prefect-flows"
+            return nodeid.split("::", 1)[0] if kind == "dvc" else nodeid
 
     return SharedSetupScheduling(config, log)
 

@@ -37,8 +37,8 @@ CLEANS_UP = """
     import sys, time
     from mnist_mlops import stopping
     stopping.install(grace_s={grace})
-    print("ready", flush=True)
     try:
+        print("ready", flush=True)  # (inside: the test's signal may come right after it)
         while True:
             time.sleep(0.05)
     except KeyboardInterrupt as stop:
@@ -114,9 +114,9 @@ def test_a_stopped_process_stops_its_children_and_exits_at_once():
         import subprocess, sys, time
         from mnist_mlops import stopping
         stopping.install()
-        server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        print(server.pid, flush=True)
-        try:
+        try:  # (the test's signal may come right after the print)
+            server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+            print(server.pid, flush=True)
             while True:
                 time.sleep(0.05)
         except KeyboardInterrupt as stop:

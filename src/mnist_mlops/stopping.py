@@ -54,22 +54,37 @@ def exit_code(error: BaseException) -> int:
     return 128 + signal.SIGINT
 
 
-def child_pids() -> list[int]:
-    """Return this process's child processes that still run (Linux ``/proc``; else none)."""
-    me, found = os.getpid(), list[int]()
+def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int] | None:
+    """Return the running processes (zombies do not count) with this parent or process group.
+
+    Args:
+        parent: Keep the children of this pid.
+        group: Keep the members of this process group.
+
+    Returns:
+        Their pids, from Linux ``/proc``; ``None`` where there is no ``/proc``.
+    """
     proc = Path("/proc")
     if not proc.is_dir():
-        return found
+        return None
+    found = []
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+        try:  # after the command's ")": state, ppid, pgrp, ...
+            state, ppid, pgrp = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[1]) == me and fields[0] not in ("Z", "X"):
+        if state in ("Z", "X"):
+            continue
+        if (parent is None or int(ppid) == parent) and (group is None or int(pgrp) == group):
             found.append(int(entry.name))
     return found
+
+
+def child_pids() -> list[int]:
+    """Return this process's child processes that still run (Linux ``/proc``; else none)."""
+    return running_processes(parent=os.getpid()) or []
 
 
 def stop_children(timeout_s: float = 3.0) -> None:

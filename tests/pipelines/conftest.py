@@ -7,13 +7,20 @@ read its results use it directly and must not change it; tests that change somet
 ``project_clone``, a copy of the finished project (git, DVC cache and run cache, the MLflow
 store, the Optuna journal), where DVC re-runs only the stages their change affects.
 
-The modules that use the repro or the Prefect harness (``test_*_flow(s).py``, ``test_*_dvc.py``)
-run in one pytest-xdist worker (``tests/conftest.py``), so that each is set up once.
+The modules that use the repro or the Prefect harness are ``test_*_flow(s).py`` and
+``test_*_dvc.py``: the flow modules run in one pytest-xdist worker (one Prefect test server);
+each dvc module runs whole in one worker, any of them. The repro runs once for all workers:
+the first one to need it starts it, the others wait for the same run (``_start_repro``).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import subprocess
+import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -24,27 +31,53 @@ from tests.helpers import mlflow_store
 from tests.helpers.pipeline import REPRO, TINY_PIPELINE, Repro, shared_setup_module
 from tests.helpers.workspace import clone, commit, copy_repository, environment
 
-_repro: dict = {}  # the session's repro: root, process, log (started once, in the background)
+REPRO_TIMEOUT_S = 1800
+
+_repro: dict = {}  # this worker's view of the session's repro: root, log, marker, process
+
+
+def _shared_folder(factory: pytest.TempPathFactory) -> Path:
+    """The folder all pytest-xdist workers of the session see (the controller's base temp)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def _start_repro(config: pytest.Config) -> None:
-    """Start the repro in the background (once): the Prefect flow tests run meanwhile."""
+    """Start the session's repro in the background, once for all workers.
+
+    The first worker to get here copies the checkout and starts the run (the Prefect flow
+    tests go on meanwhile); the others find its folder in ``repro.json``. The run writes its
+    exit code to ``repro.done`` (atomically) when it ends, for whichever worker waits on it.
+    """
     if _repro:
         return
     factory: pytest.TempPathFactory = config._tmp_path_factory  # (what tmp_path_factory is)
-    root = copy_repository(factory.mktemp("pipeline"), TINY_PIPELINE)
-    mlflow_store.seed(ProjectPaths(root).mlflow_db)
-    commit(root, "copy of the checkout")
-    log = (root.parent / "repro.log").open("w+", encoding="utf-8")
-    process = subprocess.Popen(  # a process group: its Prefect server is stopped with it
-        REPRO,
-        cwd=root,
-        env=environment(root),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    _repro.update(root=root, process=process, log=log)
+    shared = _shared_folder(factory)
+    with (shared / "repro.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        record = shared / "repro.json"
+        if record.is_file():
+            _repro.update(
+                {key: Path(value) for key, value in json.loads(record.read_text()).items()}
+            )
+            return
+        root = copy_repository(factory.mktemp("pipeline"), TINY_PIPELINE)
+        mlflow_store.seed(ProjectPaths(root).mlflow_db)
+        commit(root, "copy of the checkout")
+        paths = {"root": root, "log": root.parent / "repro.log", "done": shared / "repro.done"}
+        log = paths["log"].open("w", encoding="utf-8")
+        record_exit = '"$@"; code=$?; echo $code > "$0.tmp" && mv "$0.tmp" "$0"; exit $code'
+        process = subprocess.Popen(  # a process group: its Prefect server is stopped with it
+            ["sh", "-c", record_exit, str(paths["done"]), *REPRO],
+            cwd=root,
+            env=environment(root),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        record.write_text(json.dumps({key: str(value) for key, value in paths.items()}))
+        _repro.update(paths, process=process)
 
 
 _repro_wanted: list[bool] = [False]  # whether a selected test uses the repro
@@ -63,22 +96,33 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _start_repro(item.config)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Stop a repro still running (a failed or interrupted session) with all its processes."""
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The worker that started the repro lets it finish for the others (stops it if the
+    session was interrupted or failed to start), then nothing of it is left running."""
     process = _repro.get("process")
-    if process is not None and process.poll() is None:
-        stop_process_group(process)
+    if process is None or process.poll() is not None:
+        return
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=REPRO_TIMEOUT_S)
+    stop_process_group(process)
 
 
 @pytest.fixture(scope="session")
 def pipeline(request: pytest.FixtureRequest) -> Repro:
     """The whole pipeline, reproduced once in a copy of the checkout (read it, never change it)."""
     _start_repro(request.config)
-    process, log = _repro["process"], _repro["log"]
-    process.wait(timeout=1800)
-    log.seek(0)
-    output = log.read()
-    assert process.returncode == 0, output[-4000:]
+    done: Path = _repro["done"]
+    deadline = time.monotonic() + REPRO_TIMEOUT_S
+    while not done.is_file():
+        process = _repro.get("process")
+        assert process is None or process.poll() is None or done.is_file(), (
+            f"the repro ended without its exit code:\n{_repro['log'].read_text()[-4000:]}"
+        )
+        assert time.monotonic() < deadline, f"the repro took over {REPRO_TIMEOUT_S} s"
+        time.sleep(0.5)
+    output = _repro["log"].read_text(encoding="utf-8")
+    assert done.read_text().strip() == "0", output[-4000:]
     return Repro(_repro["root"], output)
 
 

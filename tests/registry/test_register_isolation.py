@@ -19,13 +19,20 @@ def run_state(run_id):
     return run.info.status, run.info.end_time, dict(run.data.tags)
 
 
-def test_a_failed_register_leaves_the_training_run_untouched(tmp_path, tiny_splits):
+@pytest.fixture
+def trained(tmp_path, tiny_splits):
+    """A project with processed splits and a trained model whose train run is finished."""
     use_test_store()
     paths = ProjectPaths(tmp_path)
     write_processed(tiny_splits, paths.processed_dir)
     run_id = write_trained(
         tiny_model(), paths.trained_dir, paths.evaluate_metrics, tiny_splits["test"]
     )
+    return paths, run_id
+
+
+def test_a_failed_register_leaves_the_training_run_untouched(tmp_path, trained):
+    paths, run_id = trained
     before = run_state(run_id)
     artifacts = MlflowClient().get_experiment(MlflowClient().get_run(run_id).info.experiment_id)
     store = artifacts.artifact_location.removeprefix("file://")
@@ -40,13 +47,8 @@ def test_a_failed_register_leaves_the_training_run_untouched(tmp_path, tiny_spli
     assert MlflowClient().search_model_versions(f"name = '{NAME}'") == []
 
 
-def test_the_registered_model_names_the_training_run_as_its_source(tmp_path, tiny_splits):
-    use_test_store()
-    paths = ProjectPaths(tmp_path)
-    write_processed(tiny_splits, paths.processed_dir)
-    run_id = write_trained(
-        tiny_model(), paths.trained_dir, paths.evaluate_metrics, tiny_splits["test"]
-    )
+def test_the_registered_model_names_the_training_run_as_its_source(tmp_path, trained):
+    paths, run_id = trained
     status, end_time, _ = run_state(run_id)
     summary = register(
         RegisterConfig(model_name=NAME),
