@@ -8,30 +8,36 @@ from mnist_mlops.artifacts.metrics import BaselineMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.evaluation.baselines import BaselineRun, baselines_metrics, run_baselines
+from mnist_mlops.evaluation.baselines import (
+    BaselineRun,
+    baselines_metrics,
+    baselines_run_info,
+    run_baselines,
+)
 from mnist_mlops.tracking.provenance import run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from pipelines._stage import main, stage_task
 
 
-@stage_task(name="write-metrics")
-def write_metrics(runs: dict[str, BaselineRun], paths: ProjectPaths) -> None:
-    """Write each baseline's metrics file and the record of their full scores (atomically)."""
+@stage_task(name="write-outputs")
+def write_outputs(runs: dict[str, BaselineRun], experiment: str, paths: ProjectPaths) -> None:
+    """Write the baselines' metrics files, full-scores record and run record (atomically)."""
     for name, run in runs.items():
         BaselineMetrics.from_scores(run.scores).write(paths.baseline_metrics(name))
     baselines_metrics(runs).write(paths.baselines_record)
+    baselines_run_info(runs, experiment).write(paths.baselines_runs)
 
 
 @flow(name="baselines", persist_result=False)
 def baselines_flow(
     baselines: BaselinesConfig, mlflow: MlflowConfig, seed: int, paths: ProjectPaths
 ) -> dict[str, BaselineRun]:
-    """Fit the baselines on the processed splits; write their metrics; return the runs."""
+    """Fit the baselines on the processed splits; write metrics and run record; return the runs."""
     splits = stage_task(load_splits)(paths.processed_dir)
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
     runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
-    write_metrics(runs, paths)
+    write_outputs(runs, mlflow.experiment, paths)
     return runs
 
 

@@ -6,25 +6,33 @@ from prefect import flow
 
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.metrics import evaluate_model
-from mnist_mlops.evaluation.outputs import log_outputs, render_plots, write_outputs
+from mnist_mlops.evaluation.outputs import (
+    log_outputs,
+    render_plots,
+    write_outputs,
+    write_run_record,
+)
 from mnist_mlops.tracking.setup import setup_tracking
 from pipelines._stage import main, stage_task
 
 
 @flow(name="evaluate", persist_result=False)
 def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
-    """Evaluate the trained model; write its test metrics and plots; return the metrics."""
+    """Evaluate the trained model; log into its run; write metrics, plots and run record."""
     trained = stage_task(load_trained)(paths.trained_dir)
+    run = stage_task(TrainedRunInfo.read, name="read-run")(paths.train_run)
     test = stage_task(load_splits)(paths.processed_dir, ("test",))["test"]
     evaluation = stage_task(evaluate_model)(trained.model, test)
     files = stage_task(render_plots)(evaluation, trained.history, test.x)
     stage_task(setup_tracking)(mlflow, paths.root)
-    stage_task(log_outputs)(trained.run.run_id, evaluation, files)
+    stage_task(log_outputs)(run.run_id, evaluation, files)
     stage_task(write_outputs)(evaluation, files, paths.evaluate_metrics, paths.plots_dir)
+    stage_task(write_run_record)(run, paths.evaluate_run)
     return EvaluateMetrics.from_scores(evaluation.metrics)
 
 

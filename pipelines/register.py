@@ -7,7 +7,7 @@ from prefect import flow
 from mnist_mlops.artifacts.metrics import RegisterSummary
 from mnist_mlops.config.params import MlflowConfig, RegisterConfig
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.registry.register import register
+from mnist_mlops.registry.register import register, write_run_record
 from mnist_mlops.tracking.setup import setup_tracking
 from pipelines._stage import main, stage_task
 
@@ -16,12 +16,18 @@ from pipelines._stage import main, stage_task
 def register_flow(
     config: RegisterConfig, mlflow_config: MlflowConfig, paths: ProjectPaths
 ) -> RegisterSummary:
-    """Register a new version (alias challenger), decide on champion, write the summary."""
+    """Register a new version (alias challenger), decide on champion, write summary and record."""
     stage_task(setup_tracking)(mlflow_config, paths.root)
     summary = stage_task(register)(
-        config, paths.trained_dir, paths.evaluate_metrics, paths.processed_dir, paths.root
+        config,
+        paths.trained_dir,
+        paths.train_run,
+        paths.evaluate_metrics,
+        paths.processed_dir,
+        paths.root,
     )
     stage_task(summary.write, name="write-summary")(paths.register_metrics)
+    stage_task(write_run_record)(summary, paths.train_run, paths.register_run)
     return summary
 
 

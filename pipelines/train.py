@@ -20,7 +20,7 @@ from pipelines._stage import main, stage_task
 def train_flow(
     model: ModelConfig, train: TrainConfig, mlflow: MlflowConfig, paths: ProjectPaths
 ) -> str:
-    """Train, log the run to MLflow, write the trained model folder; return the MLflow run id."""
+    """Train in one MLflow run; write the model folder and the run record; return the run id."""
     model, train, tuned_tags = stage_task(resolve_training_params, name="resolve-params")(
         model, train, paths.best_params
     )
@@ -32,8 +32,8 @@ def train_flow(
     trained = stage_task(train_tracked)(
         model, train, splits, logged, tags, run_name=name, verbose=2
     )
-    run_info = trained.run_info(mlflow.experiment)
-    stage_task(save_trained)(trained.model, trained.history, run_info, paths.trained_dir)
+    stage_task(save_trained)(trained.model, trained.history, paths.trained_dir)
+    stage_task(trained.run_info(mlflow.experiment).write, name="write-run")(paths.train_run)
     return trained.run_id
 
 

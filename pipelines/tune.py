@@ -12,6 +12,7 @@ from prefect import flow
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneSummary
+from mnist_mlops.artifacts.runs import TuneRunInfo
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.launch import launch
@@ -26,8 +27,8 @@ def run_study(
     train: TrainConfig,
     mlflow: MlflowConfig,
     paths: ProjectPaths,
-) -> tuple[BestParams | None, TuneSummary]:
-    """Run the pipeline's study to ``tune.n_trials`` finished trials; return best and metrics.
+) -> tuple[BestParams | None, TuneSummary, TuneRunInfo]:
+    """Run the pipeline's study to ``tune.n_trials`` finished trials; return best, summary, runs.
 
     Only the study's first ``tune.n_trials`` finished trials compete for the best one.
     """
@@ -42,7 +43,7 @@ def run_study(
         root=paths.root,
         best_of_first_n=True,
     )
-    return result.best, result.metrics()
+    return result.best, result.metrics(), result.run_info(mlflow.experiment)
 
 
 @flow(name="tune", persist_result=False)
@@ -55,10 +56,18 @@ def tune_flow(
 ) -> BestParams:
     """Tune (or skip when ``tune.n_trials`` is 0) and write the best params and metrics."""
     if tune.n_trials == 0:
-        return stage_task(write_skipped)(paths.best_params, paths.tune_metrics, paths.tune_summary)
-    best, summary = run_study(tune, model, train, mlflow, paths)
+        return stage_task(write_skipped)(
+            paths.best_params, paths.tune_metrics, paths.tune_summary, paths.tune_runs
+        )
+    best, summary, runs = run_study(tune, model, train, mlflow, paths)
     return stage_task(write_outputs)(
-        best, summary, paths.best_params, paths.tune_metrics, paths.tune_summary
+        best,
+        summary,
+        runs,
+        paths.best_params,
+        paths.tune_metrics,
+        paths.tune_summary,
+        paths.tune_runs,
     )
 
 

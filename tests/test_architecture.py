@@ -25,7 +25,6 @@ CODE_DIRS = (REPO_ROOT / "src", REPO_ROOT / "pipelines", REPO_ROOT / "tests")
 ARTIFACT_NAMES = (
     "manifest.json",
     "meta.json",
-    "run.json",
     "history.json",
     "model.keras",
     "best_params.json",

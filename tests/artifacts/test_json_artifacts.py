@@ -13,7 +13,13 @@ from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.manifest import RawFile, RawManifest
 from mnist_mlops.artifacts.metrics import BaselineScores, BaselinesMetrics, EvaluateMetrics
 from mnist_mlops.artifacts.processed import ProcessedMeta
-from mnist_mlops.artifacts.trained import RUN_FILE, TrainedRunInfo
+from mnist_mlops.artifacts.runs import (
+    BaselinesRunInfo,
+    EvaluateRunInfo,
+    RegisterRunInfo,
+    TrainedRunInfo,
+    TuneRunInfo,
+)
 from mnist_mlops.config.params import ModelConfig, OptimizerConfig, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import DataError, MissingArtifactError
@@ -44,6 +50,9 @@ def manifest() -> RawManifest:
     )
 
 
+WHERE = {"tracking_uri": "sqlite:////p/mlflow.db", "experiment": "e", "experiment_id": "1"}
+
+
 def baseline(**extra) -> BaselineScores:
     return BaselineScores(**SCORES, train_accuracy=0.95, val_accuracy=0.9, fit_time_s=1.5, **extra)
 
@@ -58,10 +67,40 @@ CASES: dict[str, tuple[Callable[[], JsonArtifact], Callable[[ProjectPaths], Path
         lambda p: ProcessedMeta.path(p.processed_dir),
         "preprocess",
     ),
-    "run": (
-        lambda: TrainedRunInfo(run_id="r", experiment_id="1", experiment="e", model_uri="m"),
-        lambda p: p.trained_dir / RUN_FILE,
+    "train-run": (
+        lambda: TrainedRunInfo(run_id="r", model_uri="m", **WHERE),
+        lambda p: p.train_run,
         "train",
+    ),
+    "tune-runs": (
+        lambda: TuneRunInfo(
+            skipped=False, study="s", parent_run_id="p", trial_run_ids={"0": "a"}, **WHERE
+        ),
+        lambda p: p.tune_runs,
+        "tune",
+    ),
+    "tune-skipped": (lambda: TuneRunInfo(skipped=True), lambda p: p.tune_runs, "tune"),
+    "evaluate-run": (
+        lambda: EvaluateRunInfo(run_id="r", **WHERE),
+        lambda p: p.evaluate_run,
+        "evaluate",
+    ),
+    "baselines-runs": (
+        lambda: BaselinesRunInfo(run_ids={"mlp": "a", "perceptron": "b"}, **WHERE),
+        lambda p: p.baselines_runs,
+        "baselines",
+    ),
+    "register-run": (
+        lambda: RegisterRunInfo(
+            model_name="m",
+            version="2",
+            aliases=["challenger"],
+            run_id="r",
+            logged_model_uri="models:/m-1",
+            **WHERE,
+        ),
+        lambda p: p.register_run,
+        "register",
     ),
     "best": (
         lambda: BestParams.from_trial(
@@ -148,6 +187,7 @@ def test_scores_that_were_not_measured_are_left_out(tmp_path):
     written = json.loads(path.read_text(encoding="utf-8"))
     assert "test_loss" not in written["perceptron"] and written["mlp"]["test_loss"] == 0.4
     assert BestParams.skipped_marker().to_json() == {"skipped": True}
+    assert TuneRunInfo(skipped=True).to_json() == {"skipped": True}
 
 
 def test_best_params_override_only_the_values_they_hold(tmp_path):

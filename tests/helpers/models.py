@@ -7,8 +7,10 @@ from pathlib import Path
 
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import ProcessedMeta, Split, save_splits
-from mnist_mlops.artifacts.trained import TrainedRunInfo, save_trained
+from mnist_mlops.artifacts.runs import TrainedRunInfo
+from mnist_mlops.artifacts.trained import save_trained
 from mnist_mlops.config.params import ModelConfig, OptimizerConfig
+from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.training.model import build_model, set_determinism
 
 EXPERIMENT = "mnist-mlops-test"
@@ -48,17 +50,22 @@ def write_processed(splits: dict[str, Split], folder: Path, source: str = "synth
     return folder
 
 
-def write_trained(model, folder: Path, evaluate_path: Path, test: Split) -> str:
-    """Save the model, an MLflow training run (run info) and its test metrics; return the run id."""
+def write_trained(model, paths: ProjectPaths, test: Split) -> str:
+    """Save the model, a training run (its run record) and its test metrics; return the run id."""
     import mlflow
 
     experiment_id = use_test_store()
     with mlflow.start_run() as run:
         mlflow.log_params({"model.hidden_layers": "[32]", "train.epochs": 3})
-    info = TrainedRunInfo(
-        run_id=run.info.run_id, experiment_id=experiment_id, experiment=EXPERIMENT
-    )
-    save_trained(model, {}, info, folder)
+    TrainedRunInfo(
+        run_id=run.info.run_id,
+        experiment_id=experiment_id,
+        experiment=EXPERIMENT,
+        tracking_uri=mlflow.get_tracking_uri(),
+    ).write(paths.train_run)
+    save_trained(model, {}, paths.trained_dir)
     loss, accuracy = model.evaluate(test.x, test.y, verbose=0)
-    EvaluateMetrics(test_accuracy=accuracy, test_loss=loss, macro_f1=0.5).write(evaluate_path)
+    EvaluateMetrics(test_accuracy=accuracy, test_loss=loss, macro_f1=0.5).write(
+        paths.evaluate_metrics
+    )
     return run.info.run_id

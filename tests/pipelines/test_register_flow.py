@@ -22,7 +22,7 @@ def test_flow_registers_the_champion_and_writes_the_summary(prefect_harness, tmp
     paths = ProjectPaths(tmp_path)
     write_processed(tiny_splits, paths.processed_dir)
     model = tiny_model(tiny_splits["train"])
-    run_id = write_trained(model, paths.trained_dir, paths.evaluate_metrics, tiny_splits["test"])
+    run_id = write_trained(model, paths, tiny_splits["test"])
     state = run_flow(paths)
     assert state.is_completed()
     summary = RegisterSummary.read(paths.register_metrics)
@@ -56,7 +56,7 @@ def test_a_champion_from_another_source_stays_and_the_summary_says_why(
     def run(source, model):
         meta = ProcessedMeta.load(paths.processed_dir)
         meta.model_copy(update={"source": source}).save(paths.processed_dir)
-        write_trained(model, paths.trained_dir, paths.evaluate_metrics, tiny_splits["test"])
+        write_trained(model, paths, tiny_splits["test"])
         state = run_flow(paths)
         assert state.is_completed()
         return RegisterSummary.read(paths.register_metrics)

@@ -11,7 +11,8 @@ from mlflow import MlflowClient
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import split_files
-from mnist_mlops.artifacts.trained import load_model, load_run_info
+from mnist_mlops.artifacts.runs import TrainedRunInfo
+from mnist_mlops.artifacts.trained import load_model
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from tests.helpers.mlflow_server import mlflow_server
 from tests.helpers.workspace import environment, run
@@ -43,7 +44,7 @@ def test_stages_log_to_a_tracking_server_and_the_model_downloads_through_it(
     for stage in stages:
         assert f"Running stage '{stage}'" in output
     paths = ProjectPaths(repo)
-    run_info = load_run_info(paths.trained_dir)
+    run_info = TrainedRunInfo.read(paths.train_run)
     evaluate = EvaluateMetrics.read(paths.evaluate_metrics)
     assert evaluate.test_accuracy > 0.7  # 2 epochs of 16-64 units on 3,600 real digits
 
@@ -73,7 +74,7 @@ def test_train_evaluate_and_baselines_are_runs_of_the_experiment(pipeline):
     runs = {stage_of(r.info.run_name): r for r in client.search_runs([experiment.experiment_id])}
     assert {"train", "baseline-perceptron", "baseline-mlp"} <= set(runs)
     evaluate = EvaluateMetrics.read(pipeline.paths.evaluate_metrics)
-    assert runs["train"].info.run_id == load_run_info(pipeline.paths.trained_dir).run_id
+    assert runs["train"].info.run_id == TrainedRunInfo.read(pipeline.paths.train_run).run_id
     assert runs["train"].data.metrics["test_accuracy"] == pytest.approx(evaluate.test_accuracy)
     for name in ("perceptron", "mlp"):
         assert "test_accuracy" in runs[f"baseline-{name}"].data.metrics

@@ -13,7 +13,8 @@ from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.manifest import RawManifest
 from mnist_mlops.artifacts.metrics import BaselineMetrics, BaselinesMetrics, EvaluateMetrics
 from mnist_mlops.artifacts.processed import processed_hash, save_splits
-from mnist_mlops.artifacts.trained import load_run_info, load_trained
+from mnist_mlops.artifacts.runs import BaselinesRunInfo, EvaluateRunInfo, TrainedRunInfo
+from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import (
     BaselinesConfig,
     MlflowConfig,
@@ -54,11 +55,14 @@ def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, 
     (elsewhere.processed_dir / "other.npy").write_bytes(b"not the project's splits")
     monkeypatch.chdir(elsewhere.root)
     run_id = train(paths)
-    run_file = load_run_info(paths.trained_dir)
+    run_file = TrainedRunInfo.read(paths.train_run)
     assert run_file.run_id == run_id and run_file.experiment == "mnist-mlops"
+    assert run_file.tracking_uri == mlflow.get_tracking_uri()
     assert load_trained(paths.trained_dir).history["loss"][1] > 0
     metrics = evaluate_flow(MlflowConfig(), paths)
     written = EvaluateMetrics.read(paths.evaluate_metrics)
+    recorded = EvaluateRunInfo.read(paths.evaluate_run)
+    assert (recorded.run_id, recorded.experiment_id) == (run_id, run_file.experiment_id)
     assert written == metrics and {"test_accuracy", "test_loss", "macro_f1"} <= set(
         read_json(paths.evaluate_metrics)
     )
@@ -117,7 +121,7 @@ def test_diverging_config_fails_the_stage_and_the_run(prefect_harness, paths, ca
     )
     assert code == 1
     assert "training diverged: loss became" in capsys.readouterr().err
-    assert not paths.trained_dir.exists()
+    assert not paths.trained_dir.exists() and not paths.train_run.exists()
     experiment = mlflow.get_experiment_by_name("mnist-mlops")
     runs = MlflowClient().search_runs([experiment.experiment_id])
     assert [r.info.status for r in runs] == ["FAILED"]
@@ -134,6 +138,9 @@ def test_baselines_flow_writes_metrics(prefect_harness, paths):
         assert headline.fit_time_s == results[name].scores.fit_time_s
     raw = read_json(paths.baselines_record)
     assert "run_id" not in raw["mlp"]
+    recorded = BaselinesRunInfo.read(paths.baselines_runs)
+    assert recorded.run_ids == {name: run.run_id for name, run in results.items()}
+    assert MlflowClient().get_run(recorded.run_ids["mlp"]).info.run_name == "baseline-mlp"
     assert "test_loss" in raw["mlp"] and "test_loss" not in raw["perceptron"]  # not measured
 
 

@@ -7,6 +7,7 @@ from pipelines.tune import tune_flow
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneMetrics, TuneSummary
 from mnist_mlops.artifacts.processed import save_splits
+from mnist_mlops.artifacts.runs import TuneRunInfo
 from mnist_mlops.config.params import parse_params
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.outputs import pipeline_study_name
@@ -45,6 +46,7 @@ def test_zero_trials_skips_tuning(prefect_harness, paths):
     assert best.to_json() == {"skipped": True}
     assert metrics.to_json() == {"skipped": True}
     assert TuneMetrics.read(paths.tune_metrics).to_json() == {}  # no figure for dvc metrics
+    assert TuneRunInfo.read(paths.tune_runs).to_json() == {"skipped": True}
     assert not paths.optuna_journal.exists()
 
 
@@ -57,6 +59,9 @@ def test_flow_tunes_and_writes_best_params_and_metrics(prefect_harness, project)
     assert metrics.study.startswith("tiny-") and metrics.finished == 1
     assert best.study == metrics.study and best.value == metrics.best_val_accuracy
     assert TuneMetrics.read(paths.tune_metrics).val_accuracy == best.value
+    runs = TuneRunInfo.read(paths.tune_runs)
+    assert runs.parent_run_id == metrics.mlflow_parent_run_id and runs.study == metrics.study
+    assert list(runs.trial_run_ids or {}) == ["0"] and runs.experiment == params.mlflow.experiment
     model, train = best.apply(params.model, params.train)
     assert train.epochs in (1, 2) and len(model.hidden_layers) == 1
     # the same params continue the same study; a changed space starts another one

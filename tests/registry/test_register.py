@@ -27,10 +27,11 @@ def project(tmp_path, tiny_splits):
 
 
 def run_register(paths, model, test, min_improvement=0.0):
-    run_id = write_trained(model, paths.trained_dir, paths.evaluate_metrics, test)
+    run_id = write_trained(model, paths, test)
     summary = register(
         RegisterConfig(model_name=NAME, min_improvement=min_improvement),
         paths.trained_dir,
+        paths.train_run,
         paths.evaluate_metrics,
         paths.processed_dir,
         paths.root,

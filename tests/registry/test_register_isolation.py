@@ -25,9 +25,7 @@ def trained(tmp_path, tiny_splits):
     use_test_store()
     paths = ProjectPaths(tmp_path)
     write_processed(tiny_splits, paths.processed_dir)
-    run_id = write_trained(
-        tiny_model(), paths.trained_dir, paths.evaluate_metrics, tiny_splits["test"]
-    )
+    run_id = write_trained(tiny_model(), paths, tiny_splits["test"])
     return paths, run_id
 
 
@@ -42,7 +40,14 @@ def test_a_failed_register_leaves_the_training_run_untouched(tmp_path, trained):
 
     config = RegisterConfig(model_name=NAME)
     with pytest.raises(OSError):
-        register(config, paths.trained_dir, paths.evaluate_metrics, paths.processed_dir, tmp_path)
+        register(
+            config,
+            paths.trained_dir,
+            paths.train_run,
+            paths.evaluate_metrics,
+            paths.processed_dir,
+            tmp_path,
+        )
     assert run_state(run_id) == before
     assert MlflowClient().search_model_versions(f"name = '{NAME}'") == []
 
@@ -53,6 +58,7 @@ def test_the_registered_model_names_the_training_run_as_its_source(tmp_path, tra
     summary = register(
         RegisterConfig(model_name=NAME),
         paths.trained_dir,
+        paths.train_run,
         paths.evaluate_metrics,
         paths.processed_dir,
         tmp_path,

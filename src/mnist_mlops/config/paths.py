@@ -28,6 +28,11 @@ RELATIVE = {
     "tune_summary": "records/tune.json",
     "baselines_record": "records/baselines.json",
     "register_metrics": "records/register.json",
+    "tune_runs": "runs/tune.json",
+    "train_run": "runs/train.json",
+    "evaluate_run": "runs/evaluate.json",
+    "baselines_runs": "runs/baselines.json",
+    "register_run": "runs/register.json",
     "plots_dir": "plots",
     "exercises_dir": "reports/exercises",
     "mlflow_db": "mlflow.db",
@@ -85,7 +90,7 @@ class ProjectPaths:
 
     @property
     def trained_dir(self) -> Path:
-        """The train stage's model, run info and history."""
+        """The train stage's model and history (its run is :attr:`train_run`)."""
         return self._at("trained_dir")
 
     @property
@@ -126,6 +131,31 @@ class ProjectPaths:
     def register_metrics(self) -> Path:
         """The register stage's decision (a record, not a DVC metric)."""
         return self._at("register_metrics")
+
+    @property
+    def tune_runs(self) -> Path:
+        """The tune stage's MLflow runs: the launch's parent run and its trials."""
+        return self._at("tune_runs")
+
+    @property
+    def train_run(self) -> Path:
+        """The train stage's MLflow run (evaluate and register log into it)."""
+        return self._at("train_run")
+
+    @property
+    def evaluate_run(self) -> Path:
+        """The run the evaluate stage logged the test metrics into."""
+        return self._at("evaluate_run")
+
+    @property
+    def baselines_runs(self) -> Path:
+        """The baselines stage's MLflow runs."""
+        return self._at("baselines_runs")
+
+    @property
+    def register_run(self) -> Path:
+        """The register stage's model version and aliases."""
+        return self._at("register_run")
 
     @property
     def plots_dir(self) -> Path:

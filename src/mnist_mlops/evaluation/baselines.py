@@ -4,7 +4,8 @@ Each baseline is fitted on the same train split, scored on the validation and te
 the Keras runs' metric names (:func:`mnist_mlops.evaluation.metrics.classification_metrics`) and
 recorded as its own MLflow run in the same experiment, so the UI compares them side by side.
 :func:`baselines_metrics` gathers their scores into the stage's
-:class:`~mnist_mlops.artifacts.metrics.BaselinesMetrics`.
+:class:`~mnist_mlops.artifacts.metrics.BaselinesMetrics`, :func:`baselines_run_info` their runs
+into its :class:`~mnist_mlops.artifacts.runs.BaselinesRunInfo`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 from mnist_mlops.artifacts.metrics import BaselineScores, BaselinesMetrics
 from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.artifacts.runs import BaselinesRunInfo
 from mnist_mlops.evaluation.metrics import classification_metrics, flat_metrics
 from mnist_mlops.tracking.log import log_metrics, log_params
 from mnist_mlops.tracking.owner import owned_run
+from mnist_mlops.tracking.setup import recorded_location
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ class BaselineRun:
 
     scores: BaselineScores
     run_id: str
+    experiment_id: str = ""
 
 
 def make_baseline(name: str, seed: int, max_iter: int | None = None) -> Any:
@@ -102,7 +106,7 @@ def run_baseline(
         scores = BaselineScores.model_validate(metrics)
         log_metrics(run_id, flat_metrics(scores))
     logger.info("baseline %s: test accuracy %.4f", name, scores.test_accuracy)
-    return BaselineRun(scores=scores, run_id=run_id)
+    return BaselineRun(scores=scores, run_id=run_id, experiment_id=run.info.experiment_id)
 
 
 def run_baselines(
@@ -118,3 +122,17 @@ def run_baselines(
 def baselines_metrics(runs: Mapping[str, BaselineRun]) -> BaselinesMetrics:
     """Return the baselines stage's metrics file (the scores, without the run ids)."""
     return BaselinesMetrics.model_validate({name: run.scores for name, run in runs.items()})
+
+
+def baselines_run_info(runs: Mapping[str, BaselineRun], experiment: str) -> BaselinesRunInfo:
+    """Return the baselines stage's run record: ``{name: run id}`` in the current store.
+
+    Args:
+        runs: The baselines' runs (:func:`run_baselines`).
+        experiment: Their experiment's name (``mlflow.experiment``).
+    """
+    experiment_id = next(iter(runs.values())).experiment_id if runs else ""
+    return BaselinesRunInfo(
+        run_ids={name: run.run_id for name, run in runs.items()},
+        **recorded_location(experiment, experiment_id),
+    )

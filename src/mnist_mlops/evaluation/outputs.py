@@ -1,8 +1,11 @@
 """The evaluate stage's outputs: the test metrics file and the plot files, also logged to MLflow.
 
 Everything is rendered in memory first (:func:`render_plots`) and only then written, each file
-atomically, so a failure while computing leaves no half-written output. The stage's paths come
-from :class:`~mnist_mlops.config.paths.ProjectPaths` (``evaluate_metrics``, ``plots_dir``).
+atomically, so a failure while computing leaves no half-written output. The metrics and plots
+go into the training run named by ``runs/train.json``; :func:`write_run_record` records that
+run in ``runs/evaluate.json``. The stage's paths come from
+:class:`~mnist_mlops.config.paths.ProjectPaths` (``evaluate_metrics``, ``plots_dir``,
+``evaluate_run``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
+from mnist_mlops.artifacts.runs import EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
 from mnist_mlops.evaluation.metrics import (
@@ -26,6 +30,7 @@ from mnist_mlops.evaluation.metrics import (
 )
 from mnist_mlops.io import atomic_write_bytes, dumps_json
 from mnist_mlops.tracking.log import log_bytes, log_metrics
+from mnist_mlops.tracking.setup import recorded_location
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +102,20 @@ def log_outputs(run_id: str, evaluation: Evaluation, files: Mapping[str, bytes])
     log_bytes(run_id, dumps_json(headline.to_json()).encode(), METRICS_ARTIFACT)
     for name, data in files.items():
         log_bytes(run_id, data, f"{ARTIFACT_DIR}/{name}")
+
+
+def write_run_record(run: TrainedRunInfo, path: Path) -> EvaluateRunInfo:
+    """Write the stage's run record: the training run the metrics went into (current store).
+
+    Args:
+        run: The train stage's run record.
+        path: The record's file (``ProjectPaths.evaluate_run``).
+
+    Returns:
+        The record written.
+    """
+    record = EvaluateRunInfo(
+        run_id=run.run_id, **recorded_location(run.experiment, run.experiment_id)
+    )
+    record.write(path)
+    return record

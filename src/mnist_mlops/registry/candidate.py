@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import ProcessedMeta, Split, load_splits, processed_hash
-from mnist_mlops.artifacts.trained import load_model, load_run_info
+from mnist_mlops.artifacts.runs import TrainedRunInfo
+from mnist_mlops.artifacts.trained import load_model
 from mnist_mlops.registry.promotion import known_source
 
 if TYPE_CHECKING:
@@ -40,11 +41,14 @@ class Candidate:
     processed_sha256: str | None
 
 
-def load_candidate(trained_dir: Path, evaluate_path: Path, processed_dir: Path) -> Candidate:
+def load_candidate(
+    trained_dir: Path, train_run: Path, evaluate_path: Path, processed_dir: Path
+) -> Candidate:
     """Read the train stage's model and run, the evaluate metrics and the test split.
 
     Args:
-        trained_dir: The train stage's output folder.
+        trained_dir: The train stage's model folder.
+        train_run: The train stage's run record.
         evaluate_path: The evaluate stage's metrics file.
         processed_dir: The processed splits and their meta file.
 
@@ -55,7 +59,7 @@ def load_candidate(trained_dir: Path, evaluate_path: Path, processed_dir: Path) 
         MissingArtifactError: An earlier stage has not run.
         DataError: One of its files is invalid.
     """
-    run = load_run_info(trained_dir)
+    run = TrainedRunInfo.read(train_run)
     metrics = EvaluateMetrics.read(evaluate_path)
     test = load_splits(processed_dir, ("test",))["test"]
     meta = ProcessedMeta.load(processed_dir)

@@ -20,12 +20,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from mnist_mlops.artifacts.metrics import RegisterSummary
+from mnist_mlops.artifacts.runs import RegisterRunInfo, TrainedRunInfo
 from mnist_mlops.config.constants import CHALLENGER, CHAMPION
 from mnist_mlops.config.params import RegisterConfig
 from mnist_mlops.registry.candidate import Candidate, load_candidate
 from mnist_mlops.registry.card import code_version, decision_tags, model_card, version_tags
 from mnist_mlops.registry.promotion import Champion, Decision, decide, manual_promotion, same_source
 from mnist_mlops.registry.scoring import current_champion, score
+from mnist_mlops.tracking.setup import recorded_location
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +124,12 @@ def publish(
 
 
 def register(
-    config: RegisterConfig, trained_dir: Path, evaluate_path: Path, processed_dir: Path, root: Path
+    config: RegisterConfig,
+    trained_dir: Path,
+    train_run: Path,
+    evaluate_path: Path,
+    processed_dir: Path,
+    root: Path,
 ) -> RegisterSummary:
     """Register the trained model, set its aliases and return the stage's summary.
 
@@ -131,7 +138,8 @@ def register(
 
     Args:
         config: The ``register`` section (model name, min_improvement).
-        trained_dir: The train stage's output (model and run info).
+        trained_dir: The train stage's model folder.
+        train_run: The train stage's run record (the run the model is logged into).
         evaluate_path: The evaluate stage's test metrics.
         processed_dir: The processed splits; the ``test`` split scores both models.
         root: The git checkout of the code.
@@ -139,7 +147,9 @@ def register(
     Returns:
         The decision, both scores, the version and its URI.
     """
-    candidate = load_candidate(Path(trained_dir), Path(evaluate_path), Path(processed_dir))
+    candidate = load_candidate(
+        Path(trained_dir), Path(train_run), Path(evaluate_path), Path(processed_dir)
+    )
     champion = current_champion(config.model_name)
     logged_uri = log_candidate(candidate)
     decision = score_and_decide(config, candidate, logged_uri, champion)
@@ -159,3 +169,27 @@ def register(
         data_source=decision.data_source,
         champion_source=decision.champion_source,
     )
+
+
+def write_run_record(summary: RegisterSummary, train_run: Path, path: Path) -> RegisterRunInfo:
+    """Write the stage's run record: the new version, its aliases and its training run.
+
+    Args:
+        summary: The stage's decision (:func:`register`).
+        train_run: The train stage's run record.
+        path: The record's file (``ProjectPaths.register_run``).
+
+    Returns:
+        The record written.
+    """
+    run = TrainedRunInfo.read(train_run)
+    record = RegisterRunInfo(
+        model_name=summary.model_name,
+        version=summary.version,
+        aliases=[CHALLENGER, CHAMPION] if summary.promoted else [CHALLENGER],
+        run_id=run.run_id,
+        logged_model_uri=summary.logged_model_uri,
+        **recorded_location(run.experiment, run.experiment_id),
+    )
+    record.write(path)
+    return record

@@ -2,14 +2,16 @@
 
 * :func:`setup_tracking` - point MLflow at the project's store and get or create the experiment
   (with a SQLite store, artifacts go to ``mlartifacts/`` beside the database, not ``./mlruns``).
-* :func:`tracking_uri_for` - the store a command line uses (``params.yaml``'s ``mlflow`` section).
+* :func:`tracking_uri_for` - the store a command line uses (``params.yaml``'s ``mlflow`` section);
+* :func:`recorded_uri`, :func:`recorded_location` - the store as the stages' ``runs/*.json``
+  record it.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlunparse
 
 from mnist_mlops.config.params import MlflowConfig, load_params
 from mnist_mlops.config.paths import RELATIVE
@@ -108,3 +110,38 @@ def tracking_uri_for(params_path: str | Path) -> str:
     root = params_path.resolve().parent
     config = load_params(params_path).mlflow if params_path.is_file() else MlflowConfig()
     return config.resolved_tracking_uri(root)
+
+
+def recorded_uri(tracking_uri: str) -> str:
+    """Return ``tracking_uri`` without the user name and password it may hold.
+
+    Args:
+        tracking_uri: A tracking URI (``sqlite:///...``, ``http://user:secret@host:5000``).
+
+    Returns:
+        The URI as it may be written to a file: ``http://host:5000``.
+    """
+    parsed = urlparse(tracking_uri)
+    if "@" not in parsed.netloc:
+        return tracking_uri
+    return urlunparse(parsed._replace(netloc=parsed.netloc.rsplit("@", 1)[1]))
+
+
+def recorded_location(experiment: str, experiment_id: str) -> dict[str, str]:
+    """Return the location fields of a ``runs/*.json`` record for the current store.
+
+    Args:
+        experiment: The experiment's name.
+        experiment_id: Its id.
+
+    Returns:
+        ``tracking_uri`` (MLflow's current one, credentials left out), ``experiment`` and
+        ``experiment_id``.
+    """
+    import mlflow
+
+    return {
+        "tracking_uri": recorded_uri(mlflow.get_tracking_uri()),
+        "experiment": experiment,
+        "experiment_id": experiment_id,
+    }

@@ -24,19 +24,24 @@ def build_optimizer(config: OptimizerConfig) -> keras.optimizers.Optimizer:
     """Return the Keras optimizer named in ``config`` with its hyper-parameters.
 
     ``momentum`` applies to sgd and rmsprop, ``nesterov`` to sgd; the others ignore them.
+    The optimizer is named after ``config.name`` (Keras would number it ``adam_1``, ``adam_2``
+    ... in a process that built several), so that the saved model does not depend on what the
+    process built before.
     """
     import keras
 
-    rate = config.learning_rate
+    rate, name = config.learning_rate, config.name
     factories = {
-        "adam": lambda: keras.optimizers.Adam(learning_rate=rate),
+        "adam": lambda: keras.optimizers.Adam(learning_rate=rate, name=name),
         "sgd": lambda: keras.optimizers.SGD(
-            learning_rate=rate, momentum=config.momentum, nesterov=config.nesterov
+            learning_rate=rate, momentum=config.momentum, nesterov=config.nesterov, name=name
         ),
-        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=rate, momentum=config.momentum),
-        "adamw": lambda: keras.optimizers.AdamW(learning_rate=rate),
-        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate=rate),
-        "nadam": lambda: keras.optimizers.Nadam(learning_rate=rate),
+        "rmsprop": lambda: keras.optimizers.RMSprop(
+            learning_rate=rate, momentum=config.momentum, name=name
+        ),
+        "adamw": lambda: keras.optimizers.AdamW(learning_rate=rate, name=name),
+        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate=rate, name=name),
+        "nadam": lambda: keras.optimizers.Nadam(learning_rate=rate, name=name),
     }
     return factories[config.name]()
 

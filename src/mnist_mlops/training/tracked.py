@@ -10,13 +10,15 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mnist_mlops.artifacts.processed import Split
-from mnist_mlops.artifacts.trained import HISTORY_FILE, TrainedRunInfo
+from mnist_mlops.artifacts.runs import TrainedRunInfo
+from mnist_mlops.artifacts.trained import HISTORY_FILE
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
 from mnist_mlops.tracking.keras_model import log_keras_model
 from mnist_mlops.tracking.log import log_bytes, log_metrics, log_params
 from mnist_mlops.tracking.owner import owned_run
+from mnist_mlops.tracking.setup import recorded_uri
 from mnist_mlops.training.callbacks import EpochMetricsLogger
 from mnist_mlops.training.fit import FitResult, fit
 
@@ -40,20 +42,22 @@ class TrainedRun(FitResult):
 
     run_id: str = ""
     experiment_id: str = ""
+    tracking_uri: str = ""
     model_uri: str = ""
     params_count: int = 0
     tracking_seconds: float = 0.0
 
     def run_info(self, experiment: str) -> TrainedRunInfo:
-        """Return the train stage's run info: run, experiment and logged-model identifiers.
+        """Return the train stage's run record: store, experiment, run and logged model.
 
         Args:
             experiment: The name of the run's experiment (``mlflow.experiment``).
         """
         return TrainedRunInfo(
-            run_id=self.run_id,
-            experiment_id=self.experiment_id,
+            tracking_uri=recorded_uri(self.tracking_uri),
             experiment=experiment,
+            experiment_id=self.experiment_id,
+            run_id=self.run_id,
             model_uri=self.model_uri,
         )
 
@@ -139,6 +143,7 @@ def train_tracked(
         fit_seconds=result.fit_seconds,
         run_id=run_id,
         experiment_id=run.info.experiment_id,
+        tracking_uri=mlflow.get_tracking_uri(),
         model_uri=model_uri,
         params_count=params_count,
         tracking_seconds=callback.logging_seconds,

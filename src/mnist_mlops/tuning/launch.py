@@ -57,7 +57,7 @@ from mnist_mlops.tuning.summary import (
     considered_trials,
     counts_summary,
 )
-from mnist_mlops.tuning.trial_runs import TrialRuns
+from mnist_mlops.tuning.trial_runs import TrialRuns, trial_run_ids
 from mnist_mlops.tuning.worker import fail_stale
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class _Outcome:
     """The study after the workers stopped: counts, the best considered trial, the plots."""
 
     counts: dict[str, int]
-    considered: int
+    considered: list[FrozenTrial]
     best: FrozenTrial | None
     plots: list[str]
 
@@ -100,7 +100,7 @@ def finish(study: optuna.Study, runs: TrialRuns, status: str, first_n: int | Non
     best = best_trial(study, first_n)
     plots = finish_parent_run(runs, study, counts, best)
     runs.client().set_terminated(runs.parent_run_id, status)
-    return _Outcome(counts, len(considered_trials(study, first_n)), best, plots)
+    return _Outcome(counts, considered_trials(study, first_n), best, plots)
 
 
 def _log_outcome(name: str, outcome: _Outcome, first_n: int | None) -> None:
@@ -115,7 +115,7 @@ def _log_outcome(name: str, outcome: _Outcome, first_n: int | None) -> None:
             first_n,
             first_n,
         )
-    best, considered = (outcome.best.value if outcome.best else None), outcome.considered
+    best, considered = (outcome.best.value if outcome.best else None), len(outcome.considered)
     logger.info(
         "study %s: %s, best %s of %d considered trials", name, outcome.counts, best, considered
     )
@@ -200,5 +200,8 @@ def launch(
         parent_run_id=runs.parent_run_id,
         duration_s=time.perf_counter() - started,
         plots=outcome.plots,
-        considered=outcome.considered,
+        considered=len(outcome.considered),
+        tracking_uri=runs.tracking_uri,
+        experiment_id=runs.experiment_id,
+        trial_run_ids=trial_run_ids(outcome.considered),
     )

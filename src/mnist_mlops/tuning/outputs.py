@@ -1,4 +1,7 @@
-"""The tune stage's outputs: ``tuning/best_params.json``, ``metrics/tune.json`` and its record.
+"""The tune stage's outputs: best params, metric, study record and run record.
+
+The files: ``tuning/best_params.json``, ``metrics/tune.json``, ``records/tune.json`` (the
+study's counts) and ``runs/tune.json`` (its MLflow runs).
 
 In the pipeline the study is named ``<tune.study>-<fingerprint>``: the fingerprint hashes
 everything that changes what a trial means (the space, pruner, seed, the ``model`` / ``train``
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from mnist_mlops.artifacts.best_params import BestParams, TunedTrain
 from mnist_mlops.artifacts.metrics import TuneMetrics, TuneSummary
 from mnist_mlops.artifacts.processed import processed_hash
+from mnist_mlops.artifacts.runs import TuneRunInfo
 from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.storage import is_database
@@ -141,36 +145,44 @@ def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage:
 
 
 def write_skipped(
-    best_path: str | Path, metrics_path: str | Path, summary_path: str | Path
+    best_path: str | Path,
+    metrics_path: str | Path,
+    summary_path: str | Path,
+    runs_path: str | Path,
 ) -> BestParams:
     """Write the outputs of ``tune.n_trials: 0``: train keeps the ``model:`` / ``train:`` params.
 
     Returns:
         The skipped marker written to ``best_path`` (the metrics file is ``{}``, the record
-        ``{"skipped": true}``).
+        ``{"skipped": true}``, the run record says no MLflow run).
     """
     marker = BestParams.skipped_marker()
     marker.write(best_path)
     TuneMetrics().write(metrics_path)
     TuneSummary(skipped=True).write(summary_path)
+    TuneRunInfo(skipped=True).write(runs_path)
     return marker
 
 
 def write_outputs(
     best: BestParams | None,
     summary: TuneSummary,
+    runs: TuneRunInfo,
     best_path: str | Path,
     metrics_path: str | Path,
     summary_path: str | Path,
+    runs_path: str | Path,
 ) -> BestParams:
-    """Write the best parameters, the metric and the study's record (each atomically).
+    """Write the best parameters, the metric, the study's record and its runs (each atomically).
 
     Args:
         best: The best considered trial (``None``: no trial completed).
         summary: The study's summary.
+        runs: The launch's MLflow runs.
         best_path: Where the best parameters go.
         metrics_path: Where the best trial's validation accuracy goes (``metrics/tune.json``).
         summary_path: Where the summary goes (``records/tune.json``).
+        runs_path: Where the run record goes (``runs/tune.json``).
 
     Returns:
         The best parameters written.
@@ -186,4 +198,5 @@ def write_outputs(
     best.write(best_path)
     TuneMetrics(val_accuracy=summary.best_val_accuracy).write(metrics_path)
     summary.write(summary_path)
+    runs.write(runs_path)
     return best

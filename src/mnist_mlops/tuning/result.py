@@ -1,7 +1,7 @@
 """The result of a study launch: what it did, the study's counts and its best trial.
 
-:meth:`LaunchResult.metrics` is the tune stage's study summary, ``best`` its best parameters
-(:mod:`.outputs` writes both).
+:meth:`LaunchResult.metrics` is the tune stage's study summary, ``best`` its best parameters and
+:meth:`LaunchResult.run_info` its run record (:mod:`.outputs` writes them).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneSummary
+from mnist_mlops.artifacts.runs import TuneRunInfo
+from mnist_mlops.tracking.setup import recorded_uri
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class LaunchResult:
         plots: The Optuna plots logged on the parent run.
         considered: How many finished trials competed for the best (the first ``target``
             ones with ``best_of_first_n``, else all of them).
+        tracking_uri: The MLflow store of the runs.
+        experiment_id: The experiment of the parent run.
+        trial_run_ids: ``{trial number: run id}`` of the considered trials.
     """
 
     study: str
@@ -38,6 +43,9 @@ class LaunchResult:
     duration_s: float
     plots: list[str] = field(default_factory=list)
     considered: int | None = None
+    tracking_uri: str = ""
+    experiment_id: str = ""
+    trial_run_ids: dict[str, str] = field(default_factory=dict)
 
     def metrics(self) -> TuneSummary:
         """Return the tune stage's study summary (``records/tune.json``)."""
@@ -53,4 +61,20 @@ class LaunchResult:
             best_val_accuracy=self.best.value if self.best else None,
             duration_s=round(self.duration_s, 1),
             mlflow_parent_run_id=self.parent_run_id,
+        )
+
+    def run_info(self, experiment: str) -> TuneRunInfo:
+        """Return the tune stage's run record (``runs/tune.json``).
+
+        Args:
+            experiment: The name of the runs' experiment (``mlflow.experiment``).
+        """
+        return TuneRunInfo(
+            skipped=False,
+            tracking_uri=recorded_uri(self.tracking_uri),
+            experiment=experiment,
+            experiment_id=self.experiment_id,
+            study=self.study,
+            parent_run_id=self.parent_run_id,
+            trial_run_ids=self.trial_run_ids,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,15 @@ def trial_run_name(number: int | str, state: str | None = None) -> str:
     """Return ``trial 7``, or ``trial 7 (pruned)`` / ``(failed)`` once it ended so."""
     suffix = f" ({SUFFIXED_STATES[state]})" if state in SUFFIXED_STATES else ""
     return f"trial {number}{suffix}"
+
+
+def trial_run_ids(trials: Sequence[FrozenTrial]) -> dict[str, str]:
+    """Return ``{trial number: MLflow run id}`` of the trials that have a run."""
+    return {
+        str(trial.number): trial.user_attrs[RUN_ID_ATTR]
+        for trial in trials
+        if trial.user_attrs.get(RUN_ID_ATTR)
+    }
 
 
 def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:
