@@ -7,7 +7,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from mnist_mlops.artifacts.trained import load_run_info
+from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.config.paths import ProjectPaths
 from tests.helpers.httpserver import closed_port_url
 from tests.helpers.workspace import environment
@@ -45,11 +45,18 @@ def test_failed_download_train_and_register_keep_their_outputs_and_dvc_lock(
     paths = ProjectPaths(project_clone)
     lock = (project_clone / "dvc.lock").read_bytes()
     original = yaml.safe_load(paths.params_file.read_text())
-    outputs = [paths.raw_dir, paths.trained_dir, paths.register_metrics, paths.evaluate_metrics]
+    outputs = [
+        paths.raw_dir,
+        paths.trained_dir,
+        paths.train_run,
+        paths.register_metrics,
+        paths.register_run,
+        paths.evaluate_metrics,
+    ]
     before = {path: snapshot(path) for path in outputs}
     store = environment(project_clone)["MLFLOW_TRACKING_URI"]
     client = MlflowClient(tracking_uri=store, registry_uri=store)
-    train_run = load_run_info(paths.trained_dir).run_id
+    train_run = TrainedRunInfo.read(paths.train_run).run_id
     train_before = client.get_run(train_run)
     versions = len(client.search_model_versions(f"name = '{NAME}'"))
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics, RegisterSummary, TuneMetrics
+from mnist_mlops.artifacts.metrics import EvaluateMetrics, RegisterSummary, TuneSummary
 from mnist_mlops.artifacts.runs import (
     BaselinesRunInfo,
     EvaluateRunInfo,
@@ -61,7 +61,7 @@ def test_a_git_clone_reproduces_the_whole_mlflow_record(project_clone, tmp_path,
 
     tune = TuneRunInfo.read(paths.tune_runs)  # the parent run and its trials
     trials = tune.trial_run_ids or {}
-    assert tune.parent_run_id == TuneMetrics.read(paths.tune_metrics).mlflow_parent_run_id
+    assert tune.parent_run_id == TuneSummary.read(paths.tune_summary).mlflow_parent_run_id
     assert len(trials) == TINY_PIPELINE["tune"]["n_trials"]
     children = {i for i, r in runs.items() if r.data.tags.get("mlflow.parentRunId")}
     assert children == set(trials.values())
