@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mnist_mlops.config.params import load_params
 from tests.helpers.workspace import REPO_ROOT
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
@@ -75,11 +76,25 @@ def test_stage_lists_exactly_the_code_it_imports(name):
     assert listed == code_closure(stage_module(stage))
 
 
+def tune_keys_read() -> set[str]:
+    """The model / train keys the study's trials read with the checkout's tune.space."""
+    return set(load_params(REPO_ROOT / "params.yaml").tune.space.keys_read())
+
+
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_stage_lists_exactly_the_params_sections_it_reads(name):
     stage = STAGES[name]
     listed = {str(key).split(".")[0] for key in stage.get("params", [])}
-    assert listed == sections_used(stage_module(stage))
+    used = sections_used(stage_module(stage))
+    if name == "tune":  # model / train: only the keys the trials read (next test)
+        used = (used - {"model", "train"}) | {key.split(".")[0] for key in tune_keys_read()}
+    assert listed == used
+
+
+def test_tune_lists_exactly_the_model_and_train_keys_its_trials_read():
+    listed = {str(key) for key in STAGES["tune"]["params"]}
+    assert {key for key in listed if key.split(".")[0] in {"model", "train"}} == tune_keys_read()
+    assert "train.epochs" not in listed  # searched: `dvc exp run -S train.epochs=...` skips tune
 
 
 def test_stage_outputs_do_not_overlap():

@@ -3,12 +3,15 @@
 Format::
 
     {"skipped": false, "study": "mnist-mlp-...", "trial": 7, "value": 0.93,
+     "searched": ["activation", "dropout", "epochs", ...],
      "model": {"hidden_layers": [256], "activation": "relu", "dropout": 0.1},
      "train": {"epochs": 4, "batch_size": 128,
                "optimizer": {"name": "adam", "learning_rate": 0.002}}}
 
 ``{"skipped": true}`` (``tune.n_trials: 0``) means: keep the ``model:`` / ``train:`` params.
-Only the values present override the params; everything else keeps its ``params.yaml`` value.
+``searched`` names the ``tune.space`` dimensions the study searched: the train stage takes only
+those from the file (:mod:`mnist_mlops.training.tuned_params`); a file without it (written
+before it was recorded) counts every dimension it holds as searched.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from mnist_mlops.artifacts.base import JsonArtifact
 from mnist_mlops.config.constants import OptimizerName
 from mnist_mlops.config.params import ModelConfig, TrainConfig
+from mnist_mlops.config.space import DIMENSIONS, Dimension
 
 
 class _Frozen(BaseModel):
@@ -51,6 +55,7 @@ class BestParams(JsonArtifact):
         value: Its validation accuracy.
         model: The whole ``model`` section the trial trained.
         train: The tuned part of the ``train`` section.
+        searched: The dimensions the study searched (``None``: not recorded, all of them).
     """
 
     PRODUCER = "tune"
@@ -61,6 +66,7 @@ class BestParams(JsonArtifact):
     value: float | None = None
     model: ModelConfig | None = None
     train: TunedTrain | None = None
+    searched: list[Dimension] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the file's content (a skipped marker is ``{"skipped": true}``)."""
@@ -73,9 +79,18 @@ class BestParams(JsonArtifact):
 
     @classmethod
     def from_trial(
-        cls, study: str, trial: int, value: float, model: ModelConfig, train: TrainConfig
+        cls,
+        study: str,
+        trial: int,
+        value: float,
+        model: ModelConfig,
+        train: TrainConfig,
+        searched: list[Dimension] | None = None,
     ) -> BestParams:
-        """Return the file for a finished trial that trained ``model`` / ``train``."""
+        """Return the file for a finished trial that trained ``model`` / ``train``.
+
+        ``searched``: the dimensions the study searched (``None``: not recorded).
+        """
         tuned_train = TunedTrain(
             epochs=train.epochs,
             batch_size=train.batch_size,
@@ -91,7 +106,16 @@ class BestParams(JsonArtifact):
             value=value,
             model=whole_model,
             train=tuned_train,
+            searched=searched,
         )
+
+    def searched_dimensions(self) -> tuple[Dimension, ...]:
+        """Return the dimensions the study searched (all of them when not recorded)."""
+        if self.skipped:
+            return ()
+        if self.searched is None:
+            return DIMENSIONS
+        return tuple(name for name in DIMENSIONS if name in self.searched)
 
     def apply(self, model: ModelConfig, train: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
         """Return ``model`` and ``train`` with the tuned values laid over them (re-validated).

@@ -26,7 +26,7 @@ from mnist_mlops.config.constants import (
     PrunerName,
 )
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
-from mnist_mlops.config.space import COURSE_SPACE, UNION_TAGS, Neurons, SearchSpace
+from mnist_mlops.config.space import COURSE_SPACE, UNION_TAGS, Dimension, Neurons, SearchSpace
 from mnist_mlops.errors import ConfigError
 
 DEFAULT_PARAMS_PATH = Path(PARAMS_FILE)
@@ -97,7 +97,9 @@ class TrainConfig(Section):
     optimizer: OptimizerConfig = OptimizerConfig()
     early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
     seed: int = Field(42, ge=0)
-    use_tuned: bool = True
+    # true: every dimension the study searched comes from tune's best trial; false: none;
+    # a list: only the dimensions named (see mnist_mlops.training.tuned_params)
+    use_tuned: bool | list[Dimension] = True
 
 
 class MlflowConfig(Section):

@@ -7,7 +7,7 @@ choices.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -59,6 +59,32 @@ Neurons = Annotated[int, Field(ge=1, le=65536)]
 BatchSize = Annotated[int, Field(ge=1, le=65536)]
 Rate = Annotated[float, Field(gt=0, le=10)]
 Dropout = Annotated[float, Field(ge=0, lt=1)]
+
+# A dimension of ``tune.space`` (also the names ``train.use_tuned`` may list).
+Dimension = Literal[
+    "epochs",
+    "n_layers",
+    "neurons",
+    "activation",
+    "optimizer",
+    "learning_rate",
+    "batch_size",
+    "dropout",
+]
+DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
+# The ``params.yaml`` key each dimension sets (``n_layers`` and ``neurons`` share one).
+DIMENSION_KEYS = {
+    "epochs": "train.epochs",
+    "n_layers": "model.hidden_layers",
+    "neurons": "model.hidden_layers",
+    "activation": "model.activation",
+    "optimizer": "train.optimizer.name",
+    "learning_rate": "train.optimizer.learning_rate",
+    "batch_size": "train.batch_size",
+    "dropout": "model.dropout",
+}
+# ``model`` / ``train`` keys every trial reads whatever the space (no dimension sets them).
+ALWAYS_READ = ("train.optimizer.momentum", "train.optimizer.nesterov")
 
 # The tags below name the member of a dimension's union in error locations (dropped there).
 UNION_TAGS = ("fixed", "range", "choices")
@@ -118,16 +144,27 @@ class SearchSpace(_Strict):
                 raise ValueError(f"{name}: the list of choices is empty")
         return self
 
-    def searched(self) -> list[str]:
+    def searched(self) -> list[Dimension]:
         """Return the names of the dimensions that are actually searched (not fixed or absent)."""
-        names = []
-        for name in type(self).model_fields:
+        names: list[Dimension] = []
+        for name in DIMENSIONS:
             value = getattr(self, name)
             if isinstance(value, IntRange | FloatRange) or (
                 isinstance(value, list) and len(value) > 1
             ):
                 names.append(name)
         return names
+
+    def keys_read(self) -> list[str]:
+        """Return the ``model`` / ``train`` keys the study's trials read (sorted).
+
+        A dimension left out (``None``) takes its ``params.yaml`` value; a fixed or searched
+        one does not read it. ``model.hidden_layers`` is read unless both ``n_layers`` and
+        ``neurons`` are given. These are exactly the tune stage's ``model`` / ``train``
+        params in ``dvc.yaml``.
+        """
+        keys = {DIMENSION_KEYS[name] for name in DIMENSIONS if getattr(self, name) is None}
+        return sorted(keys | set(ALWAYS_READ))
 
 
 # The default of ``tune.space``: the course's search space, as the repository's params.yaml

@@ -1,24 +1,113 @@
-"""Tune's best params laid over the ``model`` / ``train`` sections for the train stage.
+"""How tune's best params and ``params.yaml`` combine into what the train stage fits.
 
-The tune stage's :class:`~mnist_mlops.artifacts.best_params.BestParams` overrides only the
-values it holds (:meth:`BestParams.apply`); anything else keeps its ``params.yaml`` value.
+The rule (``train.use_tuned``):
+
+- ``true``: every dimension the study *searched* (a range or a list of two or more choices in
+  ``tune.space``) takes the best trial's value; everything else - fixed or left-out
+  dimensions, early stopping, seed, momentum - keeps its ``params.yaml`` value.
+- a list of dimension names (e.g. ``[n_layers, neurons]``): only those take the trial's value
+  (each must be a dimension the study searched).
+- ``false``: tune's output is ignored; ``params.yaml`` is what trains.
+
+A value given with ``dvc exp run -S train.epochs=20`` is a ``params.yaml`` value like any
+other: it trains when ``epochs`` is not taken from the study. Every value taken from the study
+is logged as one line ``train.epochs: 5 (params.yaml) -> 4 (tuned, trial 7)``.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.config.params import ModelConfig, TrainConfig
-from mnist_mlops.errors import MissingArtifactError
+from mnist_mlops.config.space import DIMENSION_KEYS, Dimension
+from mnist_mlops.errors import ConfigError, MissingArtifactError
+
+logger = logging.getLogger(__name__)
 
 UNTUNED_TAGS = {"tuned": "false"}
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One ``params.yaml`` value replaced by the best trial's value."""
+
+    key: str
+    old: Any
+    new: Any
+    trial: int | None
+
+    def line(self) -> str:
+        """Return ``train.epochs: 5 (params.yaml) -> 4 (tuned, trial 7)``."""
+        return f"{self.key}: {self.old} (params.yaml) -> {self.new} (tuned, trial {self.trial})"
+
+
+def selected_dimensions(use_tuned: bool | list[Dimension], best: BestParams) -> list[Dimension]:
+    """Return the dimensions that take the best trial's value under ``train.use_tuned``.
+
+    Raises:
+        ConfigError: ``train.use_tuned`` names a dimension the study did not search.
+    """
+    if best.skipped or use_tuned is False:
+        return []
+    searched = list(best.searched_dimensions())
+    if use_tuned is True:
+        return searched
+    unknown = sorted(set(use_tuned) - set(searched))
+    if unknown:
+        raise ConfigError(
+            f"train.use_tuned names {', '.join(unknown)}, which study {best.study} did not "
+            f"search (it searched: {', '.join(searched) or 'nothing'}); list only searched "
+            "dimensions, or set train.use_tuned: true (all of them) or false (none)"
+        )
+    return [name for name in searched if name in use_tuned]
+
+
+def _get(values: dict[str, Any], path: list[str]) -> Any:
+    for part in path:
+        values = values[part]
+    return values
+
+
+def combine(
+    model: ModelConfig, train: TrainConfig, best: BestParams
+) -> tuple[ModelConfig, TrainConfig, list[Replacement]]:
+    """Lay the best trial's values of the selected dimensions over ``model`` / ``train``.
+
+    Returns:
+        The sections to train with (re-validated) and each value replaced, in dimension order.
+    """
+    dimensions = selected_dimensions(train.use_tuned, best)
+    sections = {"model": model.model_dump(), "train": train.model_dump()}
+    tuned = {
+        "model": best.model.model_dump() if best.model else {},
+        "train": best.train.model_dump() if best.train else {},
+    }
+    replaced: list[Replacement] = []
+    for key in dict.fromkeys(DIMENSION_KEYS[name] for name in dimensions):
+        section, *path = key.split(".")
+        try:
+            new = _get(tuned[section], path)
+        except KeyError:
+            continue  # (an older file without this value)
+        *parent, leaf = path
+        old = _get(sections[section], path)
+        _get(sections[section], parent)[leaf] = new
+        replaced.append(Replacement(key, old, new, best.trial))
+    return (
+        ModelConfig.model_validate(sections["model"]),
+        TrainConfig.model_validate(sections["train"]),
+        replaced,
+    )
 
 
 def resolve_training_params(
     model: ModelConfig, train: TrainConfig, best_params_path: str | Path
 ) -> tuple[ModelConfig, TrainConfig, dict[str, str]]:
-    """Lay tune's best params over ``model`` / ``train`` when ``train.use_tuned`` is true.
+    """Return what the train stage fits: ``params.yaml`` with tuned values per ``use_tuned``.
 
     Args:
         model: The ``model`` section.
@@ -26,13 +115,15 @@ def resolve_training_params(
         best_params_path: The tune stage's best params (``ProjectPaths.best_params``).
 
     Returns:
-        The sections to train with and the MLflow tags that say whether they were tuned.
+        The sections to train with and the MLflow tags that say whether (and what) was tuned.
 
     Raises:
-        MissingArtifactError: ``train.use_tuned`` is true but the file does not exist.
+        MissingArtifactError: ``train.use_tuned`` is not false but the file does not exist.
         DataError: The file is not a valid best params file.
+        ConfigError: ``train.use_tuned`` names a dimension the study did not search.
     """
-    if not train.use_tuned:
+    if train.use_tuned is False:
+        logger.info("train.use_tuned: false: training with the params.yaml values")
         return model, train, dict(UNTUNED_TAGS)
     if not Path(best_params_path).is_file():
         raise MissingArtifactError(
@@ -40,11 +131,20 @@ def resolve_training_params(
             "'skipped' file) or set train.use_tuned: false"
         )
     best = BestParams.read(best_params_path)
-    model, train = best.apply(model, train)
     if best.skipped:
+        logger.info("tuning was skipped (tune.n_trials: 0): training with the params.yaml values")
         return model, train, dict(UNTUNED_TAGS)
+    model, train, replaced = combine(model, train, best)
+    for replacement in replaced:
+        logger.info("%s", replacement.line())
+    dimensions = selected_dimensions(train.use_tuned, best)
     return (
         model,
         train,
-        {"tuned": "true", "tuned.study": str(best.study), "tuned.trial": str(best.trial)},
+        {
+            "tuned": "true",
+            "tuned.study": str(best.study),
+            "tuned.trial": str(best.trial),
+            "tuned.dimensions": ",".join(dimensions),
+        },
     )

@@ -5,7 +5,7 @@ study's counts) and ``runs/tune.json`` (its MLflow runs).
 
 In the pipeline the study is named ``<tune.study>-<fingerprint>``: the fingerprint hashes
 everything that changes what a trial means (the space, pruner, seed, the ``model`` / ``train``
-defaults and the processed data). ``dvc repro`` after a crash, or with a larger
+values the trials read and the processed data). ``dvc repro`` after a crash, or with a larger
 ``tune.n_trials``, therefore continues the same study, while a changed space or new data starts
 a fresh one instead of mixing incomparable trials.
 
@@ -24,7 +24,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mnist_mlops.artifacts.best_params import BestParams, TunedTrain
+from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneMetrics, TuneSummary
 from mnist_mlops.artifacts.processed import processed_hash
 from mnist_mlops.artifacts.runs import TuneRunInfo
@@ -40,17 +40,21 @@ logger = logging.getLogger(__name__)
 FINGERPRINT_ATTR = "mnist_mlops.fingerprint"
 IDENTITY_ATTR = "mnist_mlops.identity"
 SHORT = 12  # hex digits of the fingerprint in the pipeline's study name
-# the part of ``train`` a trial may change (the rest - seed, early stopping - is not tuned)
-TUNED_TRAIN_KEYS = tuple(TunedTrain.model_fields)
 # what each part of the identity is called in params.yaml (for error messages)
 IDENTITY_NAMES = {
     "space": "tune.space",
     "pruner": "tune.pruner",
     "seed": "tune.seed",
-    "model": "model",
-    "train": f"train ({', '.join(TUNED_TRAIN_KEYS)})",
+    "defaults": "model / train values the trials read",
     "data": "processed data",
 }
+
+
+def _value(sections: dict[str, Any], key: str) -> Any:
+    value: Any = sections
+    for part in key.split("."):
+        value = value[part]
+    return value
 
 
 def study_identity(
@@ -61,20 +65,21 @@ def study_identity(
     Args:
         tune: The ``tune`` section (space, pruner and seed count; name, trials, workers,
             timeout and storage do not).
-        model: The ``model`` section (values of dimensions left out of the space).
-        train: The ``train`` section (its :data:`TUNED_TRAIN_KEYS`: epochs, batch size and
-            the whole optimizer section).
+        model: The ``model`` section.
+        train: The ``train`` section.
         processed_dir: The processed splits (their SHA-256).
 
     Returns:
-        ``{"space", "pruner", "seed", "model", "train", "data"}``.
+        ``{"space", "pruner", "seed", "defaults", "data"}``; ``defaults`` holds only the
+        ``model`` / ``train`` values the trials read (:meth:`SearchSpace.keys_read`): the
+        ``params.yaml`` value of a searched or fixed dimension does not change the study.
     """
+    sections = {"model": model.model_dump(mode="json"), "train": train.model_dump(mode="json")}
     return {
         "space": tune.space.model_dump(mode="json"),
         "pruner": tune.pruner,
         "seed": tune.seed,
-        "model": model.model_dump(mode="json"),
-        "train": train.model_dump(mode="json", include=set(TUNED_TRAIN_KEYS)),
+        "defaults": {key: _value(sections, key) for key in tune.space.keys_read()},
         "data": processed_hash(processed_dir),
     }
 

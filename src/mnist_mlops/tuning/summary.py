@@ -96,6 +96,7 @@ def best_params_document(
         value=trial_value(best),
         model=best_model,
         train=best_train,
+        searched=space.searched(),
     )
 
 

@@ -1,0 +1,80 @@
+"""How tune's best params and params.yaml combine (train.use_tuned), and the log lines."""
+
+import logging
+
+import pytest
+
+from mnist_mlops.artifacts.best_params import BestParams
+from mnist_mlops.config.params import ModelConfig, OptimizerConfig, TrainConfig
+from mnist_mlops.config.space import SearchSpace
+from mnist_mlops.errors import ConfigError
+from mnist_mlops.training.tuned_params import combine, resolve_training_params
+
+TRIAL_MODEL = ModelConfig(hidden_layers=[64, 32], activation="tanh", dropout=0.2)
+TRIAL_TRAIN = TrainConfig(
+    epochs=3, batch_size=64, optimizer=OptimizerConfig(name="sgd", learning_rate=0.01)
+)
+PARAMS_MODEL = ModelConfig()
+PARAMS_TRAIN = TrainConfig(epochs=20, seed=7)
+
+
+def best(searched):
+    return BestParams.from_trial("s", 7, 0.9, TRIAL_MODEL, TRIAL_TRAIN, searched=searched)
+
+
+def test_only_searched_dimensions_come_from_the_study():
+    model, train, replaced = combine(PARAMS_MODEL, PARAMS_TRAIN, best(["activation", "dropout"]))
+    assert model == ModelConfig(activation="tanh", dropout=0.2)
+    assert train == PARAMS_TRAIN  # epochs 20 (not searched) is what trains
+    assert [r.line() for r in replaced] == [
+        "model.activation: relu (params.yaml) -> tanh (tuned, trial 7)",
+        "model.dropout: 0.0 (params.yaml) -> 0.2 (tuned, trial 7)",
+    ]
+
+
+def test_a_list_names_the_dimensions_taken_and_false_takes_none():
+    searched = ["epochs", "n_layers", "neurons", "learning_rate"]
+    chosen = PARAMS_TRAIN.model_copy(update={"use_tuned": ["n_layers", "neurons"]})
+    model, train, replaced = combine(PARAMS_MODEL, chosen, best(searched))
+    assert model.hidden_layers == [64, 32] and train.epochs == 20
+    assert [r.key for r in replaced] == ["model.hidden_layers"]  # one line for the shared key
+    untuned = PARAMS_TRAIN.model_copy(update={"use_tuned": False})
+    assert combine(PARAMS_MODEL, untuned, best(searched))[2] == []
+
+
+def test_naming_an_unsearched_dimension_is_an_error():
+    chosen = PARAMS_TRAIN.model_copy(update={"use_tuned": ["epochs"]})
+    with pytest.raises(ConfigError, match="names epochs, which study s did not search"):
+        combine(PARAMS_MODEL, chosen, best(["dropout"]))
+
+
+def test_an_unknown_dimension_name_is_rejected():
+    with pytest.raises(ValueError, match="use_tuned"):
+        TrainConfig.model_validate({"use_tuned": ["epoch"]})
+
+
+def test_resolve_logs_one_line_per_replaced_value(tmp_path, caplog):
+    path = tmp_path / "tuned.json"
+    best(["epochs", "optimizer"]).write(path)
+    with caplog.at_level(logging.INFO, logger="mnist_mlops.training.tuned_params"):
+        _, train, tags = resolve_training_params(PARAMS_MODEL, PARAMS_TRAIN, path)
+    assert train.epochs == 3 and train.optimizer.name == "sgd"
+    assert train.optimizer.learning_rate == PARAMS_TRAIN.optimizer.learning_rate
+    assert caplog.messages == [
+        "train.epochs: 20 (params.yaml) -> 3 (tuned, trial 7)",
+        "train.optimizer.name: adam (params.yaml) -> sgd (tuned, trial 7)",
+    ]
+    assert tags["tuned.dimensions"] == "epochs,optimizer"
+
+
+def test_keys_read_are_the_values_of_dimensions_left_out():
+    assert SearchSpace(epochs=3, n_layers=1).keys_read() == [
+        "model.activation",
+        "model.dropout",
+        "model.hidden_layers",
+        "train.batch_size",
+        "train.optimizer.learning_rate",
+        "train.optimizer.momentum",
+        "train.optimizer.name",
+        "train.optimizer.nesterov",
+    ]
