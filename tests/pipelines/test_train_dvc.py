@@ -1,4 +1,9 @@
-"""Train, evaluate and baselines of the shared `dvc repro`, and through a real `mlflow server`."""
+"""Train, evaluate and baselines of the shared `dvc repro`, and through a real `mlflow server`.
+
+The forced re-train (through the server) reproduces the weights: the train stage's model folder
+keeps its DVC hash; only ``runs/train.json`` (the new MLflow run) changes, and evaluate, which
+logs the test metrics into that run, writes the same files.
+"""
 
 import json
 import shlex
@@ -6,14 +11,16 @@ import shlex
 import mlflow
 import numpy as np
 import pytest
+import yaml
 from mlflow import MlflowClient
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import split_files
-from mnist_mlops.artifacts.runs import TrainedRunInfo
+from mnist_mlops.artifacts.runs import EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_model
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
+from mnist_mlops.evaluation.outputs import PLOT_FILES
 from tests.helpers.mlflow_server import mlflow_server
 from tests.helpers.workspace import environment, run
 
@@ -21,6 +28,12 @@ pytestmark = pytest.mark.slow
 
 PLOTS = RELATIVE["plots_dir"]
 EVALUATE = RELATIVE["evaluate_metrics"]
+
+
+def locked_outs(repo, stage):
+    """``{path: md5}`` of a stage's outputs in ``dvc.lock``."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for out in lock["stages"][stage]["outs"]}
 
 
 def stage_of(run_name: str) -> str:
@@ -37,13 +50,29 @@ def server(tmp_path):
 def test_stages_log_to_a_tracking_server_and_the_model_downloads_through_it(
     project_clone, server, prefect_api
 ):
-    repo = project_clone
+    repo, paths = project_clone, ProjectPaths(project_clone)
     env = {"MLFLOW_TRACKING_URI": server, "PREFECT_API_URL": prefect_api}
     stages = ("train", "evaluate")  # (baselines logs the same way: its runs are checked below)
-    output = run(repo, "dvc", "repro", "--force", "--single-item", *stages, **env)
-    for stage in stages:
-        assert f"Running stage '{stage}'" in output
-    paths = ProjectPaths(repo)
+    before = locked_outs(repo, "train")
+    first_run = TrainedRunInfo.read(paths.train_run).run_id
+    metrics = paths.evaluate_metrics.read_bytes()
+    plots = {name: (paths.plots_dir / name).read_bytes() for name in PLOT_FILES}
+
+    # a forced re-train reproduces the weights: the same model output, a new MLflow run
+    output = run(repo, "dvc", "repro", "--force", "--single-item", "train", **env)
+    assert "Running stage 'train'" in output
+    after = locked_outs(repo, "train")
+    model, record = RELATIVE["trained_dir"], RELATIVE["train_run"]
+    assert after[model] == before[model]  # the same weights: the same model.keras bytes
+    assert after[record] != before[record]  # a new MLflow run
+    status = run(repo, "dvc", "status", "evaluate", **env)
+    assert record in status and model not in status  # only the run changed upstream
+    output = run(repo, "dvc", "repro", "--single-item", "evaluate", **env)
+    assert "Running stage 'evaluate'" in output
+    assert EvaluateRunInfo.read(paths.evaluate_run).run_id not in (first_run, None)
+    assert paths.evaluate_metrics.read_bytes() == metrics  # logged into the new run: same files
+    assert {name: (paths.plots_dir / name).read_bytes() for name in PLOT_FILES} == plots
+
     run_info = TrainedRunInfo.read(paths.train_run)
     evaluate = EvaluateMetrics.read(paths.evaluate_metrics)
     assert evaluate.test_accuracy > 0.7  # 2 epochs of 16-64 units on 3,600 real digits
