@@ -20,7 +20,7 @@ TINY_SPACE = {
     "dropout": 0.0,
 }
 # the embedded 5,000 digits, one hidden layer of 32, 2 epochs, 2 trials of the tiny space,
-# baselines capped at 20 iterations (MLPClassifier's default 200 take ~35 s here)
+# baselines capped at 20 iterations
 TINY_PIPELINE = {
     "baselines": {"max_iter": 20},
     "data": {"source": "mnist_5k"},
