@@ -42,10 +42,10 @@ repro: $(STAMP)  ## run the whole DVC pipeline (one Prefect server for all stage
 TEST_WORKERS ?= 2
 PYTEST_RUN := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-test: $(STAMP)  ## run the test suite (about 5½ minutes on 2 cores)
+test: $(STAMP)  ## run the test suite (about 8 minutes on 2 cores)
 	$(PYTEST_RUN) $(PYTEST_ARGS)
 
-test-fast: $(STAMP)  ## run the tests not marked slow (under 2 minutes on 2 cores)
+test-fast: $(STAMP)  ## run the tests not marked slow (about 1 minute on 2 cores)
 	$(PYTEST_RUN) -m "not slow" $(PYTEST_ARGS)
 
 # Every check runs (one report of all problems); the target fails if any of them failed.
