@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from mnist_mlops import stopping
+from mnist_mlops.processes import running_processes
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
 START_TIMEOUT_S = 90.0
@@ -61,7 +61,7 @@ def group_members(pgid: int) -> list[int]:
     A stage whose ``dvc repro`` died is re-parented; where nothing reaps it, its zombie stays
     in the group: on Linux ``/proc`` tells zombies apart, elsewhere any member counts.
     """
-    members = stopping.running_processes(group=pgid)
+    members = running_processes(group=pgid)
     if members is not None:
         return members
     try:

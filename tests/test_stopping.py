@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from mnist_mlops.processes import running_processes
 from mnist_mlops.stopping import Stopped, exit_code
 from mnist_mlops.tracking.owner import process_started
 
@@ -73,13 +74,18 @@ def test_a_cleanup_that_hangs_is_cut_short_after_the_grace_period():
 CHILD = textwrap.dedent(CLEANS_UP.format(grace=8, after="pass"))
 
 
-def test_a_process_whose_parent_dies_stops_itself():
+@pytest.mark.parametrize("between", [(), ("/bin/sh", "-c")], ids=["child", "through-sh"])
+def test_a_process_whose_parent_dies_stops_itself(between):
+    # through-sh: as DVC runs a stage with SHELL=/bin/sh (dash stays between, it does not exec)
     parent = subprocess.Popen(
         python(
             f"""
-            import subprocess, sys, time
-            code = {CHILD!r}
-            child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+            import shlex, subprocess, sys, time
+            command = [sys.executable, "-c", {CHILD!r}]
+            between = {list(between)!r}
+            if between:
+                command = [*between, shlex.join(command)]
+            child = subprocess.Popen(command, stdout=subprocess.PIPE)
             child.stdout.readline()  # ready: it watches its parent
             print(child.pid, flush=True)
             time.sleep(600)
@@ -90,14 +96,17 @@ def test_a_process_whose_parent_dies_stops_itself():
         start_new_session=True,
     )
     child_pid = int(parent.stdout.readline())
-    started = process_started(child_pid)
+    stage = running_processes(parent=child_pid) if between else [child_pid]
+    assert len(stage) == 1, "the shell should stay in between"
+    watched = {pid: process_started(pid) for pid in (child_pid, *stage)}
     parent.kill()  # as a SIGKILL of `dvc repro` under a running stage
     parent.wait()
     try:
-        assert started is not None and gone_within(child_pid, started, STOP_S)
+        assert all(gone_within(pid, started, STOP_S) for pid, started in watched.items())
     finally:
-        if process_started(child_pid) == started:
-            os.kill(child_pid, signal.SIGKILL)
+        for pid, started in watched.items():
+            if process_started(pid) == started:
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_exit_code_reads_the_signal_of_any_stop():

@@ -5,7 +5,9 @@
 (MLflow runs end KILLED, worker processes are stopped, temporary folders are removed, and
 outputs are only ever replaced whole, see :mod:`mnist_mlops.io`). Should that take more than
 ``grace_s`` seconds, the process exits anyway. A process whose parent dies (``kill`` of the
-``dvc repro`` that runs a stage) stops itself as if it got SIGTERM, so no stage outlives it.
+``dvc repro`` that runs a stage) stops itself as if it got SIGTERM, so no stage outlives it;
+where a shell sits in between (DVC runs a stage's ``cmd`` with ``$SHELL -c``, and dash, unlike
+bash, does not ``exec`` it), the process the shell runs it for counts as the parent.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from pathlib import Path
 from typing import NoReturn
+
+from mnist_mlops.processes import Ancestor, child_pids, stage_ancestors
 
 logger = logging.getLogger(__name__)
 
@@ -52,39 +55,6 @@ def exit_code(error: BaseException) -> int:
         if isinstance(value, int):
             return 128 + value
     return 128 + signal.SIGINT
-
-
-def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int] | None:
-    """Return the running processes (zombies do not count) with this parent or process group.
-
-    Args:
-        parent: Keep the children of this pid.
-        group: Keep the members of this process group.
-
-    Returns:
-        Their pids, from Linux ``/proc``; ``None`` where there is no ``/proc``.
-    """
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return None
-    found = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:  # after the command's ")": state, ppid, pgrp, ...
-            state, ppid, pgrp = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, IndexError, ValueError):
-            continue
-        if state in ("Z", "X"):
-            continue
-        if (parent is None or int(ppid) == parent) and (group is None or int(pgrp) == group):
-            found.append(int(entry.name))
-    return found
-
-
-def child_pids() -> list[int]:
-    """Return this process's child processes that still run (Linux ``/proc``; else none)."""
-    return running_processes(parent=os.getpid()) or []
 
 
 def stop_children(timeout_s: float = 3.0) -> None:
@@ -134,12 +104,13 @@ def _last_resort(
         os._exit(128 + signum)
 
 
-def _watch_parent(parent: int, done: threading.Event) -> None:
-    """Send this process SIGTERM once its parent is gone (it was re-parented)."""
-    while os.getppid() == parent:
+def _watch_ancestors(ancestors: list[Ancestor], done: threading.Event) -> None:
+    """Send this process SIGTERM once its parent, or the process a shell runs it for, is gone."""
+    parent = os.getppid()
+    while os.getppid() == parent and all(ancestor.alive() for ancestor in ancestors):
         if done.wait(PARENT_POLL_S):
             return
-    logger.warning("parent process %d is gone: stopping", parent)
+    logger.warning("parent process %s is gone: stopping", " < ".join(map(str, ancestors)))
     os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -175,10 +146,12 @@ def install(
         raise Stopped(signum)
 
     previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
-    parent = os.getppid()
-    if parent > 1:
+    if os.getppid() > 1:
         threading.Thread(
-            target=_watch_parent, args=(parent, done), daemon=True, name="parent-watch"
+            target=_watch_ancestors,
+            args=(stage_ancestors(), done),
+            daemon=True,
+            name="parent-watch",
         ).start()
 
     def uninstall() -> None:

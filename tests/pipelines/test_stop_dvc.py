@@ -52,7 +52,9 @@ def alive(processes: dict[int, str]) -> list[int]:
     return [pid for pid, started in processes.items() if process_started(pid) == started]
 
 
-def start(root: Path, command, prefect_api: str, params_update: dict) -> subprocess.Popen:
+def start(
+    root: Path, command, prefect_api: str, params_update: dict, **env: str
+) -> subprocess.Popen:
     paths = ProjectPaths(root)
     params = yaml.safe_load(paths.params_file.read_text())
     for section, values in params_update.items():
@@ -62,7 +64,7 @@ def start(root: Path, command, prefect_api: str, params_update: dict) -> subproc
     return subprocess.Popen(
         command,
         cwd=root,
-        env=environment(root, PREFECT_API_URL=prefect_api),
+        env=environment(root, PREFECT_API_URL=prefect_api, **env),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -83,7 +85,19 @@ def wait_for_runs(client: MlflowClient, condition: str, count: int, process) -> 
         time.sleep(0.5)
 
 
-def stop_and_check(process, signalled: int, processes: dict[int, str]) -> None:
+def described(pids: list[int], log: Path) -> str:
+    """The command lines of ``pids`` and the end of the command's output, for a failure."""
+    lines = []
+    for pid in pids:
+        try:
+            command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            command = b"?"
+        lines.append(f"{pid}: {command.decode(errors='replace')[:200]}")
+    return "\n".join([*lines, "output:", *log.read_text().splitlines()[-30:]])
+
+
+def stop_and_check(process, signalled: int, processes: dict[int, str], log: Path) -> None:
     """Send SIGTERM to ``signalled`` only; all ``processes`` must be gone within STOP_S."""
     os.kill(signalled, signal.SIGTERM)
     deadline = time.monotonic() + STOP_S
@@ -91,7 +105,7 @@ def stop_and_check(process, signalled: int, processes: dict[int, str]) -> None:
         time.sleep(0.1)
     left = alive(processes)
     try:
-        assert left == [], f"still running {STOP_S} s after SIGTERM: {left}"
+        assert left == [], f"still running {STOP_S} s after SIGTERM:\n{described(left, log)}"
     finally:
         for pid in left:
             os.kill(pid, signal.SIGKILL)
@@ -117,7 +131,7 @@ def test_sigterm_to_make_repros_process_stops_the_training_cleanly(project_clone
     processes = descendants(process.pid) | {process.pid: process_started(process.pid)}
     assert len(processes) >= 3  # the wrapper, dvc, the stage
 
-    stop_and_check(process, process.pid, processes)
+    stop_and_check(process, process.pid, processes, project_clone.parent / "stop.log")
 
     assert process.returncode == 128 + signal.SIGTERM
     assert client.get_run(run.info.run_id).info.status == "KILLED"
@@ -136,14 +150,16 @@ def test_sigterm_to_dvc_alone_stops_the_tune_stage_and_its_workers(project_clone
         ("dvc", "repro", "--single-item", "tune"),
         prefect_api,
         {"tune": {"n_trials": 40, "workers": 2}},
+        SHELL="/bin/sh",  # DVC runs the stage with $SHELL -c: dash stays between dvc and it
     )
     # both workers run a trial (their own processes, their own MLflow runs)
     trials = wait_for_runs(client, "tags.`optuna.trial_number` != ''", 2, process)
     processes = descendants(process.pid)
+    assert len(processes) >= 4  # the shell, the stage, two workers
     parent_run = trials[0].data.tags["mlflow.parentRunId"]
 
     # dvc dies at once on SIGTERM: the stage sees its parent go and stops itself
-    stop_and_check(process, process.pid, processes)
+    stop_and_check(process, process.pid, processes, project_clone.parent / "stop.log")
 
     assert client.get_run(parent_run).info.status == "KILLED"
     children = client.search_runs(

@@ -22,8 +22,9 @@ import socket
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mnist_mlops.processes import PROC, process_stat
 
 if TYPE_CHECKING:
     from mlflow import ActiveRun, MlflowClient
@@ -45,23 +46,16 @@ def process_started(pid: int) -> str | None:
 
     Off Linux (no ``/proc``) the value is ``"?"`` for a live process: only the pid is checked.
     """
+    if PROC.is_dir():
+        stat = process_stat(pid)
+        return None if stat is None else stat.started
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except FileNotFoundError:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return None
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return "?"
-    # the command name (field 2) is in parentheses and may hold spaces: split after it
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] in ("Z", "X"):  # a zombie: it has exited, its parent did not reap it yet
-        return None
-    return fields[19]  # field 22, starttime
+    except PermissionError:
+        pass
+    return "?"
 
 
 def process_id(pid: int | None = None) -> str:
