@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from mnist_mlops.processes import running_processes
+from mnist_mlops.processes import process_started, running_processes
 from mnist_mlops.stopping import Stopped, exit_code
-from mnist_mlops.tracking.owner import process_started
 
 STOP_S = 10  # what the project promises: a stopped process is gone within 10 s
 

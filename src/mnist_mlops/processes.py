@@ -43,6 +43,23 @@ def process_stat(pid: int) -> ProcessStat | None:
     return ProcessStat(pid, name, int(fields[1]), int(fields[2]), fields[19])
 
 
+def process_started(pid: int) -> str | None:
+    """Return the start time of process ``pid`` (clock ticks since boot), ``None`` if gone.
+
+    Off Linux (no ``/proc``) the value is ``"?"`` for a live process: only the pid is checked.
+    """
+    if PROC.is_dir():
+        stat = process_stat(pid)
+        return None if stat is None else stat.started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return "?"
+
+
 def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int] | None:
     """Return the running processes (zombies do not count) with this parent or process group.
 
@@ -75,20 +92,11 @@ class Ancestor:
 
     pid: int
     name: str
-    started: str | None
+    started: str
 
     def alive(self) -> bool:
         """Return whether the process still runs (the same one: same start time)."""
-        if self.started is None:  # no /proc: the pid alone
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                pass
-            return True
-        stat = process_stat(self.pid)
-        return stat is not None and stat.started == self.started
+        return process_started(self.pid) == self.started
 
     def __str__(self) -> str:
         return f"{self.pid} ({self.name})" if self.name else str(self.pid)
@@ -106,8 +114,8 @@ def stage_ancestors() -> list[Ancestor]:
     while pid > 1:
         stat = process_stat(pid)
         if stat is None:
-            if not PROC.is_dir():
-                ancestors.append(Ancestor(pid, "", None))
+            if not PROC.is_dir() and (started := process_started(pid)) is not None:
+                ancestors.append(Ancestor(pid, "", started))  # no /proc: the pid alone
             break
         ancestors.append(Ancestor(pid, stat.name, stat.started))
         if stat.name not in SHELLS:

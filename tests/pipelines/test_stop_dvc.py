@@ -12,7 +12,7 @@ import yaml
 from mlflow import MlflowClient
 
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.tracking.owner import process_started
+from mnist_mlops.processes import process_started
 from tests.helpers.workspace import environment
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from mnist_mlops.processes import PROC, process_stat
+from mnist_mlops.processes import process_started
 
 if TYPE_CHECKING:
     from mlflow import ActiveRun, MlflowClient
@@ -39,23 +39,6 @@ SESSION_TAG = "mnist_mlops.session"
 CLOSED_TAG = "mnist_mlops.closed_by"
 KILLED = "KILLED"
 MAX_RUNS = 1000
-
-
-def process_started(pid: int) -> str | None:
-    """Return the start time of process ``pid`` (clock ticks since boot), ``None`` if gone.
-
-    Off Linux (no ``/proc``) the value is ``"?"`` for a live process: only the pid is checked.
-    """
-    if PROC.is_dir():
-        stat = process_stat(pid)
-        return None if stat is None else stat.started
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    return "?"
 
 
 def process_id(pid: int | None = None) -> str:
