@@ -13,8 +13,9 @@ SERVE_MAX_BODY_MB ?= 20
 SERVE_READ_TIMEOUT_S ?= 30
 SERVE_MAX_CONCURRENCY ?= 32
 PREFECT_PORT ?= 4200
+PREFECT_HOME_DIR ?= $(CURDIR)/.prefect
 
-.PHONY: help install repro test test-fast lint format ui prefect-ui serve serve-guarded serve-mlflow bench clean-venv
+.PHONY: help install repro test test-fast lint format ui prefect-ui prefect-stop serve serve-guarded serve-mlflow bench clean-venv
 
 # The ## comments name variables as $(NAME): help prints their values (make help UI_PORT=5050).
 HELP_VARS := UI_PORT SERVE_PORT PREFECT_PORT
@@ -34,7 +35,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the locked dependency set (no-op when up to date)
 
-repro: $(STAMP)  ## run the whole DVC pipeline (one Prefect server for all stages)
+repro: $(STAMP)  ## run the whole DVC pipeline (plain dvc repro works too: both use the project's Prefect server)
 	$(BIN)/python -m pipelines.with_prefect_server dvc repro $(REPRO_ARGS)
 
 # pytest-xdist workers (TEST_WORKERS=0: one process); loadgroup keeps the tests that share the
@@ -66,8 +67,14 @@ ui: $(STAMP)  ## MLflow UI on 127.0.0.1:$(UI_PORT) over the project's tracking s
 	@echo "MLflow UI: http://127.0.0.1:$(UI_PORT)/#/experiments/1/runs?workflowType=machine_learning (experiment 1 = the first one created; elsewhere pick \"Model training\" at the top left)"
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) --workers $(UI_WORKERS) --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" --default-artifact-root ./mlartifacts
 
-prefect-ui: $(STAMP)  ## Prefect UI (flow runs of every stage) on 127.0.0.1:$(PREFECT_PORT)
-	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+# The project's flow runs live in .prefect/ (PREFECT_HOME_DIR): the UI is a second server over
+# that database, API only (no scheduler or other services), that tells the browser its own port.
+prefect-ui: $(STAMP)  ## Prefect UI over the project's flow runs (.prefect/) on 127.0.0.1:$(PREFECT_PORT)
+	@echo "Prefect UI: http://127.0.0.1:$(PREFECT_PORT)"
+	PREFECT_HOME="$(PREFECT_HOME_DIR)" PREFECT_UI_API_URL="http://127.0.0.1:$(PREFECT_PORT)/api" PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) --no-services
+
+prefect-stop: $(STAMP)  ## stop the project's Prefect server now (it stops itself after 10 idle minutes)
+	@$(BIN)/python -m pipelines.project_server stop
 
 SERVE_MODEL ?= models:/mnist-classifier@champion
 serve: $(STAMP)  ## serve the champion on 127.0.0.1:$(SERVE_PORT): MLflow's scoring protocol behind the guard (body limit, read timeout, connection bound, JSON errors), 28x28 inputs, pictures, the draw-a-digit page at /
@@ -80,6 +87,7 @@ serve-mlflow: $(STAMP)  ## the same model with MLflow's bare `mlflow models serv
 
 bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/README.md)
 	$(BIN)/python -m benchmarks.orchestration
+	$(BIN)/python -m benchmarks.repro_reliability
 	$(BIN)/python -m benchmarks.train_overhead
 	$(BIN)/python -m benchmarks.tune_pruning
 	$(BIN)/python -m benchmarks.tune_workers

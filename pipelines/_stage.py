@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
 
-from prefect import Task, task
+from prefect import Flow, Task, flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 
@@ -28,6 +28,7 @@ from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError, MnistMlopsError
 from mnist_mlops.native_stderr import filter_native_stderr, restore_native_stderr
 from mnist_mlops.tracking.owner import close_session_runs, start_session
+from pipelines.stage_server import flow_run_name, stage_context
 
 STOPPED = 128  # exit codes from here on: stopped by signal (code - 128)
 P = ParamSpec("P")
@@ -63,6 +64,19 @@ def stage_task(
     return decorate if fn is None else decorate(fn)
 
 
+def stage_flow(name: str) -> Callable[[Callable[P, R]], Flow[P, R]]:
+    """Return a decorator that makes a stage's Prefect flow.
+
+    Its runs are named after the stage (``train · @<commit> · exp <name>``, see
+    :func:`pipelines.stage_server.flow_run_name`); results are not persisted (DVC caches the
+    outputs).
+
+    Args:
+        name: The stage's name (``dvc.yaml``).
+    """
+    return flow(name=name, flow_run_name=flow_run_name, persist_result=False)
+
+
 StageRun = Callable[[Params, ProjectPaths], Any]
 
 
@@ -94,8 +108,10 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"stage {name}: {exc}", file=sys.stderr)
             return 2
+        paths = ProjectPaths.for_params_file(args.params)
         try:
-            run(params, ProjectPaths.for_params_file(args.params))
+            with stage_context(name, paths.root):
+                run(params, paths)
         except MnistMlopsError as exc:
             print(f"stage {name} failed: {exc}", file=sys.stderr)
             return 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from mnist_mlops.artifacts.metrics import BaselineMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
@@ -16,7 +14,7 @@ from mnist_mlops.evaluation.baselines import (
 )
 from mnist_mlops.tracking.provenance import run_tags
 from mnist_mlops.tracking.setup import setup_tracking
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
 @stage_task(name="write-outputs")
@@ -28,7 +26,7 @@ def write_outputs(runs: dict[str, BaselineRun], experiment: str, paths: ProjectP
     baselines_run_info(runs, experiment).write(paths.baselines_runs)
 
 
-@flow(name="baselines", persist_result=False)
+@stage_flow("baselines")
 def baselines_flow(
     baselines: BaselinesConfig, mlflow: MlflowConfig, seed: int, paths: ProjectPaths
 ) -> dict[str, BaselineRun]:

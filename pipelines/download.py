@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow
 from prefect.tasks import exponential_backoff
 
 from mnist_mlops.artifacts.manifest import RawManifest
@@ -13,7 +12,7 @@ from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.data.download import download
 from mnist_mlops.data.fetch import fetch_file
 from mnist_mlops.errors import NetworkUnreachableError
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
 def _worth_retrying(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's signature)
@@ -28,7 +27,7 @@ def fetch_task(url: str, dest: Path, sha256: str, timeout_s: float) -> Path:
     return fetch_file(url, dest, sha256, timeout_s)
 
 
-@flow(name="download", persist_result=False)
+@stage_flow("download")
 def download_flow(config: DataConfig, paths: ProjectPaths) -> RawManifest:
     """Fetch ``config.source`` into ``paths.raw_dir`` and return its manifest."""
     fetch = fetch_task.with_options(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.artifacts.runs import TrainedRunInfo
@@ -18,10 +16,10 @@ from mnist_mlops.evaluation.outputs import (
     write_run_record,
 )
 from mnist_mlops.tracking.setup import setup_tracking
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
-@flow(name="evaluate", persist_result=False)
+@stage_flow("evaluate")
 def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
     """Evaluate the trained model; log into its run; write metrics, plots and run record."""
     trained = stage_task(load_trained)(paths.trained_dir)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
-
 from mnist_mlops.config.params import PreprocessConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.data.preprocess import preprocess
 from mnist_mlops.data.report import write_report
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
-@flow(name="preprocess", persist_result=False)
+@stage_flow("preprocess")
 def preprocess_flow(config: PreprocessConfig, paths: ProjectPaths) -> dict[str, Any]:
     """Write the train/val/test splits and the dataset report; return the report."""
     splits = stage_task(preprocess)(config, paths.raw_dir, paths.processed_dir)

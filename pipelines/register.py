@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from mnist_mlops.artifacts.metrics import RegisterSummary
 from mnist_mlops.config.params import MlflowConfig, RegisterConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.registry.register import register, write_run_record
 from mnist_mlops.tracking.setup import setup_tracking
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
-@flow(name="register", persist_result=False)
+@stage_flow("register")
 def register_flow(
     config: RegisterConfig, mlflow_config: MlflowConfig, paths: ProjectPaths
 ) -> RegisterSummary:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.artifacts.trained import save_trained
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
@@ -13,10 +11,10 @@ from mnist_mlops.tracking.provenance import run_name, run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from mnist_mlops.training.tracked import train_details, train_tracked
 from mnist_mlops.training.tuned_params import resolve_training_params
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
-@flow(name="train", persist_result=False)
+@stage_flow("train")
 def train_flow(
     model: ModelConfig, train: TrainConfig, mlflow: MlflowConfig, paths: ProjectPaths
 ) -> str:

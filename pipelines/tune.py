@@ -8,8 +8,6 @@ considered (``considered_trials``) and how many the study holds (``study_finishe
 
 from __future__ import annotations
 
-from prefect import flow
-
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneSummary
 from mnist_mlops.artifacts.runs import TuneRunInfo
@@ -17,7 +15,7 @@ from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, Tu
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.launch import launch
 from mnist_mlops.tuning.outputs import pipeline_study_name, write_outputs, write_skipped
-from pipelines._stage import main, stage_task
+from pipelines._stage import main, stage_flow, stage_task
 
 
 @stage_task(name="run-study")
@@ -46,7 +44,7 @@ def run_study(
     return result.best, result.metrics(), result.run_info(mlflow.experiment)
 
 
-@flow(name="tune", persist_result=False)
+@stage_flow("tune")
 def tune_flow(
     tune: TuneConfig,
     model: ModelConfig,

@@ -1,15 +1,15 @@
-"""Run a command (``dvc repro``) with one Prefect server shared by all its stages.
+"""Run a command (``dvc repro``) with the project's Prefect server, in its own process group.
 
-Without a server every stage process starts and stops its own ephemeral Prefect server
-(about 6 s each here). This wrapper starts ``prefect server start`` once on a free loopback
-port, points ``PREFECT_API_URL`` at it for the command, and stops it afterwards. The flow runs
-land in the same Prefect database (``$PREFECT_HOME``) that ``make prefect-ui`` shows. When
-``PREFECT_API_URL`` is already set, the command simply uses that server.
+``make repro`` runs ``dvc repro`` through this wrapper. It uses the project's shared server
+(:mod:`pipelines.project_server`: started if none runs, history in ``.prefect/``) for the whole
+command, so that the stages need not look for it, and points ``PREFECT_API_URL`` at it; when
+``PREFECT_API_URL`` is already set, the command simply uses that server. The server stays up
+for the next command and stops itself once idle.
 
 The command runs in its own process group. SIGINT, SIGTERM and SIGHUP to this process (``make``
 passes SIGTERM on) are sent to that whole group, so the running stage gets them too and stops
 cleanly (:mod:`pipelines._stage`); whatever of the group still runs ``STOP_TIMEOUT_S`` seconds
-later is killed, and the server is stopped last.
+later is killed.
 
 Usage: ``python -m pipelines.with_prefect_server dvc repro [ARGS...]``
 """
@@ -19,40 +19,18 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 from mnist_mlops.processes import running_processes
+from pipelines.project_server import project_server
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
-START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 8.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def stop_process_group(process: subprocess.Popen, timeout_s: float = 20.0) -> None:
-    """Stop a process started with ``start_new_session=True`` and all its children."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def group_members(pgid: int) -> list[int]:
@@ -115,55 +93,6 @@ def run_command(argv: list[str], env: dict[str, str] | None = None) -> int:
     return 128 + received[0] if received else code
 
 
-def healthy(api_url: str) -> bool:
-    """Return whether ``GET {api_url}/health`` answers 200 (Prefect's and MLflow's health check)."""
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def prefect_server(log_path: Path = Path(".prefect-server.log")) -> Iterator[str | None]:
-    """Start a Prefect server on loopback; yield its API URL (``None`` if it would not start)."""
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not healthy(api_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                logger.warning(
-                    "Prefect server did not start (see %s); stages will use ephemeral servers",
-                    log_path,
-                )
-                yield None
-                return
-            time.sleep(0.2)
-        yield api_url
-    finally:
-        stop_process_group(process)
-
-
 def main(argv: list[str]) -> int:
     """Run ``argv`` with ``PREFECT_API_URL`` pointing at a shared server; return its exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -172,12 +101,12 @@ def main(argv: list[str]) -> int:
         return 2
     if os.environ.get("PREFECT_API_URL"):
         return run_command(argv)
-    # SIGTERM / SIGHUP (a cancelled job, a closed terminal) while the server starts must still
-    # stop it (it runs in its own session): SystemExit runs the cleanup below. While the
-    # command runs, run_command passes the signals on instead.
+    # SIGTERM / SIGHUP (a cancelled job, a closed terminal) while the server starts end this
+    # process (the server, detached, stops itself when idle). While the command runs,
+    # run_command passes the signals on instead.
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda number, frame: sys.exit(128 + number))
-    with prefect_server() as api_url:
+    with project_server(Path.cwd()) as api_url:
         env = dict(os.environ)
         if api_url:
             env["PREFECT_API_URL"] = api_url

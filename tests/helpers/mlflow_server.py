@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.with_prefect_server import free_port, healthy, stop_process_group
+from pipelines.prefect_server import free_port, healthy, stop_process_group
 
 START_TIMEOUT_S = 120.0
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.with_prefect_server import free_port
+from pipelines.prefect_server import free_port
 
 from tests.helpers.scratch import RAM_FOLDER
 

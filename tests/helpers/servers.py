@@ -72,7 +72,7 @@ def running_server_process(
     command: list[str], port: int, log_path: Path
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """:func:`running_server`, yielding the process too (its pid, for /proc/<pid>/status)."""
-    from pipelines.with_prefect_server import stop_process_group
+    from pipelines.prefect_server import stop_process_group
 
     path = venv_path()
     with open(log_path, "wb") as log:

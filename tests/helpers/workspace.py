@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from pipelines.server_state import PREFECT_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,7 @@ def environment(root: Path, **extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = f"{root / 'src'}{os.pathsep}{root}"
     env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
     env.pop("PREFECT_API_URL", None)
+    env.setdefault("MNIST_MLOPS_PREFECT_IDLE_S", "15")  # a copy's own Prefect server stops soon
     env.update(extra)
     return env
 
@@ -69,6 +71,18 @@ def commit(repo: Path, message: str, *ignored_but_versioned: str) -> None:
     subprocess.run([*git, "commit", "-qm", message], cwd=repo, check=True)
 
 
+def _top_level(name: str):
+    """A ``copytree`` ignore function that skips ``name`` in the top folder only."""
+    top: list[str] = []
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        if not top:
+            top.append(folder)
+        return [name] if folder == top[0] and name in names else []
+
+    return ignore
+
+
 def clone(source: Path, destination: Path) -> Path:
     """Copy a copy (after its ``dvc repro``) with everything: git, DVC cache, MLflow store.
 
@@ -78,7 +92,8 @@ def clone(source: Path, destination: Path) -> Path:
     """
     from mnist_mlops.config.paths import ProjectPaths
 
-    shutil.copytree(source, destination, symlinks=True)
+    # not the Prefect server's folder: its database is live, and its history the source's
+    shutil.copytree(source, destination, symlinks=True, ignore=_top_level(PREFECT_DIR))
     database = ProjectPaths(destination).mlflow_db
     if database.is_file():
         old, new = str(source.resolve()), str(destination.resolve())

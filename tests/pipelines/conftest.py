@@ -24,7 +24,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from pipelines.with_prefect_server import stop_process_group
+from pipelines.prefect_server import stop_process_group
 
 from mnist_mlops.config.paths import ProjectPaths
 from tests.helpers import mlflow_store

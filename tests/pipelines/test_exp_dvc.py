@@ -1,10 +1,17 @@
 """`dvc exp run -S` of two train-only keys in a clone of the shared pipeline: tune does not run,
-the values are what trains, and `dvc exp show --only-changed` fits 160 columns."""
+the values are what trains, `dvc exp show --only-changed` fits 160 columns, and with no
+``PREFECT_API_URL`` the stages use the project's own Prefect server (started by the first,
+reused by the second) whose flow runs are named and tagged after stage, commit and experiment."""
 
 import json
 import re
+import subprocess
+import urllib.request
+from pathlib import Path
 
 import pytest
+from pipelines.project_server import stop
+from pipelines.server_state import ServerState
 
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from tests.helpers.pipeline import UNCACHED
@@ -19,8 +26,31 @@ EXPERIMENT = ("train.epochs=3", "train.early_stopping.enabled=true")
 DROP_DEPS = "[^:]*/[^:]*$"
 
 
+def assert_flow_runs_of_the_experiment(root: Path, experiment: str, stages: tuple) -> None:
+    """The stages' flow runs are in the project's server, one per stage, named and tagged."""
+    state = ServerState.read(root / ".prefect")
+    assert state is not None, "no project Prefect server was started"
+    log = (root / ".prefect" / "server.log").read_text()
+    assert log.count("ready (pid") == 1, log  # started once, reused by the later stage
+    request = urllib.request.Request(
+        f"{state.api_url}/flow_runs/filter",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        runs = {run["name"]: set(run["tags"]) for run in json.load(response)}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short=7", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    for stage in stages:
+        names = [name for name in runs if name.startswith(f"{stage} · ")]
+        assert len(names) == 1, runs
+        assert names[0].endswith(f" · exp {experiment}") and f"@{commit}" in names[0], names
+        assert {f"stage:{stage}", f"commit:{commit}", f"exp:{experiment}"} <= runs[names[0]]
+
+
 def test_exp_run_of_train_keys_skips_tune_trains_those_values_and_shows_in_160_columns(
-    project_clone, prefect_api
+    project_clone,
 ):
     paths = ProjectPaths(project_clone)
     commit(project_clone, "first pipeline run", *UNCACHED)
@@ -29,8 +59,12 @@ def test_exp_run_of_train_keys_skips_tune_trains_those_values_and_shows_in_160_c
         project_clone,
         *("dvc", "exp", "run", "-n", "epochs-3"),
         *(arg for assignment in EXPERIMENT for arg in ("-S", assignment)),
-        PREFECT_API_URL=prefect_api,
+        MNIST_MLOPS_PREFECT_IDLE_S="600",  # (stopped below)
     )
+    try:
+        assert_flow_runs_of_the_experiment(project_clone, "epochs-3", ("train", "evaluate"))
+    finally:
+        stop(project_clone / ".prefect")
     assert "Running stage 'tune'" not in output  # train.epochs is not a tune dependency
     for stage in ("train", "evaluate"):
         assert f"Running stage '{stage}'" in output

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from mlflow import MlflowClient
-from pipelines.with_prefect_server import free_port, healthy, stop_process_group
+from pipelines.prefect_server import free_port, healthy, stop_process_group
 
 from mnist_mlops.tracking.setup import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
 from tests.helpers.browser import browser_page

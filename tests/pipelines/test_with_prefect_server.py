@@ -1,4 +1,4 @@
-"""`make repro`'s wrapper: one Prefect server for the command, always stopped afterwards."""
+"""`make repro`'s wrapper: the command gets the project's server and the signals sent to it."""
 
 import os
 import signal
@@ -7,8 +7,10 @@ import sys
 import time
 
 import pytest
-from pipelines.with_prefect_server import healthy
+from pipelines.prefect_server import healthy
+from pipelines.server_state import ServerState
 
+from mnist_mlops.processes import process_started
 from tests.helpers.workspace import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -18,13 +20,26 @@ WRAPPER = [sys.executable, "-m", "pipelines.with_prefect_server"]
 def environment():
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PYTHONPATH"] = str(REPO_ROOT)
+    env["MNIST_MLOPS_PREFECT_IDLE_S"] = "2"
     return env
 
 
-def test_command_gets_a_server_that_is_stopped_afterwards_and_its_exit_code_is_passed_on(
+def wait_for(condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def test_command_gets_the_projects_server_which_idles_out_and_its_exit_code_is_passed_on(
     tmp_path,
 ):
-    probe = "import os; print('API', os.environ['PREFECT_API_URL']); raise SystemExit(3)"
+    probe = (
+        "import os; from pathlib import Path; from pipelines.server_state import ServerState; "
+        "print('API', os.environ['PREFECT_API_URL']); "
+        "print('PROJECT', ServerState.read(Path('.prefect').resolve()).api_url); "
+        "raise SystemExit(3)"
+    )
     result = subprocess.run(
         [*WRAPPER, sys.executable, "-c", probe],
         cwd=tmp_path,
@@ -34,16 +49,17 @@ def test_command_gets_a_server_that_is_stopped_afterwards_and_its_exit_code_is_p
         timeout=180,
     )
     assert result.returncode == 3, result.stderr
-    api_url = result.stdout.split("API ", 1)[1].strip()
-    assert api_url.startswith("http://127.0.0.1:")
-    assert not healthy(api_url)
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert lines["API"].startswith("http://127.0.0.1:")
+    assert lines["API"] == lines["PROJECT"]  # the project's server, recorded in .prefect/
+    wait_for(lambda: not healthy(lines["API"]), 60)  # nobody uses it: it stops itself
+    assert ServerState.read(tmp_path / ".prefect") is None
 
 
-def test_sigterm_still_stops_the_server(tmp_path):
-    marker = tmp_path / "api_url"
+def test_sigterm_is_passed_on_to_the_command(tmp_path):
+    marker = tmp_path / "pid"
     command = (
-        f"import os, time; open({str(marker)!r}, 'w').write(os.environ['PREFECT_API_URL']); "
-        "time.sleep(120)"
+        f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
     )
     wrapper = subprocess.Popen(
         [*WRAPPER, sys.executable, "-c", command],
@@ -56,8 +72,11 @@ def test_sigterm_still_stops_the_server(tmp_path):
     while not (marker.is_file() and marker.read_text()):
         assert time.monotonic() < deadline and wrapper.poll() is None
         time.sleep(0.2)
-    api_url = marker.read_text()
-    assert healthy(api_url)
+    pid = int(marker.read_text())
+    assert process_started(pid) is not None
     wrapper.send_signal(signal.SIGTERM)
     assert wrapper.wait(timeout=60) == 128 + signal.SIGTERM
-    assert not healthy(api_url)
+    assert process_started(pid) is None
+    state = ServerState.read(tmp_path / ".prefect")
+    if state is not None:  # still idling out
+        wait_for(lambda: not healthy(state.api_url), 60)

@@ -10,7 +10,7 @@ import os
 import mlflow
 import numpy as np
 import pytest
-from pipelines.with_prefect_server import free_port
+from pipelines.prefect_server import free_port
 
 from mnist_mlops.serving.images import read_digit_image
 from tests.helpers.browser import FOUR, SEVEN_STROKE, browser_page, chromium_binary, draw

@@ -14,7 +14,7 @@ import httpx
 import mlflow
 import numpy as np
 import pytest
-from pipelines.with_prefect_server import free_port
+from pipelines.prefect_server import free_port
 
 from mnist_mlops.serving.images import read_digit_image
 from tests.helpers.digits import picture_bytes

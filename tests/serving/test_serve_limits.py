@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
-from pipelines.with_prefect_server import free_port
+from pipelines.prefect_server import free_port
 
 from tests.helpers import mlflow_store
 from tests.helpers.request_fuzz import check_answer, headers_for, requests

@@ -1,0 +1,78 @@
+"""``.prefect/server.json``: which Prefect server the project runs now (one home: read, write)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from contextlib import suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mnist_mlops.io import write_json
+from mnist_mlops.processes import process_started
+from pipelines.prefect_server import healthy
+
+PREFECT_DIR = ".prefect"  # in the project root; git-ignored
+STATE_FILE = "server.json"
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """The project's server as its supervisor wrote it.
+
+    Attributes:
+        api_url: The server's API (``http://127.0.0.1:<port>/api``).
+        supervisor_pid: The process that started the server and stops it when idle.
+        supervisor_started: That process's start time (a reused pid is not it).
+        ready: Whether the server has answered its health check.
+        folder: The folder it serves (a copied project's record is not its own).
+    """
+
+    api_url: str
+    supervisor_pid: int
+    supervisor_started: str
+    ready: bool
+    folder: str
+
+    @staticmethod
+    def path(folder: Path) -> Path:
+        """Return where the state of the server of ``folder`` lives."""
+        return folder / STATE_FILE
+
+    @classmethod
+    def read(cls, folder: Path) -> ServerState | None:
+        """Return the recorded server of ``folder``; ``None`` if there is none or it is unreadable.
+
+        A record copied with the project (``cp -r``, a test's clone) names the original
+        folder: it is not this folder's server.
+        """
+        try:
+            state = cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+        return state if state.folder == str(folder.resolve()) else None
+
+    def write(self, folder: Path) -> None:
+        """Record this server (atomically: readers see the old state or the new one)."""
+        write_json(self.path(folder), asdict(self))
+
+    def clear(self, folder: Path) -> None:
+        """Remove the record if it is still this server's (a newer server keeps its own)."""
+        if ServerState.read(folder) == self:
+            with suppress(FileNotFoundError):
+                self.path(folder).unlink()
+
+    def supervisor_alive(self) -> bool:
+        """Return whether the supervisor still runs."""
+        return process_started(self.supervisor_pid) == self.supervisor_started
+
+    def alive(self) -> bool:
+        """Return whether the supervisor runs and the server answers."""
+        return self.supervisor_alive() and healthy(self.api_url)
+
+    def signal_supervisor(self) -> None:
+        """Ask the supervisor to stop its server now (SIGTERM)."""
+        if self.supervisor_alive():
+            with suppress(ProcessLookupError):
+                os.kill(self.supervisor_pid, signal.SIGTERM)
