@@ -22,6 +22,8 @@ def test_the_grid_is_the_courses():
         "sgd",
         "rmsprop",
         "sigmoid",
+        "augment",
+        "epochs-20-augment",
     )
     by_name = {e.name: e for e in EXERCISES}
     model, train = exercise_configs(by_name["two-layers"], ModelConfig(), TrainConfig())
@@ -31,6 +33,12 @@ def test_the_grid_is_the_courses():
     assert train.epochs == 2 and model == ModelConfig()
     _, train = exercise_configs(by_name["epochs-20"], ModelConfig(), TrainConfig(), max_epochs=3)
     assert train.epochs == 3
+    # augmentation rows keep the strengths of params.yaml and only turn it on
+    params_train = TrainConfig.model_validate({"augment": {"shift": 0.2}})
+    _, train = exercise_configs(by_name["epochs-20-augment"], ModelConfig(), params_train)
+    assert (train.epochs, train.augment.enabled, train.augment.shift) == (20, True, 0.2)
+    _, train = exercise_configs(by_name["epochs-20"], ModelConfig(), params_train)
+    assert not train.augment.enabled
 
 
 @pytest.mark.slow

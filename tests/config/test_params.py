@@ -43,7 +43,10 @@ def test_empty_file_gives_defaults(tmp_path):
             {"trian": {}},
             "trian: unknown key; allowed keys here: baselines, data, mlflow, model, preprocess",
         ),
-        ({"train": {"epoch": 3}}, "train.epoch: unknown key; allowed keys here: batch_size"),
+        (
+            {"train": {"epoch": 3}},
+            "train.epoch: unknown key; allowed keys here: augment, batch_size",
+        ),
         ({"train": {"epochs": "five"}}, "train.epochs = 'five': Input should be a valid integer"),
         ({"data": {"source": "idx"}}, "data.path is required when data.source is 'idx'"),
         ({"data": {"source": "web"}}, "data.source = 'web': Input should be 'auto', 'mnist'"),

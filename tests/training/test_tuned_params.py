@@ -72,9 +72,42 @@ def test_keys_read_are_the_values_of_dimensions_left_out():
         "model.activation",
         "model.dropout",
         "model.hidden_layers",
+        "train.augment.enabled",
+        "train.augment.rotation_deg",
+        "train.augment.shift",
+        "train.augment.zoom",
         "train.batch_size",
         "train.optimizer.learning_rate",
         "train.optimizer.momentum",
         "train.optimizer.name",
         "train.optimizer.nesterov",
     ]
+
+
+def test_a_searched_augmentation_choice_comes_from_the_study_with_params_strengths():
+    trial_train = TRIAL_TRAIN.model_copy(update={"augment": {"enabled": True}})
+    tuned = BestParams.from_trial(
+        "s",
+        7,
+        0.9,
+        TRIAL_MODEL,
+        TrainConfig.model_validate(trial_train.model_dump()),
+        searched=["augment"],
+    )
+    params_train = TrainConfig.model_validate({"augment": {"zoom": 0.2}})
+    _, train, replaced = combine(PARAMS_MODEL, params_train, tuned)
+    assert train.augment.enabled and train.augment.zoom == 0.2
+    assert [r.line() for r in replaced] == [
+        "train.augment.enabled: False (params.yaml) -> True (tuned, trial 7)"
+    ]
+    older = BestParams.model_validate(
+        tuned.model_dump()
+        | {
+            "train": {
+                "epochs": 3,
+                "batch_size": 64,
+                "optimizer": {"name": "sgd", "learning_rate": 0.01},
+            }
+        }
+    )
+    assert not combine(PARAMS_MODEL, params_train, older)[1].augment.enabled  # no value: kept

@@ -131,3 +131,22 @@ def test_trials_are_seeded_with_the_objectives_seed_not_train_seed(tiny_splits, 
     model, train = rebuild(first.params, SPACE, ModelConfig(hidden_layers=[8]), seeded)
     fitted = fit(model, train, tiny_splits["train"], tiny_splits["val"])
     assert fitted.history["val_accuracy"][-1] == first.value
+
+
+def test_a_study_searching_augmentation_trains_both_and_logs_the_choice(
+    tiny_splits, runs, tmp_path
+):
+    objective = dataclasses.replace(
+        make_objective(tiny_splits, runs),
+        space=SearchSpace.model_validate({"augment": [False, True], "epochs": 1}),
+    )
+    study = optuna.create_study(
+        storage=open_storage(str(tmp_path / "j.log")),
+        direction="maximize",
+        sampler=optuna.samplers.BruteForceSampler(seed=0),
+    )
+    study.optimize(objective, n_trials=2)
+    assert sorted(trial.params["augment"] for trial in study.trials) == [False, True]
+    assert all(trial.state == TrialState.COMPLETE for trial in study.trials)
+    logged = sorted(child.data.params["train.augment.enabled"] for child in children(runs))
+    assert logged == ["False", "True"]

@@ -85,3 +85,22 @@ def test_bad_space_is_rejected_with_a_clear_message(space, expected):
     with pytest.raises(ConfigError) as error:
         parse_params({"tune": {"space": space}})
     assert expected in str(error.value)
+
+
+def test_augmentation_is_a_searchable_choice_that_keeps_the_strengths_of_params():
+    augment = {"enabled": False, "shift": 0.2, "rotation_deg": 5.0, "zoom": 0.0}
+    train = TrainConfig.model_validate(TRAIN.model_dump() | {"augment": augment})
+    space = SearchSpace.model_validate({"augment": [False, True]})
+    assert space.searched() == ["augment"]
+    assert "train.augment.enabled" not in space.keys_read()
+    assert {"train.augment.shift", "train.augment.zoom"} <= set(space.keys_read())
+    _, on = suggest(FixedTrial({"augment": True}), space, MODEL, train)
+    assert on.augment.model_dump() == augment | {"enabled": True}
+    _, fixed = suggest(FixedTrial({}), SearchSpace(augment=True), MODEL, train)
+    assert fixed.augment.enabled
+    assert "train.augment.enabled" in SearchSpace().keys_read()  # left out: params.yaml's
+    # fixed off (the course's space): the trials read no augmentation key, so a train-only
+    # `dvc exp run -S train.augment.enabled=true` does not re-run the study
+    assert not [key for key in SearchSpace(augment=False).keys_read() if "augment" in key]
+    with pytest.raises(ValueError, match="augment: the list of choices is empty"):
+        SearchSpace.model_validate({"augment": []})

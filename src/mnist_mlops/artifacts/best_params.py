@@ -6,7 +6,8 @@ Format::
      "searched": ["activation", "dropout", "epochs", ...],
      "model": {"hidden_layers": [256], "activation": "relu", "dropout": 0.1},
      "train": {"epochs": 4, "batch_size": 128,
-               "optimizer": {"name": "adam", "learning_rate": 0.002}}}
+               "optimizer": {"name": "adam", "learning_rate": 0.002},
+               "augment": {"enabled": false}}}
 
 ``{"skipped": true}`` (``tune.n_trials: 0``) means: keep the ``model:`` / ``train:`` params.
 ``searched`` names the ``tune.space`` dimensions the study searched: the train stage takes only
@@ -37,12 +38,19 @@ class TunedOptimizer(_Frozen):
     learning_rate: float
 
 
+class TunedAugment(_Frozen):
+    """Whether the trial augmented its training batches (strengths: ``train.augment``'s)."""
+
+    enabled: bool
+
+
 class TunedTrain(_Frozen):
     """The ``train`` values a trial chooses (the rest of ``train`` is not tuned)."""
 
     epochs: int
     batch_size: int
     optimizer: TunedOptimizer
+    augment: TunedAugment | None = None  # (files of earlier versions have none)
 
 
 class BestParams(JsonArtifact):
@@ -97,6 +105,7 @@ class BestParams(JsonArtifact):
             optimizer=TunedOptimizer(
                 name=train.optimizer.name, learning_rate=train.optimizer.learning_rate
             ),
+            augment=TunedAugment(enabled=train.augment.enabled),
         )
         whole_model = ModelConfig.model_validate(model.model_dump())  # every key set, as on disk
         return cls(

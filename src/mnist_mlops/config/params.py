@@ -89,6 +89,21 @@ class EarlyStoppingConfig(Section):
     restore_best_weights: bool = True
 
 
+class AugmentConfig(Section):
+    """``train.augment``: random changes to each training batch (never to val or test data).
+
+    Each training image gets a random shift of up to ``shift`` of its size along each axis, a
+    rotation of up to ``rotation_deg`` degrees either way and a zoom of up to ``zoom`` in or
+    out (0 turns one off), seeded by ``train.seed``. Off by default: the course model trains on
+    the digits as they are.
+    """
+
+    enabled: bool = False
+    shift: float = Field(0.1, ge=0, le=0.5)
+    rotation_deg: float = Field(10.0, ge=0, le=180)
+    zoom: float = Field(0.1, ge=0, lt=1)
+
+
 class TrainConfig(Section):
     """``train``: the fit loop."""
 
@@ -96,6 +111,7 @@ class TrainConfig(Section):
     batch_size: int = Field(128, ge=1, le=65536)
     optimizer: OptimizerConfig = OptimizerConfig()
     early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
+    augment: AugmentConfig = AugmentConfig()
     seed: int = Field(42, ge=0)
     # true: every dimension the study searched comes from tune's best trial; false: none;
     # a list: only the dimensions named (see mnist_mlops.training.tuned_params)

@@ -70,6 +70,7 @@ Dimension = Literal[
     "learning_rate",
     "batch_size",
     "dropout",
+    "augment",
 ]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 # The ``params.yaml`` key each dimension sets (``n_layers`` and ``neurons`` share one).
@@ -82,9 +83,12 @@ DIMENSION_KEYS = {
     "learning_rate": "train.optimizer.learning_rate",
     "batch_size": "train.batch_size",
     "dropout": "model.dropout",
+    "augment": "train.augment.enabled",
 }
 # ``model`` / ``train`` keys every trial reads whatever the space (no dimension sets them).
 ALWAYS_READ = ("train.optimizer.momentum", "train.optimizer.nesterov")
+# The augmentation strengths: read by every trial that may augment (``augment`` not fixed off).
+AUGMENT_STRENGTHS = ("train.augment.shift", "train.augment.rotation_deg", "train.augment.zoom")
 
 # The tags below name the member of a dimension's union in error locations (dropped there).
 UNION_TAGS = ("fixed", "range", "choices")
@@ -122,6 +126,7 @@ class SearchSpace(_Strict):
     learning_rate: Ranged[Rate, FloatRange] | None = None
     batch_size: Chosen[BatchSize] | None = None
     dropout: Ranged[Dropout, FloatRange] | None = None
+    augment: Chosen[bool] | None = None
 
     @model_validator(mode="after")
     def _check_bounds(self) -> SearchSpace:
@@ -138,7 +143,7 @@ class SearchSpace(_Strict):
                 raise ValueError(
                     f"{name} range [{value.low}, {value.high}] must lie within [{low}, {high}]"
                 )
-        for name in ("activation", "optimizer", "batch_size"):
+        for name in ("activation", "optimizer", "batch_size", "augment"):
             value = getattr(self, name)
             if isinstance(value, list) and not value:
                 raise ValueError(f"{name}: the list of choices is empty")
@@ -160,10 +165,13 @@ class SearchSpace(_Strict):
 
         A dimension left out (``None``) takes its ``params.yaml`` value; a fixed or searched
         one does not read it. ``model.hidden_layers`` is read unless both ``n_layers`` and
-        ``neurons`` are given. These are exactly the tune stage's ``model`` / ``train``
+        ``neurons`` are given; the augmentation strengths unless ``augment`` is fixed to
+        ``false``. These are exactly the tune stage's ``model`` / ``train``
         params in ``dvc.yaml``.
         """
         keys = {DIMENSION_KEYS[name] for name in DIMENSIONS if getattr(self, name) is None}
+        if self.augment is not False:
+            keys |= set(AUGMENT_STRENGTHS)
         return sorted(keys | set(ALWAYS_READ))
 
 
@@ -178,4 +186,5 @@ COURSE_SPACE = SearchSpace(
     learning_rate=FloatRange(low=0.0003, high=0.01, log=True),
     batch_size=[64, 128],
     dropout=FloatRange(low=0.0, high=0.3),
+    augment=False,
 )

@@ -27,6 +27,7 @@ TABLE_COLUMNS = (
     "optimizer",
     "learning_rate",
     "epochs",
+    "augment",
     "val_accuracy",
     "test_accuracy",
     "train_val_gap",
@@ -39,10 +40,10 @@ def exercise_configs(
     exercise: Exercise, model: ModelConfig, train: TrainConfig, max_epochs: int | None = None
 ) -> tuple[ModelConfig, TrainConfig]:
     """Return ``model`` / ``train`` with the overrides; epochs capped at ``max_epochs``."""
-    train_values = train.model_dump() | {
-        key: v for key, v in exercise.train.items() if key != "optimizer"
-    }
-    train_values["optimizer"] = train_values["optimizer"] | exercise.train.get("optimizer", {})
+    train_values = train.model_dump()
+    for key, value in exercise.train.items():  # nested sections (optimizer, augment): merged
+        nested = isinstance(value, dict) and isinstance(train_values.get(key), dict)
+        train_values[key] = train_values[key] | value if nested else value
     if max_epochs is not None:
         train_values["epochs"] = min(train_values["epochs"], max_epochs)
     return (
@@ -86,6 +87,7 @@ def run_exercise(
         "optimizer": train.optimizer.name,
         "learning_rate": train.optimizer.learning_rate,
         "epochs": len(history["loss"]),
+        "augment": train.augment.enabled,
         "val_accuracy": round(history["val_accuracy"][-1], 4),
         "test_accuracy": round(evaluation.metrics.test_accuracy, 4),
         "train_val_gap": round(history["accuracy"][-1] - history["val_accuracy"][-1], 4),

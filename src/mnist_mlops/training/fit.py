@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.errors import TrainingDivergedError
+from mnist_mlops.training.augment import augmented_batches
 from mnist_mlops.training.callbacks import NonFiniteLossGuard
 from mnist_mlops.training.model import build_model, set_determinism
 
@@ -47,7 +48,8 @@ def fit(
 
     Args:
         model_config: The ``model`` section.
-        train_config: The ``train`` section (epochs, batch size, optimizer, early stopping, seed).
+        train_config: The ``train`` section (epochs, batch size, optimizer, early stopping,
+            augmentation of the training batches, seed).
         train: The training split.
         val: The validation split (Keras ``validation_data``).
         callbacks: Extra Keras callbacks (e.g. :class:`.callbacks.EpochMetricsLogger`).
@@ -78,13 +80,19 @@ def fit(
             )
         )
     all_callbacks.extend(callbacks)
+    run_seed = train_config.seed if seed is None else seed
+    if train_config.augment.enabled:  # batches from a seeded, augmenting tf.data pipeline
+        batches = augmented_batches(
+            train.x, train.y, train_config.augment, train_config.batch_size, run_seed
+        )
+        data: dict = {"x": batches, "shuffle": False}  # (shuffled by the pipeline)
+    else:
+        data = {"x": train.x, "y": train.y, "batch_size": train_config.batch_size}
     started = time.perf_counter()
     history = model.fit(
-        train.x,
-        train.y,
+        **data,
         validation_data=(val.x, val.y),
         epochs=train_config.epochs,
-        batch_size=train_config.batch_size,
         callbacks=all_callbacks,
         verbose=verbose,
     )

@@ -20,6 +20,7 @@ class Exercise:
     train: dict[str, Any] = field(default_factory=dict)
 
 
+AUGMENT = {"enabled": True}  # with the strengths of params.yaml's train.augment
 # sgd and rmsprop use Keras's defaults for the plain string names the course passes.
 EXERCISES = (
     Exercise("course", "the course model: 512 relu, adam, 5 epochs"),
@@ -39,5 +40,12 @@ EXERCISES = (
         train={"optimizer": {"name": "rmsprop", "learning_rate": 0.001}},
     ),
     Exercise("sigmoid", "activation sigmoid", model={"activation": "sigmoid"}),
+    # beyond the course: augmentation against overfitting (compare train_val_gap with epochs-20)
+    Exercise("augment", "training batches augmented (train.augment)", train={"augment": AUGMENT}),
+    Exercise(
+        "epochs-20-augment",
+        "20 epochs, training batches augmented",
+        train={"epochs": 20, "augment": AUGMENT},
+    ),
 )
 EXERCISE_NAMES = tuple(exercise.name for exercise in EXERCISES)

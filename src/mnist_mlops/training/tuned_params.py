@@ -67,7 +67,10 @@ def selected_dimensions(use_tuned: bool | list[Dimension], best: BestParams) -> 
 
 
 def _get(values: dict[str, Any], path: list[str]) -> Any:
+    """Return the value at ``path``; ``KeyError`` if a part is missing (or ``None``)."""
     for part in path:
+        if not isinstance(values, dict) or values.get(part) is None:
+            raise KeyError(part)
         values = values[part]
     return values
 

@@ -70,6 +70,8 @@ def suggest(
         "epochs": _pick(trial, "epochs", space.epochs, train.epochs),
         "batch_size": _pick(trial, "batch_size", space.batch_size, train.batch_size),
         "optimizer": optimizer_values,
+        "augment": train.augment.model_dump()
+        | {"enabled": _pick(trial, "augment", space.augment, train.augment.enabled)},
     }
     return ModelConfig.model_validate(model_values), TrainConfig.model_validate(train_values)
 
