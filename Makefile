@@ -94,6 +94,7 @@ bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/RE
 	$(BIN)/python -m benchmarks.serving_latency
 	$(BIN)/python -m benchmarks.handwriting
 	$(BIN)/python -m benchmarks.predict_latency
+	$(BIN)/python -m benchmarks.accuracy_targets
 
 clean-venv:  ## remove .venv
 	rm -rf $(VENV)

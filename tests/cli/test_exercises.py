@@ -24,6 +24,7 @@ def test_the_grid_is_the_courses():
         "sigmoid",
         "augment",
         "epochs-20-augment",
+        "cnn",
     )
     by_name = {e.name: e for e in EXERCISES}
     model, train = exercise_configs(by_name["two-layers"], ModelConfig(), TrainConfig())
@@ -39,6 +40,8 @@ def test_the_grid_is_the_courses():
     assert (train.epochs, train.augment.enabled, train.augment.shift) == (20, True, 0.2)
     _, train = exercise_configs(by_name["epochs-20"], ModelConfig(), params_train)
     assert not train.augment.enabled
+    model, _ = exercise_configs(by_name["cnn"], ModelConfig(), TrainConfig())
+    assert (model.kind, model.hidden_layers, model.cnn.filters) == ("cnn", [128], [32, 64])
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from mnist_mlops.artifacts.best_params import BestParams
-from mnist_mlops.config.params import ModelConfig, OptimizerConfig, TrainConfig
+from mnist_mlops.config.params import AugmentConfig, ModelConfig, OptimizerConfig, TrainConfig
 from mnist_mlops.config.space import SearchSpace
 from mnist_mlops.errors import ConfigError
 from mnist_mlops.training.tuned_params import combine, resolve_training_params
@@ -70,8 +70,12 @@ def test_resolve_logs_one_line_per_replaced_value(tmp_path, caplog):
 def test_keys_read_are_the_values_of_dimensions_left_out():
     assert SearchSpace(epochs=3, n_layers=1).keys_read() == [
         "model.activation",
+        "model.cnn.filters",
+        "model.cnn.kernel_size",
+        "model.cnn.pool_size",
         "model.dropout",
         "model.hidden_layers",
+        "model.kind",
         "train.augment.enabled",
         "train.augment.rotation_deg",
         "train.augment.shift",
@@ -85,7 +89,7 @@ def test_keys_read_are_the_values_of_dimensions_left_out():
 
 
 def test_a_searched_augmentation_choice_comes_from_the_study_with_params_strengths():
-    trial_train = TRIAL_TRAIN.model_copy(update={"augment": {"enabled": True}})
+    trial_train = TRIAL_TRAIN.model_copy(update={"augment": AugmentConfig(enabled=True)})
     tuned = BestParams.from_trial(
         "s",
         7,

@@ -104,3 +104,13 @@ def test_augmentation_is_a_searchable_choice_that_keeps_the_strengths_of_params(
     assert not [key for key in SearchSpace(augment=False).keys_read() if "augment" in key]
     with pytest.raises(ValueError, match="augment: the list of choices is empty"):
         SearchSpace.model_validate({"augment": []})
+
+
+def test_the_study_may_compare_both_kinds_and_the_course_space_stays_mlp():
+    space = SearchSpace.model_validate({"kind": ["mlp", "cnn"]})
+    assert space.searched() == ["kind"]
+    model, _ = suggest(FixedTrial({"kind": "cnn"}), space, MODEL, TRAIN)
+    assert model.kind == "cnn" and model.cnn == MODEL.cnn and model.hidden_layers == [64, 32]
+    assert {"model.cnn.filters", "model.cnn.kernel_size"} <= set(space.keys_read())
+    course = parse_params({}).tune.space
+    assert not [key for key in course.keys_read() if key.startswith("model.")]  # none read

@@ -25,11 +25,13 @@ Activation = Literal[
 ]
 OptimizerName = Literal["adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam"]
 PrunerName = Literal["none", "median", "hyperband"]
+ModelKind = Literal["mlp", "cnn"]
 
 DATA_SOURCES: tuple[str, ...] = get_args(DataSource)
 ACTIVATIONS: tuple[str, ...] = get_args(Activation)
 OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
 PRUNERS: tuple[str, ...] = get_args(PrunerName)
+MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 DEFAULT_MODEL_NAME = "mnist-classifier"

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mnist_mlops.config.constants import (
     DEFAULT_MODEL_NAME,
     Activation,
     DataSource,
+    ModelKind,
     OptimizerName,
     PrunerName,
 )
@@ -63,12 +64,37 @@ class PreprocessConfig(Section):
     test_fraction: float = Field(0.2, gt=0, lt=1)
 
 
-class ModelConfig(Section):
-    """``model``: the network architecture (defaults: the course's 784-512-10 MLP)."""
+class CnnConfig(Section):
+    """``model.cnn``: the convolutional blocks of ``model.kind: cnn`` (ignored for ``mlp``).
 
+    One block per entry of ``filters``: a ``kernel_size`` x ``kernel_size`` convolution
+    ("same" padding, ``model.activation``) and a ``pool_size`` max-pooling.
+    """
+
+    filters: list[int] = Field(default_factory=lambda: [32, 64], min_length=1, max_length=3)
+    kernel_size: int = Field(3, ge=1, le=7)
+    pool_size: int = Field(2, ge=1, le=3)
+
+    @field_validator("filters")
+    @classmethod
+    def _check_filters(cls, filters: list[int]) -> list[int]:
+        if any(not 1 <= count <= 512 for count in filters):
+            raise ValueError(f"filters {filters}: each block needs 1 to 512 filters")
+        return filters
+
+
+class ModelConfig(Section):
+    """``model``: the network architecture (defaults: the course's 784-512-10 MLP).
+
+    ``kind: mlp`` is the course's multilayer perceptron; ``kind: cnn`` puts the convolutional
+    blocks of ``cnn`` before the same dense layers (``hidden_layers``) and softmax.
+    """
+
+    kind: ModelKind = "mlp"
     hidden_layers: list[Neurons] = Field(default_factory=lambda: [512], max_length=8)
     activation: Activation = "relu"
     dropout: float = Field(0.0, ge=0, lt=1)
+    cnn: CnnConfig = CnnConfig()
 
 
 class OptimizerConfig(Section):

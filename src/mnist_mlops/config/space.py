@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from mnist_mlops.config.constants import Activation, OptimizerName
+from mnist_mlops.config.constants import Activation, ModelKind, OptimizerName
 
 
 class _Strict(BaseModel):
@@ -71,6 +71,7 @@ Dimension = Literal[
     "batch_size",
     "dropout",
     "augment",
+    "kind",
 ]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 # The ``params.yaml`` key each dimension sets (``n_layers`` and ``neurons`` share one).
@@ -84,11 +85,14 @@ DIMENSION_KEYS = {
     "batch_size": "train.batch_size",
     "dropout": "model.dropout",
     "augment": "train.augment.enabled",
+    "kind": "model.kind",
 }
 # ``model`` / ``train`` keys every trial reads whatever the space (no dimension sets them).
 ALWAYS_READ = ("train.optimizer.momentum", "train.optimizer.nesterov")
 # The augmentation strengths: read by every trial that may augment (``augment`` not fixed off).
 AUGMENT_STRENGTHS = ("train.augment.shift", "train.augment.rotation_deg", "train.augment.zoom")
+# The convolutional blocks: read by every trial that may build a CNN (``kind`` not fixed mlp).
+CNN_KEYS = ("model.cnn.filters", "model.cnn.kernel_size", "model.cnn.pool_size")
 
 # The tags below name the member of a dimension's union in error locations (dropped there).
 UNION_TAGS = ("fixed", "range", "choices")
@@ -127,6 +131,7 @@ class SearchSpace(_Strict):
     batch_size: Chosen[BatchSize] | None = None
     dropout: Ranged[Dropout, FloatRange] | None = None
     augment: Chosen[bool] | None = None
+    kind: Chosen[ModelKind] | None = None
 
     @model_validator(mode="after")
     def _check_bounds(self) -> SearchSpace:
@@ -143,7 +148,7 @@ class SearchSpace(_Strict):
                 raise ValueError(
                     f"{name} range [{value.low}, {value.high}] must lie within [{low}, {high}]"
                 )
-        for name in ("activation", "optimizer", "batch_size", "augment"):
+        for name in ("activation", "optimizer", "batch_size", "augment", "kind"):
             value = getattr(self, name)
             if isinstance(value, list) and not value:
                 raise ValueError(f"{name}: the list of choices is empty")
@@ -166,12 +171,14 @@ class SearchSpace(_Strict):
         A dimension left out (``None``) takes its ``params.yaml`` value; a fixed or searched
         one does not read it. ``model.hidden_layers`` is read unless both ``n_layers`` and
         ``neurons`` are given; the augmentation strengths unless ``augment`` is fixed to
-        ``false``. These are exactly the tune stage's ``model`` / ``train``
-        params in ``dvc.yaml``.
+        ``false``, the convolution keys unless ``kind`` is fixed to ``mlp``. These are
+        exactly the tune stage's ``model`` / ``train`` params in ``dvc.yaml``.
         """
         keys = {DIMENSION_KEYS[name] for name in DIMENSIONS if getattr(self, name) is None}
         if self.augment is not False:
             keys |= set(AUGMENT_STRENGTHS)
+        if self.kind not in ("mlp", ["mlp"]):
+            keys |= set(CNN_KEYS)
         return sorted(keys | set(ALWAYS_READ))
 
 
@@ -187,4 +194,5 @@ COURSE_SPACE = SearchSpace(
     batch_size=[64, 128],
     dropout=FloatRange(low=0.0, high=0.3),
     augment=False,
+    kind="mlp",
 )

@@ -82,7 +82,8 @@ def run_exercise(
     history = trained.history
     row = {
         "exercise": exercise.name,
-        "hidden_layers": "-".join(str(units) for units in model.hidden_layers),
+        "hidden_layers": ("cnn " if model.kind == "cnn" else "")
+        + "-".join(str(units) for units in model.hidden_layers),
         "activation": model.activation,
         "optimizer": train.optimizer.name,
         "learning_rate": train.optimizer.learning_rate,

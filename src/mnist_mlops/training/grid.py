@@ -47,5 +47,11 @@ EXERCISES = (
         "20 epochs, training batches augmented",
         train={"epochs": 20, "augment": AUGMENT},
     ),
+    # the course's next step: a convolutional network (model.cnn's blocks, then Dense 128)
+    Exercise(
+        "cnn",
+        "a small CNN: conv blocks of model.cnn, then 128",
+        model={"kind": "cnn", "hidden_layers": [128]},
+    ),
 )
 EXERCISE_NAMES = tuple(exercise.name for exercise in EXERCISES)

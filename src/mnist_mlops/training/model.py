@@ -1,4 +1,4 @@
-"""The Keras model built from params: the course's MLP and its variations."""
+"""The Keras model built from params: the course's MLP, its variations, and a small CNN."""
 
 from __future__ import annotations
 
@@ -46,16 +46,50 @@ def build_optimizer(config: OptimizerConfig) -> keras.optimizers.Optimizer:
     return factories[config.name]()
 
 
+def convolution_blocks(model_config: ModelConfig, input_dim: int = INPUT_DIM) -> list:
+    """Return the layers of ``model.cnn``: reshape, conv + max-pool blocks, flatten (+ dropout).
+
+    Args:
+        model_config: The ``model`` section (its ``cnn``, ``activation`` and ``dropout``).
+        input_dim: Number of input pixels (a square image).
+    """
+    import keras
+
+    side = int(round(input_dim**0.5))
+    if side * side != input_dim:
+        raise ValueError(f"model.kind cnn needs square images; {input_dim} inputs are not")
+    cnn = model_config.cnn
+    layers: list[keras.layers.Layer] = [keras.layers.Reshape((side, side, 1), name="image")]
+    for index, filters in enumerate(cnn.filters, start=1):
+        layers.append(
+            keras.layers.Conv2D(
+                filters,
+                cnn.kernel_size,
+                padding="same",
+                activation=model_config.activation,
+                name=f"conv_{index}",
+            )
+        )
+        if cnn.pool_size > 1:
+            layers.append(keras.layers.MaxPooling2D(cnn.pool_size, name=f"pool_{index}"))
+    layers.append(keras.layers.Flatten(name="features"))
+    if model_config.dropout > 0:
+        layers.append(keras.layers.Dropout(model_config.dropout, name="dropout_features"))
+    return layers
+
+
 def build_model(
     model_config: ModelConfig,
     optimizer_config: OptimizerConfig,
     input_dim: int = INPUT_DIM,
     num_classes: int = NUM_CLASSES,
 ) -> keras.Model:
-    """Build and compile the MLP: input -> hidden Dense layers (+ dropout) -> softmax.
+    """Build and compile the network: input -> [conv blocks] -> hidden Dense (+ dropout) -> softmax.
 
     With the defaults this is the course model: 784 -> Dense(512, relu) -> Dense(10, softmax),
-    adam, sparse categorical cross-entropy, accuracy.
+    adam, sparse categorical cross-entropy, accuracy. ``kind: cnn`` reads the 784 inputs as a
+    28x28 image and puts :func:`convolution_blocks` first (the input stays 784 pixels: data,
+    serving and the pyfunc signature are the same for both kinds).
 
     Args:
         model_config: The ``model`` section (hidden layer sizes, activation, dropout).
@@ -69,6 +103,8 @@ def build_model(
     import keras
 
     layers: list[keras.layers.Layer] = [keras.Input(shape=(input_dim,), name="pixels")]
+    if model_config.kind == "cnn":
+        layers += convolution_blocks(model_config, input_dim)
     for index, units in enumerate(model_config.hidden_layers, start=1):
         layers.append(
             keras.layers.Dense(units, activation=model_config.activation, name=f"hidden_{index}")
@@ -76,7 +112,7 @@ def build_model(
         if model_config.dropout > 0:
             layers.append(keras.layers.Dropout(model_config.dropout, name=f"dropout_{index}"))
     layers.append(keras.layers.Dense(num_classes, activation="softmax", name="digit"))
-    model = keras.Sequential(layers, name="mnist_mlp")
+    model = keras.Sequential(layers, name=f"mnist_{model_config.kind}")
     model.compile(
         optimizer=build_optimizer(optimizer_config),
         loss="sparse_categorical_crossentropy",

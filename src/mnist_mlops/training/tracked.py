@@ -157,6 +157,8 @@ def train_details(model: ModelConfig, train: TrainConfig) -> list[str]:
     learning rate, and the epochs.
     """
     layers = "-".join(str(units) for units in model.hidden_layers) or "no hidden layer"
+    if model.kind == "cnn":
+        layers = f"cnn {'-'.join(str(count) for count in model.cnn.filters)} + {layers}"
     dropout = f" drop {model.dropout:g}" if model.dropout else ""
     optimizer = train.optimizer
     return [

@@ -59,6 +59,8 @@ def suggest(
         "hidden_layers": layers,
         "activation": _pick(trial, "activation", space.activation, model.activation),
         "dropout": _pick(trial, "dropout", space.dropout, model.dropout),
+        "kind": _pick(trial, "kind", space.kind, model.kind),
+        "cnn": model.cnn.model_dump(),
     }
     optimizer_values = train.optimizer.model_dump() | {
         "name": _pick(trial, "optimizer", space.optimizer, train.optimizer.name),
