@@ -6,7 +6,6 @@ reused by the second) whose flow runs are named and tagged after stage, commit a
 import json
 import re
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from pipelines.server_state import ServerState
 
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from tests.helpers.pipeline import UNCACHED
+from tests.helpers.prefect import api
 from tests.helpers.tables import width
 from tests.helpers.workspace import commit, run
 
@@ -32,13 +32,7 @@ def assert_flow_runs_of_the_experiment(root: Path, experiment: str, stages: tupl
     assert state is not None, "no project Prefect server was started"
     log = (root / ".prefect" / "server.log").read_text()
     assert log.count("ready (pid") == 1, log  # started once, reused by the later stage
-    request = urllib.request.Request(
-        f"{state.api_url}/flow_runs/filter",
-        data=b"{}",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        runs = {run["name"]: set(run["tags"]) for run in json.load(response)}
+    runs = {run["name"]: set(run["tags"]) for run in api(state.api_url, "/flow_runs/filter", {})}
     commit = subprocess.run(
         ["git", "rev-parse", "--short=7", "HEAD"], cwd=root, capture_output=True, text=True
     ).stdout.strip()

@@ -1,11 +1,9 @@
 """The project's Prefect server: one for parallel users, stopped when idle, seen on any port."""
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -14,6 +12,7 @@ from pipelines.prefect_server import free_port, healthy, stop_process_group
 from pipelines.project_server import project_home, server_folder, stop
 from pipelines.server_state import ServerState
 
+from tests.helpers.prefect import api, environment, wait_for
 from tests.helpers.workspace import REPO_ROOT
 
 LEASE = """
@@ -24,31 +23,6 @@ with project_server(Path(sys.argv[1])) as url:
     print(url, flush=True)
     time.sleep(float(sys.argv[2]))
 """
-
-
-def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env["PYTHONPATH"] = str(REPO_ROOT)
-    return env | extra
-
-
-def api(url: str, path: str, body: dict | None = None) -> object:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url + path, data=data, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        raise AssertionError(f"{url}{path}: {error.code} {error.read()[:2000]!r}") from error
-
-
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout_s} s: {what}"
-        time.sleep(0.2)
 
 
 def test_a_queued_experiments_copy_uses_the_server_of_its_project(tmp_path):

@@ -1,6 +1,5 @@
 """`make repro`'s wrapper: the command gets the project's server and the signals sent to it."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,24 +10,15 @@ from pipelines.prefect_server import healthy
 from pipelines.server_state import ServerState
 
 from mnist_mlops.processes import process_started
-from tests.helpers.workspace import REPO_ROOT
+from tests.helpers.prefect import environment as prefect_environment
+from tests.helpers.prefect import wait_for
 
 pytestmark = pytest.mark.slow
 WRAPPER = [sys.executable, "-m", "pipelines.with_prefect_server"]
 
 
 def environment():
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    env["PYTHONPATH"] = str(REPO_ROOT)
-    env["MNIST_MLOPS_PREFECT_IDLE_S"] = "2"
-    return env
-
-
-def wait_for(condition, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    return prefect_environment(MNIST_MLOPS_PREFECT_IDLE_S="2")
 
 
 def test_command_gets_the_projects_server_which_idles_out_and_its_exit_code_is_passed_on(
@@ -52,7 +42,9 @@ def test_command_gets_the_projects_server_which_idles_out_and_its_exit_code_is_p
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
     assert lines["API"].startswith("http://127.0.0.1:")
     assert lines["API"] == lines["PROJECT"]  # the project's server, recorded in .prefect/
-    wait_for(lambda: not healthy(lines["API"]), 60)  # nobody uses it: it stops itself
+    wait_for(
+        lambda: not healthy(lines["API"]), 60, "the idle server stops"
+    )  # nobody uses it: it stops itself
     assert ServerState.read(tmp_path / ".prefect") is None
 
 
@@ -79,4 +71,4 @@ def test_sigterm_is_passed_on_to_the_command(tmp_path):
     assert process_started(pid) is None
     state = ServerState.read(tmp_path / ".prefect")
     if state is not None:  # still idling out
-        wait_for(lambda: not healthy(state.api_url), 60)
+        wait_for(lambda: not healthy(state.api_url), 60, "the idle server stops")
