@@ -4,6 +4,8 @@ Side by side in one run, for single-digit requests (``{"inputs": [[784 floats]]}
   (a)  pyfunc   our registered DigitClassifier (NumPy forward pass) via `mlflow models serve`;
   (a') guarded  the same registered model via `mnist-mlops serve` (MLflow's scoring app behind
                 our guard, whose fast path decodes the JSON once);
+  (a') cnn      a registered ``model.kind: cnn`` (32-64 filters + 128) via `mnist-mlops serve`:
+                its NumPy forward pass (convolutions over sliding windows);
   (a0) floor    `mlflow models serve` with a model that does nothing (returns a constant):
                 MLflow's own per-request cost, which no model served by it can go below;
   (b)  keras    the same network logged with `mlflow.keras`, served by `mlflow models serve`;
@@ -11,9 +13,10 @@ Side by side in one run, for single-digit requests (``{"inputs": [[784 floats]]}
                 with the standard library, and with FastAPI on uvicorn (the stack both
                 (a) and (a') run on).
 For each: p50/p95 latency and throughput with 1 and 8 concurrent clients (keep-alive
-connections). It first times one forward pass of the network: Keras `predict`,
-`predict_on_batch` and the NumPy matrices. Targets: (a) >= 4x faster than (b) at p50 and
-within 2x of (c). Usage: python -m benchmarks.serving_latency [--requests N]
+connections). It first times one forward pass of each network: Keras `predict`,
+`predict_on_batch` and the NumPy arrays. Targets: (a) >= 4x faster than (b) at p50 and
+within 2x of (c); the CNN's p50 within 2x of the MLP's (both through `mnist-mlops serve`).
+Usage: python -m benchmarks.serving_latency [--requests N]
 """
 
 from __future__ import annotations
@@ -173,7 +176,7 @@ def forward_pass_timings(model, row: np.ndarray, network) -> dict[str, float]:
     ways = {
         "keras predict": lambda: model.predict(row, verbose=0),
         "keras predict_on_batch": lambda: model.predict_on_batch(row),
-        "numpy matmuls": lambda: network(row),
+        "numpy": lambda: network(row),
     }
     timings = {}
     for name, call in ways.items():
@@ -203,9 +206,15 @@ def prepare(root: Path):
 
     x, y = mnist_data()
     x = (x / 255.0).astype(np.float32)
-    set_determinism(0)
-    model = build_model(ModelConfig(), OptimizerConfig())
-    model.fit(x[:4000], y[:4000], epochs=1, batch_size=128, verbose=0)
+    models = {}
+    for kind, config in (
+        ("mlp", ModelConfig()),
+        ("cnn", ModelConfig(kind="cnn", hidden_layers=[128])),
+    ):
+        set_determinism(0)
+        models[kind] = build_model(config, OptimizerConfig())
+        models[kind].fit(x[:4000], y[:4000], epochs=1, batch_size=128, verbose=0)
+    model = models["mlp"]
     mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
     client = MlflowClient()
     with mlflow.start_run():
@@ -222,11 +231,18 @@ def prepare(root: Path):
             signature=SIGNATURE,
             registered_model_name="mnist-floor",
         )
-    for name, info in (("mnist-classifier", ours), ("mnist-keras", stock), ("mnist-floor", floor)):
+        cnn = log_classifier(models["cnn"], name="cnn", registered_model_name="mnist-cnn")
+    registered = (
+        ("mnist-classifier", ours),
+        ("mnist-keras", stock),
+        ("mnist-floor", floor),
+        ("mnist-cnn", cnn),
+    )
+    for name, info in registered:
         client.set_registered_model_alias(name, "champion", info.registered_model_version)
-    network = export_network(model)
-    network.save(root / "network.npz")
-    return model, network, x[4000:4001]
+    networks = {kind: export_network(keras_model) for kind, keras_model in models.items()}
+    networks["mlp"].save(root / "network.npz")
+    return models, networks, x[4000:4001]
 
 
 def main() -> None:
@@ -243,10 +259,11 @@ def main() -> None:
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", "PATH": path}
         os.environ.update(env)
-        model, network, row = prepare(root)
+        models, networks, row = prepare(root)
         print("one forward pass, single digit (ms):")
-        for name, ms in forward_pass_timings(model, row, network).items():
-            print(f"  {name:24s} {ms:8.3f}")
+        for kind, model in models.items():
+            for name, ms in forward_pass_timings(model, row, networks[kind]).items():
+                print(f"  {kind} {name:24s} {ms:8.3f}")
         body = json.dumps({"inputs": row.tolist()}).encode()
         mlflow_cli = shutil.which("mlflow", path=path)
         serve = [mlflow_cli, "models", "serve", "-m"]
@@ -255,6 +272,7 @@ def main() -> None:
         servers = {
             "(a) pyfunc": [*serve, "models:/mnist-classifier@champion"],
             "(a') guarded": [*guarded, "models:/mnist-classifier@champion"],
+            "(a') cnn": [*guarded, "models:/mnist-cnn@champion"],
             "(a0) floor": [*serve, "models:/mnist-floor@champion"],
             "(b) keras": [*serve, "models:/mnist-keras@champion"],
             "(c) stdlib": [*minimal, "stdlib"],
@@ -288,6 +306,8 @@ def main() -> None:
             for minimal in ("(c) stdlib", "(c) fastapi"):
                 ratio = p50[name] / p50[minimal]
                 print(f"p50, 1 client: {name}/{minimal} = {ratio:.1f}x (target <= 2x)")
+        cnn_ratio = p50["(a') cnn"] / p50["(a') guarded"]
+        print(f"p50, 1 client: (a') cnn/(a') guarded mlp = {cnn_ratio:.1f}x (target <= 2x)")
 
 
 if __name__ == "__main__":

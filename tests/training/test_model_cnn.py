@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from mnist_mlops.artifacts.trained import MODEL_FILE
 from mnist_mlops.config.params import CnnConfig, ModelConfig, OptimizerConfig, TrainConfig
 from mnist_mlops.serving.pyfunc import log_classifier
 from mnist_mlops.training.fit import fit
@@ -44,9 +43,7 @@ def test_cnn_settings_are_validated_with_what_is_allowed():
         ModelConfig(kind="rnn")
 
 
-def test_a_cnn_trains_is_named_and_is_served_through_keras_with_the_same_answers(
-    tiny_splits, tmp_path
-):
+def test_a_cnn_trains_is_named_and_is_served_by_numpy_with_keras_answers(tiny_splits, tmp_path):
     train = TrainConfig(epochs=1, batch_size=32)
     result = fit(TINY_CNN, train, tiny_splits["train"], tiny_splits["val"])
     assert np.isfinite(result.history["loss"][0])
@@ -55,7 +52,7 @@ def test_a_cnn_trains_is_named_and_is_served_through_keras_with_the_same_answers
     with mlflow.start_run():
         info = log_classifier(result.model)
     mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path))
-    assert [path.name for path in (tmp_path / "artifacts").iterdir()] == [MODEL_FILE]
+    assert [path.name for path in (tmp_path / "artifacts").iterdir()] == ["network.npz"]
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     x = tiny_splits["test"].x[:5]
     np.testing.assert_allclose(

@@ -1,7 +1,7 @@
 """The registered classifier without MLflow: its NumPy network, read from the model's folder.
 
 A model logged by :func:`~mnist_mlops.serving.pyfunc.log_classifier` holds everything the
-forward pass needs: ``network.npz``, read by :class:`~mnist_mlops.serving.network.DenseNetwork`.
+forward pass needs: ``network.npz``, read by :func:`~mnist_mlops.serving.network.load_network`.
 :func:`load_classifier` finds the model's folder (:mod:`mnist_mlops.serving.model_dir`) and,
 when it is such a model - the pickled python model is (by reference)
 :class:`~mnist_mlops.serving.pyfunc.DigitClassifier`, its only artifact the NumPy network, its
@@ -26,7 +26,7 @@ from mnist_mlops.config.constants import INPUT_DIM
 from mnist_mlops.errors import ModelLoadError
 from mnist_mlops.serving.inputs import to_pixel_rows
 from mnist_mlops.serving.model_dir import MLMODEL_FILE, local_model_dir
-from mnist_mlops.serving.network import NETWORK_ARTIFACT, DenseNetwork
+from mnist_mlops.serving.network import NETWORK_ARTIFACT, Network, load_network
 from mnist_mlops.serving.predict import Classifier, digit_records
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ STRING_OPCODES = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"}
 class NumpyClassifier:
     """What the loaded pyfunc model does, on the model's own NumPy network."""
 
-    network: DenseNetwork
+    network: Network
     folder: Path
 
     def predict(self, data: Any) -> list[dict[str, Any]]:
@@ -97,7 +97,7 @@ def numpy_classifier(folder: Path) -> NumpyClassifier | None:
             or pickled_class((folder / flavor["python_model"]).read_bytes()) != CLASSIFIER
         ):
             return None
-        network = DenseNetwork.load(folder / artifacts[NETWORK_ARTIFACT]["path"])
+        network = load_network(folder / artifacts[NETWORK_ARTIFACT]["path"])
     except Exception as exc:  # any surprise: MLflow's own loader decides, as before
         logger.debug("%s: not read directly (%s: %s)", folder, type(exc).__name__, exc)
         return None

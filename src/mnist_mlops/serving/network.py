@@ -1,16 +1,16 @@
-"""The trained MLP as plain NumPy matrices: a forward pass without Keras's per-call overhead.
+"""The trained network as plain NumPy arrays: a forward pass without Keras's per-call overhead.
 
 Keras 3's ``model.predict`` costs tens of milliseconds per call even for one digit; the same
-Dense layers as NumPy matrix products take microseconds. :func:`export_network` reads the
-weights and activations of a Keras model made of Dense (and Dropout, an identity at
-inference) layers; models with other layers raise :class:`UnsupportedNetworkError`.
+layers as NumPy products take microseconds. :func:`export_network` reads a Keras model's
+weights and activations: an MLP of Dense (and Dropout, an identity at inference) layers
+becomes a :class:`DenseNetwork`; a CNN (Reshape, Conv2D, MaxPooling2D, Flatten, Dense) a
+:class:`~mnist_mlops.serving.convolution.LayeredNetwork`. Models with other layers raise
+:class:`UnsupportedNetworkError`. :func:`load_network` reads either kind back.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,48 +18,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_mlops.errors import UnsupportedNetworkError
+from mnist_mlops.serving.activations import ACTIVATIONS
+from mnist_mlops.serving.convolution import LayeredNetwork, Step
 
 if TYPE_CHECKING:
     import keras
 
-SELU_ALPHA = 1.6732632423543772
-SELU_SCALE = 1.0507009873554805
-LEAKY_RELU_SLOPE = 0.2  # Keras 3's default negative slope
 NETWORK_ARTIFACT = "network"  # the logged classifier's artifact holding the saved network
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _elu(x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf  # exact GELU, as Keras 3's default (approximate=False)
-
-    return (0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))).astype(x.dtype)
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    shifted = np.exp(x - x.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0),
-    "sigmoid": _sigmoid,
-    "tanh": np.tanh,
-    "leaky_relu": lambda x: np.where(x > 0, x, LEAKY_RELU_SLOPE * x),
-    "elu": _elu,
-    "selu": lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
-    "gelu": _gelu,
-    "silu": lambda x: x * _sigmoid(x),
-    "swish": lambda x: x * _sigmoid(x),
-    "softmax": _softmax,
-}
+SKIPPED_LAYERS = ("Dropout", "InputLayer")  # identities at inference
 
 
 @dataclass(frozen=True)
@@ -98,38 +64,88 @@ class DenseNetwork:
         return cls(weights, biases, activations)
 
 
-def export_network(model: keras.Model) -> DenseNetwork:
-    """Read the Dense layers of a Keras model into a :class:`DenseNetwork`.
+Network = DenseNetwork | LayeredNetwork
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a network saved by :meth:`DenseNetwork.save` or :meth:`LayeredNetwork.save`."""
+    with np.load(path, allow_pickle=False) as data:
+        layered = "layers" in data
+    return LayeredNetwork.load(path) if layered else DenseNetwork.load(path)
+
+
+def _activation(layer: keras.layers.Layer) -> str:
+    activation = layer.get_config()["activation"]
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise UnsupportedNetworkError(
+            f"layer {layer.name!r} has activation {activation!r}; "
+            f"supported: {', '.join(sorted(ACTIVATIONS))}"
+        )
+    return activation
+
+
+def _weights(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Return a Dense or Conv2D layer's kernel and bias (zeros without bias) as float32."""
+    kernel = np.asarray(layer.get_weights()[0], dtype=np.float32)
+    bias = layer.get_weights()[1] if layer.use_bias else np.zeros(kernel.shape[-1])
+    return kernel, np.asarray(bias, dtype=np.float32)
+
+
+def _step(layer: keras.layers.Layer) -> Step:
+    """Return the :class:`Step` of one Keras layer, or raise for what NumPy does not do here."""
+    kind, config = type(layer).__name__, layer.get_config()
+    if kind == "Dense":
+        return Step("dense", *_weights(layer), activation=_activation(layer))
+    if kind == "Reshape" and len(config["target_shape"]) == 3:
+        return Step("image", shape=tuple(config["target_shape"]))
+    if kind == "Flatten":
+        return Step("flatten")
+    plain = config.get("data_format", "channels_last") == "channels_last"
+    if (
+        kind == "Conv2D"
+        and plain
+        and tuple(config["strides"]) == (1, 1)
+        and tuple(config["dilation_rate"]) == (1, 1)
+        and config.get("groups", 1) == 1
+        and config["padding"] in ("same", "valid")
+    ):
+        return Step("conv", *_weights(layer), _activation(layer), padding=config["padding"])
+    pool = tuple(config.get("pool_size", ()))
+    if (
+        kind == "MaxPooling2D"
+        and plain
+        and len(set(pool)) == 1
+        and tuple(config["strides"]) == pool
+        and config["padding"] == "valid"
+    ):
+        return Step("pool", size=pool[0])
+    raise UnsupportedNetworkError(
+        f"layer {layer.name!r} of type {kind} is not supported (Dense, Dropout, Reshape to an "
+        "image, Conv2D with stride and dilation 1, square MaxPooling2D, Flatten)"
+    )
+
+
+def export_network(model: keras.Model) -> Network:
+    """Read the layers of a Keras model into a :class:`DenseNetwork` or a ``LayeredNetwork``.
 
     Args:
-        model: A Sequential model of Dense and Dropout layers.
+        model: A Sequential model: Dense and Dropout layers (an MLP), or Reshape, Conv2D,
+            MaxPooling2D, Flatten, Dropout and Dense layers (a CNN, channels last).
 
     Returns:
         The same network as NumPy arrays.
 
     Raises:
-        UnsupportedNetworkError: A layer other than Dense/Dropout/InputLayer, or an
-            activation missing from :data:`ACTIVATIONS`.
+        UnsupportedNetworkError: Another layer (or a Conv2D with strides, dilation, groups),
+            or an activation missing from :data:`~mnist_mlops.serving.activations.ACTIVATIONS`.
     """
-    weights, biases, activations = [], [], []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in ("Dropout", "InputLayer"):
-            continue
-        if kind != "Dense":
-            raise UnsupportedNetworkError(f"layer {layer.name!r} of type {kind} is not supported")
-        activation = layer.get_config()["activation"]
-        if not isinstance(activation, str) or activation not in ACTIVATIONS:
-            raise UnsupportedNetworkError(
-                f"layer {layer.name!r} has activation {activation!r}; "
-                f"supported: {', '.join(sorted(ACTIVATIONS))}"
-            )
-        kernel, bias = layer.get_weights() if layer.use_bias else (layer.get_weights()[0], None)
-        weights.append(np.asarray(kernel, dtype=np.float32))
-        biases.append(
-            np.zeros(kernel.shape[1], np.float32) if bias is None else bias.astype(np.float32)
-        )
-        activations.append(activation)
-    if not weights:
+    steps = [_step(layer) for layer in model.layers if type(layer).__name__ not in SKIPPED_LAYERS]
+    if not any(step.kind == "dense" for step in steps):
         raise UnsupportedNetworkError("the model has no Dense layer")
-    return DenseNetwork(tuple(weights), tuple(biases), tuple(activations))
+    if all(step.kind == "dense" for step in steps):
+        return DenseNetwork(
+            tuple(step.weights for step in steps),  # type: ignore[misc]
+            tuple(step.bias for step in steps),  # type: ignore[misc]
+            tuple(step.activation for step in steps),
+        )
+    return LayeredNetwork(tuple(steps))

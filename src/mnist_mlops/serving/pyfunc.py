@@ -39,7 +39,7 @@ from mnist_mlops.artifacts.trained import MODEL_FILE
 from mnist_mlops.config.constants import INPUT_DIM
 from mnist_mlops.errors import InputError, UnsupportedNetworkError
 from mnist_mlops.serving.inputs import to_pixel_rows
-from mnist_mlops.serving.network import NETWORK_ARTIFACT, DenseNetwork, export_network
+from mnist_mlops.serving.network import NETWORK_ARTIFACT, export_network, load_network
 from mnist_mlops.serving.predict import digit_records
 from mnist_mlops.tracking.requirements import pinned_requirements
 
@@ -70,7 +70,7 @@ class DigitClassifier(PythonModel):
         """Load the NumPy network (or, for layers it cannot express, the Keras model)."""
         self._forward: Callable[[np.ndarray], np.ndarray]
         if NETWORK_ARTIFACT in context.artifacts:
-            self._forward = DenseNetwork.load(context.artifacts[NETWORK_ARTIFACT])
+            self._forward = load_network(context.artifacts[NETWORK_ARTIFACT])
         else:
             import keras
 
@@ -103,8 +103,9 @@ def log_classifier(
 ) -> ModelInfo:
     """Log ``model`` as a :class:`DigitClassifier` into the active MLflow run.
 
-    Dense/Dropout networks are stored as NumPy weights (``network.npz``); any other model
-    is stored as ``model.keras`` and called with ``predict_on_batch``.
+    The course's MLP and ``model.kind: cnn`` networks are stored as NumPy arrays
+    (``network.npz``, :mod:`mnist_mlops.serving.network`); any other model is stored as
+    ``model.keras`` and called with ``predict_on_batch``.
 
     Args:
         model: The trained Keras model.
