@@ -6,7 +6,7 @@ Issue 15's targets, on the embedded 5,000 digits (preprocess defaults: 3,600 tra
 Each candidate is a plain seeded fit (no MLflow), with early stopping on validation loss
 (patience 5, best weights restored), scored once on the test split.
 
-Usage: python -m benchmarks.accuracy_targets [--only NAME ...] [--epochs N]
+Usage: python -m benchmarks.accuracy_targets [--only NAME ...] [--epochs N] [--data mnist_5k|fashion]
 """
 
 from __future__ import annotations
@@ -45,6 +45,12 @@ CANDIDATES = {
 }
 
 
+DATASETS = {
+    "mnist_5k": DataConfig(source="mnist_5k"),
+    "fashion": DataConfig(source="idx", path=str(FASHION_IDX)),
+}
+
+
 def splits_of(data: DataConfig, folder: Path) -> dict:
     """Download (embedded or local IDX files) and preprocess into ``folder``."""
     download(data, folder / "raw")
@@ -55,11 +61,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=sorted(CANDIDATES))
     parser.add_argument("--epochs", type=int, default=40, help="cap (early stopping ends most)")
-    parser.add_argument("--fashion", action="store_true", help="also the CNN on Fashion-MNIST")
+    parser.add_argument(
+        "--data",
+        action="append",
+        choices=sorted(DATASETS),
+        help="dataset(s) to measure on (default mnist_5k; fashion runs the CNNs only)",
+    )
     args = parser.parse_args()
-    datasets = {"mnist_5k": DataConfig(source="mnist_5k")}
-    if args.fashion and FASHION_IDX.is_dir():
-        datasets["fashion (idx)"] = DataConfig(source="idx", path=str(FASHION_IDX))
+    chosen = args.data or ["mnist_5k"]
+    if "fashion" in chosen and not FASHION_IDX.is_dir():
+        parser.error(f"--data fashion needs {FASHION_IDX} (apt-get install dataset-fashion-mnist)")
+    datasets = {f"{name} ({DATASETS[name].source})": DATASETS[name] for name in chosen}
     print(
         f"{'data':<14} {'candidate':<12} {'epochs':>6} {'val acc':>8} {'test acc':>9} {'fit s':>7}"
     )
@@ -67,7 +79,7 @@ def main() -> None:
         for label, data in datasets.items():
             splits = splits_of(data, Path(tmp) / label.split()[0])
             names = args.only or list(CANDIDATES)
-            if label != "mnist_5k":
+            if label.startswith("fashion"):
                 names = [name for name in names if name.startswith("cnn")]
             for name in names:
                 model, train = CANDIDATES[name]

@@ -4,7 +4,7 @@
 (Conv2D + MaxPooling2D) blocks -> Flatten -> Dense layers. :class:`LayeredNetwork` runs the
 same steps on ``(N, height, width, channels)`` arrays (Keras' channels-last layout, so that
 flattening gives the Dense layers their inputs in Keras' order): a convolution is one matrix
-product over the image's sliding windows (``sliding_window_view``), a pooling a reshape and
+product over the image's windows copied into one matrix (im2col), a pooling a reshape and
 a maximum. Batches are cut into chunks so that the windows of a large request stay small.
 """
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from mnist_mlops.serving.activations import ACTIVATIONS
 
@@ -55,14 +54,22 @@ def convolve(images: np.ndarray, kernel: np.ndarray, bias: np.ndarray, padding: 
     """Return the stride-1 2-D convolution of ``(N, H, W, C)`` images (Keras' Conv2D).
 
     ``same`` padding pads ``k - 1`` zeros per axis, the smaller half first (as TensorFlow
-    does for even kernels).
+    does for even kernels). The windows are copied once, in the kernel's ``(kh, kw, C)``
+    order, into one matrix multiplied by the kernel (im2col: about twice as fast as a
+    ``tensordot`` over a sliding-window view, measured on single digits).
     """
-    k_h, k_w = kernel.shape[:2]
+    k_h, k_w, channels, filters = kernel.shape
     if padding == "same":
         top, left = (k_h - 1) // 2, (k_w - 1) // 2
         images = np.pad(images, ((0, 0), (top, k_h - 1 - top), (left, k_w - 1 - left), (0, 0)))
-    windows = sliding_window_view(images, (k_h, k_w), axis=(1, 2))  # (N, H', W', C, kh, kw)
-    return np.tensordot(windows, kernel.transpose(2, 0, 1, 3), axes=([3, 4, 5], [0, 1, 2])) + bias
+    count, height, width = images.shape[0], images.shape[1] - k_h + 1, images.shape[2] - k_w + 1
+    columns = np.empty((count, height, width, k_h, k_w, channels), dtype=np.float32)
+    for row in range(k_h):
+        for column in range(k_w):
+            columns[:, :, :, row, column] = images[:, row : row + height, column : column + width]
+    flat = columns.reshape(count * height * width, k_h * k_w * channels)
+    product = flat @ kernel.reshape(k_h * k_w * channels, filters) + bias
+    return product.reshape(count, height, width, filters)
 
 
 def max_pool(images: np.ndarray, size: int) -> np.ndarray:
