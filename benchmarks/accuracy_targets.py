@@ -6,7 +6,7 @@ Issue 15's targets, on the embedded 5,000 digits (preprocess defaults: 3,600 tra
 Each candidate is a plain seeded fit (no MLflow), with early stopping on validation loss
 (patience 5, best weights restored), scored once on the test split.
 
-Usage: python -m benchmarks.accuracy_targets [--only NAME ...] [--epochs N] [--data mnist_5k|fashion]
+Usage: python -m benchmarks.accuracy_targets [--only NAME ...] [--epochs N] [--data NAME ...]
 """
 
 from __future__ import annotations
