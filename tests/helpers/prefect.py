@@ -19,17 +19,30 @@ def environment(**extra: str) -> dict[str, str]:
     return env | extra
 
 
+RETRIES = 5  # 503 answers retried (the server's SQLite was busy), as Prefect's own client does
+
+
 def api(url: str, path: str, body: dict | None = None) -> object:
-    """``POST`` ``body`` (``GET`` without one) to ``url + path``; the parsed JSON answer."""
+    """``POST`` ``body`` (``GET`` without one) to ``url + path``; the parsed JSON answer.
+
+    A 503 (Prefect's answer when its SQLite database is locked by its own services, seen
+    under load) is retried up to :data:`RETRIES` times, 0.5 s apart, as Prefect's client does.
+    """
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url + path, data=data, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        raise AssertionError(f"{url}{path}: {error.code} {error.read()[:2000]!r}") from error
+    for attempt in range(RETRIES + 1):
+        request = urllib.request.Request(
+            url + path, data=data, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or attempt == RETRIES:
+                raise AssertionError(
+                    f"{url}{path}: {error.code} {error.read()[:2000]!r}"
+                ) from error
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:

@@ -114,3 +114,11 @@ def test_the_study_may_compare_both_kinds_and_the_course_space_stays_mlp():
     assert {"model.cnn.filters", "model.cnn.kernel_size"} <= set(space.keys_read())
     course = parse_params({}).tune.space
     assert not [key for key in course.keys_read() if key.startswith("model.")]  # none read
+
+
+def test_the_stage_lists_what_a_searched_kind_or_augment_would_read_too():
+    course = parse_params({}).tune.space  # augment false, kind mlp: reads neither
+    assert set(course.keys_read()) < set(course.stage_keys())
+    assert {"model.cnn.filters", "train.augment.zoom"} <= set(course.stage_keys())
+    both = SearchSpace(augment=[False, True], kind=["mlp", "cnn"])
+    assert both.stage_keys() == both.keys_read()  # nothing more to list: it reads them all

@@ -172,7 +172,7 @@ class SearchSpace(_Strict):
         one does not read it. ``model.hidden_layers`` is read unless both ``n_layers`` and
         ``neurons`` are given; the augmentation strengths unless ``augment`` is fixed to
         ``false``, the convolution keys unless ``kind`` is fixed to ``mlp``. These are
-        exactly the tune stage's ``model`` / ``train`` params in ``dvc.yaml``.
+        exactly what the study's fingerprint records.
         """
         keys = {DIMENSION_KEYS[name] for name in DIMENSIONS if getattr(self, name) is None}
         if self.augment is not False:
@@ -180,6 +180,16 @@ class SearchSpace(_Strict):
         if self.kind not in ("mlp", ["mlp"]):
             keys |= set(CNN_KEYS)
         return sorted(keys | set(ALWAYS_READ))
+
+    def stage_keys(self) -> list[str]:
+        """Return the tune stage's ``model`` / ``train`` params in ``dvc.yaml`` (sorted).
+
+        :meth:`keys_read` and the keys that searching ``kind`` or ``augment`` would add:
+        ``dvc.yaml`` is static, and after ``dvc exp run -S 'tune.space.kind=[mlp,cnn]'`` a
+        change of ``model.cnn`` must re-run the study. With a space that does not read them,
+        such a re-run finds its study (same fingerprint) finished and adds no trial.
+        """
+        return sorted(set(self.keys_read()) | set(CNN_KEYS) | set(AUGMENT_STRENGTHS))
 
 
 # The default of ``tune.space``: the course's search space, as the repository's params.yaml
