@@ -61,12 +61,13 @@ def test_params_yaml_spells_out_every_key():
 
 def test_the_default_space_is_the_course_space_and_searches_every_mlp_dimension():
     assert Params().tune.space == COURSE_SPACE
-    # augmentation and the CNN are opt-in (tune.space.augment: [false, true], kind: [mlp, cnn]):
-    # the course's study searches the MLP
-    opt_in = ("augment", "kind")
+    # augmentation and the CNN are opt-in (tune.space.augment: [false, true], kind: [mlp, cnn],
+    # then the CNN's filters and kernel_size): the course's study searches the MLP
+    opt_in = ("augment", "kind", "filters", "kernel_size")
     searched = [name for name in SearchSpace.model_fields if name not in opt_in]
     assert COURSE_SPACE.searched() == searched
     assert (COURSE_SPACE.augment, COURSE_SPACE.kind) == (False, "mlp")
+    assert (COURSE_SPACE.filters, COURSE_SPACE.kernel_size) == (None, None)
     assert Params().tune.n_trials == 30
     # a space given in a file replaces the default: the dimensions it leaves out are fixed
     assert parse_params({"tune": {"space": {"epochs": 3}}}).tune.space.searched() == []

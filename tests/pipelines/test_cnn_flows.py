@@ -30,7 +30,13 @@ TINY_CNN = {"kind": "cnn", "hidden_layers": [16], "cnn": {"filters": [4], "kerne
 BOTH_KINDS = TINY_TUNE | {
     "n_trials": 4,
     "pruner": "none",
-    "space": TINY_TUNE["space"] | {"kind": ["mlp", "cnn"], "epochs": 1},
+    "space": TINY_TUNE["space"]
+    | {
+        "kind": ["mlp", "cnn"],
+        "epochs": 1,
+        "filters": {"low": 2, "high": 4},
+        "kernel_size": [1, 3],
+    },
 }
 
 
@@ -55,6 +61,8 @@ def test_a_study_compares_mlp_and_cnn_and_a_cnn_is_registered_and_served(
     study = optuna.load_study(study_name=name, storage=storage)
     kinds = {trial.params["kind"] for trial in study.trials}
     assert kinds == {"mlp", "cnn"}, "the seeded sampler should try both kinds"
+    for trial in study.trials:  # the blocks' dimensions exist in the CNN trials only
+        assert ({"filters", "kernel_size"} <= set(trial.params)) == (trial.params["kind"] == "cnn")
     best = BestParams.read(paths.best_params)
     assert best.model.kind == study.best_trial.params["kind"]
 

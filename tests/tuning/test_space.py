@@ -122,3 +122,60 @@ def test_the_stage_lists_what_a_searched_kind_or_augment_would_read_too():
     assert {"model.cnn.filters", "train.augment.zoom"} <= set(course.stage_keys())
     both = SearchSpace(augment=[False, True], kind=["mlp", "cnn"])
     assert both.stage_keys() == both.keys_read()  # nothing more to list: it reads them all
+
+
+def test_cnn_filters_and_kernel_are_drawn_only_in_cnn_trials():
+    space = SearchSpace.model_validate(
+        {
+            "kind": ["mlp", "cnn"],
+            "filters": {"low": 8, "high": 64, "log": True},
+            "kernel_size": [3, 5],
+        }
+    )
+    assert space.searched() == ["kind", "filters", "kernel_size"]
+    model, _ = suggest(
+        FixedTrial({"kind": "cnn", "filters": 16, "kernel_size": 5}), space, MODEL, TRAIN
+    )
+    assert (model.cnn.filters, model.cnn.kernel_size) == ([16, 32], 5)  # doubled per block
+    three = MODEL.model_copy(update={"cnn": MODEL.cnn.model_copy(update={"filters": [1, 1, 1]})})
+    model, _ = suggest(
+        FixedTrial({"kind": "cnn", "filters": 8, "kernel_size": 3}), space, three, TRAIN
+    )
+    assert model.cnn.filters == [8, 16, 32]  # as many blocks as model.cnn.filters
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    kinds = set()
+    for _ in range(12):
+        trial = study.ask()
+        model, _ = suggest(trial, space, MODEL, TRAIN)
+        kinds.add(model.kind)
+        cnn_params = {"filters", "kernel_size"} & set(trial.params)
+        assert cnn_params == ({"filters", "kernel_size"} if model.kind == "cnn" else set())
+        if model.kind == "mlp":
+            assert model.cnn == MODEL.cnn  # untouched
+        assert rebuild(trial.params, space, MODEL, TRAIN)[0] == model
+        study.tell(trial, 0.5)
+    assert kinds == {"mlp", "cnn"}
+
+
+def test_cnn_dimensions_are_refused_when_kind_is_fixed_to_mlp():
+    for space in (
+        {"filters": 16},
+        {"kind": "mlp", "kernel_size": [3, 5]},
+        {"kind": ["mlp"], "filters": 8},
+    ):
+        with pytest.raises(ValueError, match="shape a CNN's blocks, but kind is fixed to mlp"):
+            SearchSpace.model_validate(space | {"kind": space.get("kind", "mlp")})
+    with pytest.raises(ValueError, match=r"filters range \[1, 256\] must lie within \[1, 128\]"):
+        SearchSpace.model_validate({"kind": "cnn", "filters": {"low": 1, "high": 256}})
+    with pytest.raises(ValueError, match="kernel_size: the list of choices is empty"):
+        SearchSpace.model_validate({"kind": "cnn", "kernel_size": []})
+
+
+def test_cnn_dimensions_change_what_the_trials_read_and_only_when_set_the_identity():
+    searched = SearchSpace(kind=["mlp", "cnn"], kernel_size=[3, 5], filters=16)
+    read = set(searched.keys_read())
+    assert "model.cnn.kernel_size" not in read  # drawn by the study
+    assert {"model.cnn.filters", "model.cnn.pool_size"} <= read  # the blocks' count, pooling
+    course = parse_params({}).tune.space
+    assert "filters" not in course.identity() and "kernel_size" not in course.identity()
+    assert searched.identity()["kernel_size"] == [3, 5]

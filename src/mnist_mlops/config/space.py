@@ -59,6 +59,8 @@ Neurons = Annotated[int, Field(ge=1, le=65536)]
 BatchSize = Annotated[int, Field(ge=1, le=65536)]
 Rate = Annotated[float, Field(gt=0, le=10)]
 Dropout = Annotated[float, Field(ge=0, lt=1)]
+FirstFilters = Annotated[int, Field(ge=1, le=128)]  # doubled per block: at most 512 in block 3
+KernelSize = Annotated[int, Field(ge=1, le=7)]
 
 # A dimension of ``tune.space`` (also the names ``train.use_tuned`` may list).
 Dimension = Literal[
@@ -72,6 +74,8 @@ Dimension = Literal[
     "dropout",
     "augment",
     "kind",
+    "filters",
+    "kernel_size",
 ]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 # The ``params.yaml`` key each dimension sets (``n_layers`` and ``neurons`` share one).
@@ -86,7 +90,11 @@ DIMENSION_KEYS = {
     "dropout": "model.dropout",
     "augment": "train.augment.enabled",
     "kind": "model.kind",
+    "filters": "model.cnn.filters",
+    "kernel_size": "model.cnn.kernel_size",
 }
+# The dimensions of a CNN's blocks: drawn only in trials that build a CNN.
+CNN_DIMENSIONS = ("filters", "kernel_size")
 # ``model`` / ``train`` keys every trial reads whatever the space (no dimension sets them).
 ALWAYS_READ = ("train.optimizer.momentum", "train.optimizer.nesterov")
 # The augmentation strengths: read by every trial that may augment (``augment`` not fixed off).
@@ -132,6 +140,8 @@ class SearchSpace(_Strict):
     dropout: Ranged[Dropout, FloatRange] | None = None
     augment: Chosen[bool] | None = None
     kind: Chosen[ModelKind] | None = None
+    filters: Ranged[FirstFilters, IntRange] | None = None
+    kernel_size: Chosen[KernelSize] | None = None
 
     @model_validator(mode="after")
     def _check_bounds(self) -> SearchSpace:
@@ -141,6 +151,7 @@ class SearchSpace(_Strict):
             "neurons": (1, 65536),
             "learning_rate": (0, 10),
             "dropout": (0, 0.999),
+            "filters": (1, 128),
         }
         for name, (low, high) in limits.items():
             value = getattr(self, name)
@@ -148,10 +159,16 @@ class SearchSpace(_Strict):
                 raise ValueError(
                     f"{name} range [{value.low}, {value.high}] must lie within [{low}, {high}]"
                 )
-        for name in ("activation", "optimizer", "batch_size", "augment", "kind"):
+        for name in ("activation", "optimizer", "batch_size", "augment", "kind", "kernel_size"):
             value = getattr(self, name)
             if isinstance(value, list) and not value:
                 raise ValueError(f"{name}: the list of choices is empty")
+        given = [name for name in CNN_DIMENSIONS if getattr(self, name) is not None]
+        if given and self.kind in ("mlp", ["mlp"]):
+            raise ValueError(
+                f"{' and '.join(given)} shape a CNN's blocks, but kind is fixed to mlp: "
+                "search kind ([mlp, cnn]), fix it to cnn, or leave them out"
+            )
         return self
 
     def searched(self) -> list[Dimension]:
@@ -174,12 +191,27 @@ class SearchSpace(_Strict):
         ``false``, the convolution keys unless ``kind`` is fixed to ``mlp``. These are
         exactly what the study's fingerprint records.
         """
-        keys = {DIMENSION_KEYS[name] for name in DIMENSIONS if getattr(self, name) is None}
+        keys = {
+            DIMENSION_KEYS[name]
+            for name in DIMENSIONS
+            if getattr(self, name) is None and name not in CNN_DIMENSIONS
+        }
         if self.augment is not False:
             keys |= set(AUGMENT_STRENGTHS)
-        if self.kind not in ("mlp", ["mlp"]):
-            keys |= set(CNN_KEYS)
+        if self.kind not in ("mlp", ["mlp"]):  # the blocks' count is read even when searched
+            keys |= set(CNN_KEYS) - (
+                {"model.cnn.kernel_size"} if self.kernel_size is not None else set()
+            )
         return sorted(keys | set(ALWAYS_READ))
+
+    def identity(self) -> dict[str, Any]:
+        """Return the space as a study's fingerprint records it (JSON-compatible).
+
+        The CNN dimensions are left out while unset, so that studies of spaces written before
+        they existed keep their names.
+        """
+        unset = {name for name in CNN_DIMENSIONS if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude=unset)
 
     def stage_keys(self) -> list[str]:
         """Return the tune stage's ``model`` / ``train`` params in ``dvc.yaml`` (sorted).

@@ -76,7 +76,7 @@ def study_identity(
     """
     sections = {"model": model.model_dump(mode="json"), "train": train.model_dump(mode="json")}
     return {
-        "space": tune.space.model_dump(mode="json"),
+        "space": tune.space.identity(),
         "pruner": tune.pruner,
         "seed": tune.seed,
         "defaults": {key: _value(sections, key) for key in tune.space.keys_read()},

@@ -38,7 +38,10 @@ def suggest(
 
     The neurons of each hidden layer are separate parameters ``neurons_1`` .. ``neurons_N``
     when ``neurons`` is a range; a dimension that is left out takes its value from ``model`` or
-    ``train`` (a missing layer repeats the last size of ``model.hidden_layers``).
+    ``train`` (a missing layer repeats the last size of ``model.hidden_layers``). ``filters``
+    and ``kernel_size`` are drawn only when the trial's kind is ``cnn``: ``filters`` is the
+    first block's count, doubled per later block (as in ``[32, 64]``), for as many blocks as
+    ``model.cnn.filters`` has.
 
     Args:
         trial: The Optuna trial (or ``optuna.trial.FixedTrial`` to rebuild a trial's values).
@@ -55,12 +58,21 @@ def suggest(
     for index in range(1, n_layers + 1):
         default = default_layers[min(index, len(default_layers)) - 1]
         layers.append(_pick(trial, f"neurons_{index}", space.neurons, default))
+    activation = _pick(trial, "activation", space.activation, model.activation)
+    dropout = _pick(trial, "dropout", space.dropout, model.dropout)
+    kind = _pick(trial, "kind", space.kind, model.kind)
+    cnn = model.cnn.model_dump()
+    if kind == "cnn":  # the blocks' dimensions exist only in trials that build a CNN
+        first = _pick(trial, "filters", space.filters, None)
+        if first is not None:
+            cnn["filters"] = [first * 2**block for block in range(len(model.cnn.filters))]
+        cnn["kernel_size"] = _pick(trial, "kernel_size", space.kernel_size, cnn["kernel_size"])
     model_values = {
         "hidden_layers": layers,
-        "activation": _pick(trial, "activation", space.activation, model.activation),
-        "dropout": _pick(trial, "dropout", space.dropout, model.dropout),
-        "kind": _pick(trial, "kind", space.kind, model.kind),
-        "cnn": model.cnn.model_dump(),
+        "activation": activation,
+        "dropout": dropout,
+        "kind": kind,
+        "cnn": cnn,
     }
     optimizer_values = train.optimizer.model_dump() | {
         "name": _pick(trial, "optimizer", space.optimizer, train.optimizer.name),
