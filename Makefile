@@ -43,7 +43,7 @@ repro: $(STAMP)  ## run the whole DVC pipeline (plain dvc repro works too: both 
 TEST_WORKERS ?= 2
 PYTEST_RUN := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-test: $(STAMP)  ## run the test suite (8-15 minutes on 2 cores, machine-dependent)
+test: $(STAMP)  ## run the test suite (6-15 minutes on 2 cores, machine-dependent)
 	$(PYTEST_RUN) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)  ## run the tests not marked slow (about 1 minute on 2 cores)
