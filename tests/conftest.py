@@ -153,6 +153,25 @@ def tiny_splits():
 
 
 @pytest.fixture
+def paths(tmp_path: Path):
+    """The locations (``ProjectPaths``) of a project in ``tmp_path``."""
+    from mnist_mlops.config.paths import ProjectPaths
+
+    return ProjectPaths(tmp_path)
+
+
+@pytest.fixture
+def project(paths, tiny_splits, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder (the cwd) with tiny processed splits and a params file of the tiny
+    search space (the tuning and the ``tune`` / ``study`` command tests)."""
+    from tests.helpers.tuning import write_tuning_project
+
+    write_tuning_project(paths, tiny_splits)
+    monkeypatch.chdir(paths.root)
+    return paths.root
+
+
+@pytest.fixture
 def fake_remote(monkeypatch: pytest.MonkeyPatch) -> bytes:
     """Register a small 'mnist' dataset whose checksum matches what the loopback server serves."""
     from mnist_mlops.data import download as download_module

@@ -61,3 +61,14 @@ def tiny_params_dict(**tune_overrides) -> dict:
         "train": {"epochs": 1, "batch_size": 32},
         "tune": TINY_TUNE | tune_overrides,
     }
+
+
+def write_tuning_project(paths, splits) -> None:
+    """Give the project ``paths`` processed ``splits`` and a params file of the tiny space."""
+    import yaml
+
+    from mnist_mlops.artifacts.processed import save_splits
+
+    paths.processed_dir.mkdir(parents=True)
+    save_splits(splits, paths.processed_dir)
+    paths.params_file.write_text(yaml.safe_dump(tiny_params_dict()))
