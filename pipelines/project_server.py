@@ -10,7 +10,9 @@ server per project, whose database lives in the project (``.prefect/``, git-igno
 - ``in-use.lock``: held shared by every process that uses the server; the supervisor takes
   it exclusively to find the server idle, and stops it after ``MNIST_MLOPS_PREFECT_IDLE_S``
   seconds (default 600) of idleness;
-- ``server.log``: the supervisor's and the server's output.
+- ``server.log``: the supervisor's and the server's output;
+- ``start-failed.json``: a server would not start (when, why): for 5 minutes stages use
+  ephemeral servers at once instead of each waiting out a start of its own.
 
 A queued experiment runs in a temporary copy (``<project>/.dvc/tmp/exps/<copy>``): it uses the
 server of the project it was queued in. Usage: ``python -m pipelines.project_server
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from mnist_mlops.native_stderr import restore_native_stderr
 from pipelines.prefect_server import START_TIMEOUT_S
-from pipelines.server_state import PREFECT_DIR, ServerState
+from pipelines.server_state import PREFECT_DIR, RETRY_AFTER_S, FailedStart, ServerState
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
 QUEUED_COPY_PARENTS = (".dvc", "tmp", "exps")  # where `dvc exp run --queue` runs an experiment
@@ -82,10 +84,22 @@ def _start(folder: Path, timeout_s: float) -> str | None:
         if state is not None and state.alive():
             return state.api_url
         starting = state is not None and not state.ready and state.supervisor_alive()
+        failed = FailedStart.read(folder)
+        if not starting and failed is not None and failed.age_s() < RETRY_AFTER_S:
+            logger.warning(
+                "the project's Prefect server failed to start %.0f s ago (%s; see %s): not "
+                "retried for %.0f s (python -m pipelines.project_server stop clears this)",
+                failed.age_s(),
+                failed.reason,
+                folder / "server.log",
+                RETRY_AFTER_S,
+            )
+            return None
         if not starting:  # none, or one whose supervisor died or whose server stopped answering
             if state is not None:
                 state.signal_supervisor()
                 state.clear(folder)
+            FailedStart.clear(folder)
             _spawn_supervisor(folder)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -93,10 +107,12 @@ def _start(folder: Path, timeout_s: float) -> str | None:
             if state is not None and state.ready and state.alive():
                 logger.info("project Prefect server: %s", state.api_url)
                 return state.api_url
-            if state is not None and not state.supervisor_alive():
+            failed = FailedStart.read(folder)
+            if failed is not None or (state is not None and not state.supervisor_alive()):
                 break  # it gave up (the reason is in server.log)
             time.sleep(0.2)
-        logger.warning("the Prefect server did not start: see %s", folder / "server.log")
+        reason = f" ({failed.reason})" if failed is not None else ""
+        logger.warning("the Prefect server did not start%s: see %s", reason, folder / "server.log")
         return None
 
 
@@ -116,7 +132,8 @@ def _spawn_supervisor(folder: Path) -> None:
 
 
 def stop(folder: Path, timeout_s: float = 30.0) -> bool:
-    """Stop the server of ``folder`` now; return whether one was running."""
+    """Stop the server of ``folder`` now (and forget a failed start); return whether one ran."""
+    FailedStart.clear(folder)
     state = ServerState.read(folder)
     if state is None or not state.supervisor_alive():
         return False
@@ -145,8 +162,12 @@ def main(argv: list[str]) -> int:
     running = state is not None and state.alive()
     if argv[0] == "stop":
         print("stopped" if stop(folder) else "not running")
+    elif running and state:
+        print(f"running: {state.api_url}")
     else:
-        print(f"running: {state.api_url}" if running and state else "not running")
+        failed = FailedStart.read(folder)
+        why = f" (a start failed {failed.age_s():.0f} s ago: {failed.reason})" if failed else ""
+        print(f"not running{why}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -76,3 +77,51 @@ class ServerState:
         if self.supervisor_alive():
             with suppress(ProcessLookupError):
                 os.kill(self.supervisor_pid, signal.SIGTERM)
+
+
+FAILED_FILE = "start-failed.json"
+RETRY_AFTER_S = 300.0  # after a failed start, stages use ephemeral servers this long
+
+
+@dataclass(frozen=True)
+class FailedStart:
+    """``.prefect/start-failed.json``: the project's server would not start, when and why.
+
+    Written by the supervisor that gave up, removed when a server starts. While it is recent
+    (:data:`RETRY_AFTER_S`), stages fall back to an ephemeral server at once instead of each
+    waiting out a start of its own; ``python -m pipelines.project_server stop`` clears it.
+
+    Attributes:
+        reason: What went wrong (the details are in ``server.log``).
+        at: When (seconds since the epoch).
+    """
+
+    reason: str
+    at: float
+
+    @staticmethod
+    def path(folder: Path) -> Path:
+        """Return where the record of ``folder``'s failed start lives."""
+        return folder / FAILED_FILE
+
+    @classmethod
+    def read(cls, folder: Path) -> FailedStart | None:
+        """Return the recorded failed start; ``None`` if there is none or it is unreadable."""
+        try:
+            return cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self, folder: Path) -> None:
+        """Record the failed start (atomically)."""
+        write_json(self.path(folder), asdict(self))
+
+    @classmethod
+    def clear(cls, folder: Path) -> None:
+        """Remove the record, if any."""
+        with suppress(FileNotFoundError):
+            cls.path(folder).unlink()
+
+    def age_s(self) -> float:
+        """Return how many seconds ago the start failed."""
+        return time.time() - self.at

@@ -18,8 +18,14 @@ import time
 from pathlib import Path
 
 from mnist_mlops.processes import process_started
-from pipelines.prefect_server import free_port, start_server, stop_process_group, wait_healthy
-from pipelines.server_state import ServerState
+from pipelines.prefect_server import (
+    START_TIMEOUT_S,
+    free_port,
+    start_server,
+    stop_process_group,
+    wait_healthy,
+)
+from pipelines.server_state import FailedStart, ServerState
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
 IDLE_ENV = "MNIST_MLOPS_PREFECT_IDLE_S"
@@ -65,10 +71,18 @@ def supervise(folder: Path) -> int:
     env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
     server = start_server(port, folder / "server.log", dict(env, PREFECT_HOME=str(folder)))
     if not wait_healthy(server, state.api_url):
-        logger.error("the Prefect server did not answer at %s", state.api_url)
+        exited = server.poll()
+        reason = (
+            f"prefect server start exited with code {exited}"
+            if exited is not None
+            else f"the server did not answer at {state.api_url} within {START_TIMEOUT_S:.0f} s"
+        )
+        logger.error("the Prefect server did not start: %s", reason)
+        FailedStart(reason, time.time()).write(folder)  # before the record goes: stages see it
         state.clear(folder)
         stop_process_group(server)
         return 1
+    FailedStart.clear(folder)
     state = dataclasses.replace(state, ready=True)
     state.write(folder)
     timeout_s = idle_timeout_s()

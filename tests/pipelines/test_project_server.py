@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from pipelines.prefect_server import free_port, healthy, stop_process_group
 from pipelines.project_server import project_home, server_folder, stop
-from pipelines.server_state import ServerState
+from pipelines.server_state import FailedStart, ServerState
 
 from tests.helpers.prefect import api, environment, wait_for
 from tests.helpers.workspace import REPO_ROOT
@@ -138,3 +138,43 @@ def test_a_dead_supervisors_record_is_replaced_by_a_new_server(tmp_path):
     assert healthy(state.api_url)
     assert stop(folder)  # `make prefect-stop`
     assert ServerState.read(folder) is None and not healthy(state.api_url)
+
+
+@pytest.mark.slow
+def test_a_failed_start_is_recorded_and_the_next_users_fall_back_at_once(tmp_path):
+    folder = tmp_path / ".prefect"
+    unopenable = "sqlite+aiosqlite:////proc/no-such-folder/prefect.db"  # the server exits
+
+    def use() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", LEASE, str(tmp_path), "0"],
+            env=environment(PREFECT_API_DATABASE_CONNECTION_URL=unopenable),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    def starts_failed() -> int:
+        return (folder / "server.log").read_text().count("the Prefect server did not start")
+
+    first = use()
+    assert (first.returncode, first.stdout.strip()) == (0, "None"), first.stderr
+    failed = FailedStart.read(folder)
+    assert failed is not None and "prefect server start exited with code" in failed.reason
+    assert f"did not start ({failed.reason})" in first.stderr
+    assert ServerState.read(folder) is None and starts_failed() == 1
+    second = use()  # no second start: the recent failure is reported, a fallback at once
+    assert second.stdout.strip() == "None"
+    assert "failed to start" in second.stderr and "not retried for 300 s" in second.stderr
+    assert starts_failed() == 1
+    status = subprocess.run(
+        [sys.executable, "-m", "pipelines.project_server", "status", str(folder)],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status.startswith("not running (a start failed") and failed.reason in status
+    assert not stop(folder) and FailedStart.read(folder) is None  # stop forgets the failure
+    use()  # the next user tries again
+    assert starts_failed() == 2
