@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.prefect_server import free_port, healthy, stop_process_group
+from pipelines.prefect_server import free_port, healthy
+
+from tests.helpers.servers import started_process
 
 START_TIMEOUT_S = 120.0
 
@@ -39,17 +39,6 @@ def mlflow_server(folder: Path) -> Iterator[str]:
     env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
     # tracking and artifacts only: no job runner (it would start ~8 consumer processes)
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    with open(folder / "mlflow-server.log", "wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                log_text = (folder / "mlflow-server.log").read_text(errors="replace")
-                raise RuntimeError(f"mlflow server did not start:\n{log_text[-3000:]}")
-            time.sleep(0.3)
+    log_path = folder / "mlflow-server.log"
+    with started_process(command, log_path, lambda: healthy(url), env, START_TIMEOUT_S):
         yield url
-    finally:
-        stop_process_group(process)

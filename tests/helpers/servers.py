@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,11 +53,43 @@ def guarded_command(port: int, *options: str) -> list[str]:
 
 
 def answers_ping(url: str) -> bool:
+    """Return whether ``GET {url}/ping`` answers 200 (``False`` while nothing listens)."""
     try:
         with urllib.request.urlopen(f"{url}/ping", timeout=10) as answer:
             return answer.status == 200
-    except urllib.error.HTTPError:
+    except OSError:  # (HTTPError and URLError are OSErrors)
         return False
+
+
+@contextmanager
+def started_process(
+    command: list[str],
+    log_path: Path,
+    ready: Callable[[], bool],
+    env: dict[str, str] | None = None,
+    timeout_s: float = START_TIMEOUT_S,
+) -> Iterator[subprocess.Popen]:
+    """Start ``command`` in a session of its own (output to ``log_path``); yield it once
+    ``ready()`` holds; stop it and its children afterwards. Fails the test, with the log's
+    end, if it exits or is not ready within ``timeout_s``."""
+    from pipelines.prefect_server import stop_process_group
+
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"{' '.join(command[:4])} did not start (exit code {process.poll()}):\n"
+                    + log_path.read_text(errors="replace")[-4000:]
+                )
+            time.sleep(0.3)
+        yield process
+    finally:
+        stop_process_group(process, timeout_s=30)
 
 
 @contextmanager
@@ -72,29 +104,7 @@ def running_server_process(
     command: list[str], port: int, log_path: Path
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """:func:`running_server`, yielding the process too (its pid, for /proc/<pid>/status)."""
-    from pipelines.prefect_server import stop_process_group
-
-    path = venv_path()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            env=os.environ | {"PATH": path},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    if answers_ping(url):
-                        break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                pytest.fail("server did not answer /ping: " + log_path.read_text())
-            yield url, process
-        finally:
-            stop_process_group(process, timeout_s=30)
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ | {"PATH": venv_path()}
+    with started_process(command, log_path, lambda: answers_ping(url), env) as process:
+        yield url, process
