@@ -5,7 +5,7 @@ Side by side in one run, for single-digit requests (``{"inputs": [[784 floats]]}
   (a') guarded  the same registered model via `mnist-mlops serve` (MLflow's scoring app behind
                 our guard, whose fast path decodes the JSON once);
   (a') cnn      a registered ``model.kind: cnn`` (32-64 filters + 128) via `mnist-mlops serve`:
-                its NumPy forward pass (convolutions over sliding windows);
+                its NumPy forward pass (each convolution one matrix product, im2col);
   (a0) floor    `mlflow models serve` with a model that does nothing (returns a constant):
                 MLflow's own per-request cost, which no model served by it can go below;
   (b)  keras    the same network logged with `mlflow.keras`, served by `mlflow models serve`;

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,12 +74,19 @@ def start_server(port: int, log_path: Path, env: dict[str, str] | None = None) -
 
 
 def wait_healthy(
-    process: subprocess.Popen, api_url: str, timeout_s: float = START_TIMEOUT_S
+    process: subprocess.Popen,
+    api_url: str,
+    timeout_s: float = START_TIMEOUT_S,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> bool:
-    """Wait until the server answers at ``api_url``; ``False`` if it exited or timed out."""
+    """Wait until the server answers at ``api_url``.
+
+    Returns:
+        ``False`` if it exited, timed out or the wait was ``cancelled()``.
+    """
     deadline = time.monotonic() + timeout_s
     while not healthy(api_url):
-        if process.poll() is not None or time.monotonic() > deadline:
+        if process.poll() is not None or time.monotonic() > deadline or cancelled():
             return False
         time.sleep(0.2)
     return True

@@ -11,8 +11,8 @@ server per project, whose database lives in the project (``.prefect/``, git-igno
   it exclusively to find the server idle, and stops it after ``MNIST_MLOPS_PREFECT_IDLE_S``
   seconds (default 600) of idleness;
 - ``server.log``: the supervisor's and the server's output;
-- ``start-failed.json``: a server would not start (when, why): for 5 minutes stages use
-  ephemeral servers at once instead of each waiting out a start of its own.
+- ``start-failed.json``: ``prefect server start`` exited (when, why): for 5 minutes stages
+  use ephemeral servers at once instead of each waiting out a start of its own.
 
 A queued experiment runs in a temporary copy (``<project>/.dvc/tmp/exps/<copy>``): it uses the
 server of the project it was queued in. Usage: ``python -m pipelines.project_server
@@ -85,7 +85,7 @@ def _start(folder: Path, timeout_s: float) -> str | None:
             return state.api_url
         starting = state is not None and not state.ready and state.supervisor_alive()
         failed = FailedStart.read(folder)
-        if not starting and failed is not None and failed.age_s() < RETRY_AFTER_S:
+        if not starting and failed is not None and failed.recent():
             logger.warning(
                 "the project's Prefect server failed to start %.0f s ago (%s; see %s): not "
                 "retried for %.0f s (python -m pipelines.project_server stop clears this)",
@@ -101,15 +101,17 @@ def _start(folder: Path, timeout_s: float) -> str | None:
                 state.clear(folder)
             FailedStart.clear(folder)
             _spawn_supervisor(folder)
-        deadline = time.monotonic() + timeout_s
+        deadline, seen = time.monotonic() + timeout_s, False
         while time.monotonic() < deadline:
             state = ServerState.read(folder)
             if state is not None and state.ready and state.alive():
                 logger.info("project Prefect server: %s", state.api_url)
                 return state.api_url
             failed = FailedStart.read(folder)
-            if failed is not None or (state is not None and not state.supervisor_alive()):
+            gone = seen and state is None  # its supervisor recorded it, then gave up
+            if failed is not None or gone or (state is not None and not state.supervisor_alive()):
                 break  # it gave up (the reason is in server.log)
+            seen = seen or state is not None
             time.sleep(0.2)
         reason = f" ({failed.reason})" if failed is not None else ""
         logger.warning("the Prefect server did not start%s: see %s", reason, folder / "server.log")

@@ -87,17 +87,20 @@ RETRY_AFTER_S = 300.0  # after a failed start, stages use ephemeral servers this
 class FailedStart:
     """``.prefect/start-failed.json``: the project's server would not start, when and why.
 
-    Written by the supervisor that gave up, removed when a server starts. While it is recent
+    Written by the supervisor whose ``prefect server start`` exited (a start that only timed
+    out, under load, is retried by the next stage), removed when a server starts. While recent
     (:data:`RETRY_AFTER_S`), stages fall back to an ephemeral server at once instead of each
     waiting out a start of its own; ``python -m pipelines.project_server stop`` clears it.
 
     Attributes:
         reason: What went wrong (the details are in ``server.log``).
         at: When (seconds since the epoch).
+        folder: The folder whose server failed (a copied project's record is not its own).
     """
 
     reason: str
     at: float
+    folder: str
 
     @staticmethod
     def path(folder: Path) -> Path:
@@ -108,9 +111,10 @@ class FailedStart:
     def read(cls, folder: Path) -> FailedStart | None:
         """Return the recorded failed start; ``None`` if there is none or it is unreadable."""
         try:
-            return cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
+            failed = cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
+        return failed if failed.folder == str(folder.resolve()) else None
 
     def write(self, folder: Path) -> None:
         """Record the failed start (atomically)."""
@@ -125,3 +129,7 @@ class FailedStart:
     def age_s(self) -> float:
         """Return how many seconds ago the start failed."""
         return time.time() - self.at
+
+    def recent(self) -> bool:
+        """Return whether stages should still not retry (a record from the future is not)."""
+        return 0 <= self.age_s() < RETRY_AFTER_S

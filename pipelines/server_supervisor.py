@@ -70,18 +70,23 @@ def supervise(folder: Path) -> int:
     state.write(folder)
     env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
     server = start_server(port, folder / "server.log", dict(env, PREFECT_HOME=str(folder)))
-    if not wait_healthy(server, state.api_url):
+    if not wait_healthy(server, state.api_url, cancelled=lambda: bool(stop_requested)):
         exited = server.poll()
-        reason = (
-            f"prefect server start exited with code {exited}"
-            if exited is not None
-            else f"the server did not answer at {state.api_url} within {START_TIMEOUT_S:.0f} s"
-        )
-        logger.error("the Prefect server did not start: %s", reason)
-        FailedStart(reason, time.time()).write(folder)  # before the record goes: stages see it
+        if stop_requested:
+            logger.info("stopped before the server was ready")
+        elif exited is not None:  # a real failure: stages fall back at once for a while
+            reason = f"prefect server start exited with code {exited}"
+            logger.error("the Prefect server did not start: %s", reason)
+            FailedStart(reason, time.time(), str(folder.resolve())).write(folder)
+        else:  # slow (under load): the next stage tries again
+            logger.error(
+                "the Prefect server did not start: no answer at %s within %.0f s",
+                state.api_url,
+                START_TIMEOUT_S,
+            )
         state.clear(folder)
         stop_process_group(server)
-        return 1
+        return 0 if stop_requested else 1
     FailedStart.clear(folder)
     state = dataclasses.replace(state, ready=True)
     state.write(folder)

@@ -69,6 +69,6 @@ def write_tuning_project(paths, splits) -> None:
 
     from mnist_mlops.artifacts.processed import save_splits
 
-    paths.processed_dir.mkdir(parents=True)
+    paths.processed_dir.mkdir(parents=True, exist_ok=True)
     save_splits(splits, paths.processed_dir)
     paths.params_file.write_text(yaml.safe_dump(tiny_params_dict()))

@@ -3,7 +3,9 @@ evaluated and registered by the stages' flows and served by a real ``mnist-mlops
 
 import json
 import urllib.request
+from pathlib import Path
 
+import mlflow
 import numpy as np
 import optuna
 import pytest
@@ -75,6 +77,11 @@ def test_a_study_compares_mlp_and_cnn_and_a_cnn_is_registered_and_served(
     assert summary.promoted and summary.version == "1"
     champion = MlflowClient().get_model_version_by_alias(summary.model_name, "champion")
     assert champion.run_id == run_id
+    registered = mlflow.artifacts.download_artifacts(
+        f"models:/{summary.model_name}@champion", dst_path=str(tmp_path / "registered")
+    )
+    # served by the NumPy forward pass (no model.keras to fall back to Keras with)
+    assert [path.name for path in (Path(registered) / "artifacts").iterdir()] == ["network.npz"]
 
     trained = load_trained(paths.trained_dir).model
     assert any(type(layer).__name__ == "Conv2D" for layer in trained.layers)

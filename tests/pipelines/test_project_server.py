@@ -4,13 +4,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 from pipelines.prefect_server import free_port, healthy, stop_process_group
 from pipelines.project_server import project_home, server_folder, stop
-from pipelines.server_state import FailedStart, ServerState
+from pipelines.server_state import RETRY_AFTER_S, FailedStart, ServerState
 
 from tests.helpers.prefect import api, environment, wait_for
 from tests.helpers.workspace import REPO_ROOT
@@ -41,6 +42,19 @@ def test_a_record_copied_with_the_project_is_not_the_copys_server(tmp_path):
     shutil.copytree(original, copy)
     assert ServerState.read(original) == state
     assert ServerState.read(copy) is None
+
+
+def test_a_failed_start_is_its_folders_own_and_recent_for_5_minutes(tmp_path):
+    original, copy = tmp_path / "a" / ".prefect", tmp_path / "b" / ".prefect"
+    original.mkdir(parents=True)
+    FailedStart("exited with code 3", time.time(), str(original.resolve())).write(original)
+    shutil.copytree(original, copy)
+    failed = FailedStart.read(original)
+    assert failed is not None and failed.recent()
+    assert FailedStart.read(copy) is None  # a copied project has not failed
+    folder = str(original.resolve())
+    assert not FailedStart("x", time.time() - RETRY_AFTER_S - 1, folder).recent()
+    assert not FailedStart("x", time.time() + 3600, folder).recent()  # clock stepped back
 
 
 @pytest.mark.slow

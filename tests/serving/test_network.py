@@ -67,11 +67,32 @@ def test_large_batches_are_computed_in_chunks_with_the_same_answers(monkeypatch)
     network = export_network(model)
     rows = np.random.default_rng(3).random((50, 784), dtype=np.float32)
     whole = network(rows)
-    monkeypatch.setattr(convolution, "WINDOW_BUDGET_BYTES", 784 * 9 * 4 * 7)  # 7 rows a chunk
+    # a row's windows (784 x 9 values) and convolution output (784 x 4), float32: 7 rows a chunk
+    monkeypatch.setattr(convolution, "WINDOW_BUDGET_BYTES", 784 * (9 + 4) * 4 * 7)
     assert network._chunk_rows() == 7
+    chunks = []
+    forward = LayeredNetwork._forward
+    monkeypatch.setattr(
+        LayeredNetwork,
+        "_forward",
+        lambda self, values: chunks.append(len(values)) or forward(self, values),
+    )
+    chunked = network(rows)
+    assert chunks == [7] * 7 + [1]
     # BLAS picks kernels by matrix shape: chunks agree with the whole batch to float32 rounding.
-    np.testing.assert_allclose(network(rows), whole, atol=1e-6)
+    np.testing.assert_allclose(chunked, whole, atol=1e-6)
     np.testing.assert_allclose(whole, model.predict_on_batch(rows), atol=2e-6)
+
+
+def test_a_cnn_answers_one_row_and_an_empty_batch_like_the_dense_network():
+    set_determinism(0)
+    model = build_model(
+        ModelConfig(kind="cnn", hidden_layers=[8], cnn=CnnConfig(filters=[2])), OptimizerConfig()
+    )
+    network = export_network(model)
+    row = np.random.default_rng(4).random(784, dtype=np.float32)
+    np.testing.assert_allclose(network(row), model.predict_on_batch(row[None]), atol=2e-6)
+    assert network(np.zeros((0, 784), np.float32)).shape == (0, 10)
 
 
 def test_mlp_networks_load_as_dense_networks(tmp_path):
@@ -82,23 +103,60 @@ def test_mlp_networks_load_as_dense_networks(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("layer", "named"),
+    ("layers", "named"),
     [
-        (keras.layers.Conv2D(2, 3, strides=2), "Conv2D"),
-        (keras.layers.Conv2D(2, 3, dilation_rate=2), "Conv2D"),
-        (keras.layers.MaxPooling2D(2, strides=1), "MaxPooling2D"),
-        (keras.layers.AveragePooling2D(2), "AveragePooling2D"),
+        ([keras.layers.Conv2D(2, 3, strides=2)], "Conv2D"),
+        ([keras.layers.Conv2D(2, 3, dilation_rate=2)], "Conv2D"),
+        ([keras.layers.Conv2D(2, 1), keras.layers.Conv2D(2, 3, groups=2)], "Conv2D"),
+        ([keras.layers.Conv2D(2, 3, padding="same", data_format="channels_first")], "Conv2D"),
+        ([keras.layers.MaxPooling2D(2, strides=1)], "MaxPooling2D"),
+        ([keras.layers.MaxPooling2D(2, padding="same")], "MaxPooling2D"),
+        ([keras.layers.AveragePooling2D(2)], "AveragePooling2D"),
+        (
+            [keras.layers.Conv2D(2, 3), keras.layers.Flatten(data_format="channels_first")],
+            "Flatten",
+        ),
     ],
 )
-def test_convolutions_numpy_cannot_run_are_refused_by_name(layer, named):
+def test_convolutions_numpy_cannot_run_are_refused_by_name(layers, named):
     model = keras.Sequential(
         [
             keras.Input((784,)),
             keras.layers.Reshape((28, 28, 1)),
-            layer,
+            *layers,
             keras.layers.Flatten(),
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
     with pytest.raises(UnsupportedNetworkError, match=f"type {named} is not supported"):
         export_network(model)
+
+
+def test_valid_padding_non_square_kernels_and_no_bias_match_keras():
+    set_determinism(0)
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(3, 3, padding="valid", activation="relu"),
+            keras.layers.Conv2D(2, (2, 3), padding="valid", use_bias=False, activation="tanh"),
+            keras.layers.MaxPooling2D(3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    rows = np.random.default_rng(5).random((6, 784), dtype=np.float32)
+    np.testing.assert_allclose(export_network(model)(rows), model.predict_on_batch(rows), atol=2e-6)
+
+
+def test_a_dense_layer_on_an_image_and_lora_layers_are_refused():
+    on_image = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Reshape((28, 28, 1)), keras.layers.Dense(10)]
+    )
+    with pytest.raises(UnsupportedNetworkError, match="needs a Flatten before it"):
+        export_network(on_image)
+    dense = keras.layers.Dense(10, activation="softmax")
+    lora = keras.Sequential([keras.Input((784,)), dense])
+    dense.enable_lora(2)
+    with pytest.raises(UnsupportedNetworkError, match="LoRA-enabled or quantized"):
+        export_network(lora)

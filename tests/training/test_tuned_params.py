@@ -5,7 +5,13 @@ import logging
 import pytest
 
 from mnist_mlops.artifacts.best_params import BestParams
-from mnist_mlops.config.params import AugmentConfig, ModelConfig, OptimizerConfig, TrainConfig
+from mnist_mlops.config.params import (
+    AugmentConfig,
+    CnnConfig,
+    ModelConfig,
+    OptimizerConfig,
+    TrainConfig,
+)
 from mnist_mlops.config.space import SearchSpace
 from mnist_mlops.errors import ConfigError
 from mnist_mlops.training.tuned_params import combine, resolve_training_params
@@ -115,3 +121,30 @@ def test_a_searched_augmentation_choice_comes_from_the_study_with_params_strengt
         }
     )
     assert not combine(PARAMS_MODEL, params_train, older)[1].augment.enabled  # no value: kept
+
+
+def cnn_study_best(kind: str, searched: list[str]) -> BestParams:
+    trial = TRIAL_MODEL.model_copy(
+        update={"kind": kind, "cnn": CnnConfig(filters=[16, 32], kernel_size=5)}
+    )
+    return BestParams.from_trial("s", 7, 0.9, trial, TRIAL_TRAIN, searched=searched)
+
+
+def test_an_mlp_best_trial_gives_no_cnn_values_even_when_they_are_listed():
+    searched = ["kind", "filters", "kernel_size", "dropout"]
+    for use_tuned in (True, ["kind", "filters", "kernel_size", "dropout"]):
+        train = PARAMS_TRAIN.model_copy(update={"use_tuned": use_tuned})
+        model, _, replaced = combine(PARAMS_MODEL, train, cnn_study_best("mlp", searched))
+        assert model.cnn == PARAMS_MODEL.cnn  # the MLP trial drew no filters or kernel
+        assert [r.key for r in replaced] == ["model.dropout", "model.kind"]
+
+
+def test_a_cnn_best_trial_gives_its_blocks_and_refuses_to_become_an_mlp():
+    searched = ["kind", "filters", "kernel_size"]
+    model, _, _ = combine(PARAMS_MODEL, PARAMS_TRAIN, cnn_study_best("cnn", searched))
+    assert (model.kind, model.cnn.filters, model.cnn.kernel_size) == ("cnn", [16, 32], 5)
+    # kind fixed to cnn in the space: model.kind (mlp) would get a CNN study's values
+    with pytest.raises(
+        ConfigError, match=r"best trial of study s is a cnn, but train would build a mlp"
+    ):
+        combine(PARAMS_MODEL, PARAMS_TRAIN, cnn_study_best("cnn", ["filters", "dropout"]))

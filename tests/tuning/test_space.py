@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 import optuna
 import pytest
 from optuna.trial import FixedTrial
@@ -179,3 +182,23 @@ def test_cnn_dimensions_change_what_the_trials_read_and_only_when_set_the_identi
     course = parse_params({}).tune.space
     assert "filters" not in course.identity() and "kernel_size" not in course.identity()
     assert searched.identity()["kernel_size"] == [3, 5]
+
+
+def test_cnn_dimensions_need_trials_that_can_build_a_cnn():
+    with pytest.raises(
+        ConfigError, match=r"tune.space.filters shape a CNN's blocks, but every trial builds an mlp"
+    ):
+        parse_params({"tune": {"space": {"filters": {"low": 8, "high": 16}}}})
+    cnn = parse_params({"model": {"kind": "cnn"}, "tune": {"space": {"kernel_size": [3, 5]}}})
+    assert cnn.tune.space.searched() == ["kernel_size"]
+
+
+def test_the_course_spaces_fingerprint_is_the_one_before_the_cnn_dimensions():
+    # the dimensions of the course space before filters and kernel_size existed: its studies
+    # (mnist-mlp-807d0687a06f in tuning/best_params.json) keep their names
+    identity = parse_params({}).tune.space.identity()
+    before = ["epochs", "n_layers", "neurons", "activation", "optimizer", "learning_rate"]
+    assert list(identity) == [*before, "batch_size", "dropout", "augment", "kind"]
+    # the SHA-256 of the space's part of the fingerprint, as commit 005679b computed it
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    assert digest == "38f22ba0fa9b40434fb044ed113d5f38c771fa5eb9f3d9f61f189d19cc168404"

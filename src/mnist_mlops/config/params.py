@@ -27,7 +27,14 @@ from mnist_mlops.config.constants import (
     PrunerName,
 )
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
-from mnist_mlops.config.space import COURSE_SPACE, UNION_TAGS, Dimension, Neurons, SearchSpace
+from mnist_mlops.config.space import (
+    CNN_DIMENSIONS,
+    COURSE_SPACE,
+    UNION_TAGS,
+    Dimension,
+    Neurons,
+    SearchSpace,
+)
 from mnist_mlops.errors import ConfigError
 
 DEFAULT_PARAMS_PATH = Path(PARAMS_FILE)
@@ -206,6 +213,22 @@ with warnings.catch_warnings():
         tune: TuneConfig = TuneConfig()
         baselines: BaselinesConfig = BaselinesConfig()
         register: RegisterConfig = RegisterConfig()
+
+        @model_validator(mode="after")
+        def _check_cnn_dimensions(self) -> Params:
+            """``tune.space.filters`` / ``kernel_size`` need trials that can build a CNN."""
+            space = self.tune.space
+            given = [
+                f"tune.space.{name}" for name in CNN_DIMENSIONS if getattr(space, name) is not None
+            ]
+            if given and space.kind is None and self.model.kind == "mlp":
+                raise ValueError(
+                    f"{' and '.join(given)} shape a CNN's blocks, but every trial builds an "
+                    "mlp (tune.space.kind is left out and model.kind is mlp): set "
+                    "tune.space.kind to [mlp, cnn] or cnn, or model.kind to cnn, or leave "
+                    "them out"
+                )
+            return self
 
 
 def _describe(error: Mapping[str, Any], model: type[BaseModel]) -> str:

@@ -88,7 +88,7 @@ class LayeredNetwork:
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         """Return the output of the last layer (class probabilities) for ``(N, inputs)`` rows."""
-        values = np.asarray(rows, dtype=np.float32)
+        values = np.atleast_2d(np.asarray(rows, dtype=np.float32))
         chunk = self._chunk_rows()
         if len(values) <= chunk:
             return self._forward(values)
@@ -97,14 +97,15 @@ class LayeredNetwork:
         )
 
     def _chunk_rows(self) -> int:
-        """Rows per chunk: the largest convolution's windows of one chunk fit the budget."""
+        """Rows per chunk: the largest convolution's windows and output fit the budget."""
         largest, shape = 1, None
         for step in self.steps:
             if step.kind == "image":
                 shape = step.shape
             elif step.kind == "conv" and shape is not None and step.weights is not None:
                 k_h, k_w, channels, filters = step.weights.shape
-                largest = max(largest, shape[0] * shape[1] * channels * k_h * k_w * 4)
+                per_row = shape[0] * shape[1] * (channels * k_h * k_w + filters) * 4
+                largest = max(largest, per_row)
                 shape = (shape[0], shape[1], filters)
             elif step.kind == "pool" and shape is not None:
                 shape = (shape[0] // step.size, shape[1] // step.size, shape[2])
@@ -121,7 +122,7 @@ class LayeredNetwork:
             elif step.kind == "pool":
                 values = max_pool(values, step.size)
             elif step.kind == "flatten":
-                values = values.reshape(len(values), -1)
+                values = values.reshape(len(values), int(np.prod(values.shape[1:])))
             else:  # dense
                 assert step.weights is not None and step.bias is not None
                 values = ACTIVATIONS[step.activation](values @ step.weights + step.bias)

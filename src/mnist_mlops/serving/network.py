@@ -86,6 +86,10 @@ def _activation(layer: keras.layers.Layer) -> str:
 
 def _weights(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray]:
     """Return a Dense or Conv2D layer's kernel and bias (zeros without bias) as float32."""
+    if getattr(layer, "lora_enabled", False) or getattr(layer, "quantization_mode", None):
+        raise UnsupportedNetworkError(
+            f"layer {layer.name!r} is LoRA-enabled or quantized: its kernel is not one array"
+        )
     kernel = np.asarray(layer.get_weights()[0], dtype=np.float32)
     bias = layer.get_weights()[1] if layer.use_bias else np.zeros(kernel.shape[-1])
     return kernel, np.asarray(bias, dtype=np.float32)
@@ -94,13 +98,14 @@ def _weights(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray]:
 def _step(layer: keras.layers.Layer) -> Step:
     """Return the :class:`Step` of one Keras layer, or raise for what NumPy does not do here."""
     kind, config = type(layer).__name__, layer.get_config()
+    plain = config.get("data_format", "channels_last") in ("channels_last", None)
     if kind == "Dense":
         return Step("dense", *_weights(layer), activation=_activation(layer))
-    if kind == "Reshape" and len(config["target_shape"]) == 3:
-        return Step("image", shape=tuple(config["target_shape"]))
-    if kind == "Flatten":
+    shape = tuple(config.get("target_shape", ()))
+    if kind == "Reshape" and len(shape) == 3 and all(size > 0 for size in shape):
+        return Step("image", shape=shape)
+    if kind == "Flatten" and plain:
         return Step("flatten")
-    plain = config.get("data_format", "channels_last") == "channels_last"
     if (
         kind == "Conv2D"
         and plain
@@ -121,8 +126,22 @@ def _step(layer: keras.layers.Layer) -> Step:
         return Step("pool", size=pool[0])
     raise UnsupportedNetworkError(
         f"layer {layer.name!r} of type {kind} is not supported (Dense, Dropout, Reshape to an "
-        "image, Conv2D with stride and dilation 1, square MaxPooling2D, Flatten)"
+        "image (height, width, channels), and channels last: Conv2D with stride and dilation "
+        "1, square MaxPooling2D with strides equal to its size, Flatten)"
     )
+
+
+def _check_order(steps: list[Step]) -> None:
+    """Refuse convolutions or pooling before an image, and Dense layers on an image."""
+    image = False
+    for step in steps:
+        if step.kind in ("conv", "pool") and not image:
+            raise UnsupportedNetworkError(
+                f"a {step.kind} layer needs a Reshape to an image before it"
+            )
+        if step.kind == "dense" and image:
+            raise UnsupportedNetworkError("a Dense layer on an image needs a Flatten before it")
+        image = step.kind in ("image", "conv", "pool") or (image and step.kind != "flatten")
 
 
 def export_network(model: keras.Model) -> Network:
@@ -136,12 +155,15 @@ def export_network(model: keras.Model) -> Network:
         The same network as NumPy arrays.
 
     Raises:
-        UnsupportedNetworkError: Another layer (or a Conv2D with strides, dilation, groups),
-            or an activation missing from :data:`~mnist_mlops.serving.activations.ACTIVATIONS`.
+        UnsupportedNetworkError: Another layer (or a Conv2D with strides, dilation, groups,
+            channels first; a LoRA-enabled or quantized layer), layers in an order NumPy does
+            not follow here, or an activation missing from
+            :data:`~mnist_mlops.serving.activations.ACTIVATIONS`.
     """
     steps = [_step(layer) for layer in model.layers if type(layer).__name__ not in SKIPPED_LAYERS]
     if not any(step.kind == "dense" for step in steps):
         raise UnsupportedNetworkError("the model has no Dense layer")
+    _check_order(steps)
     if all(step.kind == "dense" for step in steps):
         return DenseNetwork(
             tuple(step.weights for step in steps),  # type: ignore[misc]

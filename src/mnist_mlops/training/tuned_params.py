@@ -23,7 +23,7 @@ from typing import Any
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.config.params import ModelConfig, TrainConfig
-from mnist_mlops.config.space import DIMENSION_KEYS, Dimension
+from mnist_mlops.config.space import CNN_DIMENSIONS, DIMENSION_KEYS, Dimension
 from mnist_mlops.errors import ConfigError, MissingArtifactError
 
 logger = logging.getLogger(__name__)
@@ -48,22 +48,26 @@ class Replacement:
 def selected_dimensions(use_tuned: bool | list[Dimension], best: BestParams) -> list[Dimension]:
     """Return the dimensions that take the best trial's value under ``train.use_tuned``.
 
+    A best trial that is an MLP gives no ``filters`` / ``kernel_size`` (its trial never drew
+    them), even when they are searched or listed.
+
     Raises:
         ConfigError: ``train.use_tuned`` names a dimension the study did not search.
     """
     if best.skipped or use_tuned is False:
         return []
     searched = list(best.searched_dimensions())
-    if use_tuned is True:
-        return searched
-    unknown = sorted(set(use_tuned) - set(searched))
-    if unknown:
-        raise ConfigError(
-            f"train.use_tuned names {', '.join(unknown)}, which study {best.study} did not "
-            f"search (it searched: {', '.join(searched) or 'nothing'}); list only searched "
-            "dimensions, or set train.use_tuned: true (all of them) or false (none)"
-        )
-    return [name for name in searched if name in use_tuned]
+    if use_tuned is not True:
+        unknown = sorted(set(use_tuned) - set(searched))
+        if unknown:
+            raise ConfigError(
+                f"train.use_tuned names {', '.join(unknown)}, which study {best.study} did not "
+                f"search (it searched: {', '.join(searched) or 'nothing'}); list only searched "
+                "dimensions, or set train.use_tuned: true (all of them) or false (none)"
+            )
+    mlp = best.model is not None and best.model.kind != "cnn"
+    drawn = [name for name in searched if not (mlp and name in CNN_DIMENSIONS)]
+    return drawn if use_tuned is True else [name for name in drawn if name in use_tuned]
 
 
 def _get(values: dict[str, Any], path: list[str]) -> Any:
@@ -100,11 +104,14 @@ def combine(
         old = _get(sections[section], path)
         _get(sections[section], parent)[leaf] = new
         replaced.append(Replacement(key, old, new, best.trial))
-    return (
-        ModelConfig.model_validate(sections["model"]),
-        TrainConfig.model_validate(sections["train"]),
-        replaced,
-    )
+    combined = ModelConfig.model_validate(sections["model"])
+    if dimensions and best.model is not None and combined.kind != best.model.kind:
+        raise ConfigError(
+            f"the best trial of study {best.study} is a {best.model.kind}, but train would build "
+            f"a {combined.kind} (model.kind) with its values: set model.kind: {best.model.kind}, "
+            "search tune.space.kind, or set train.use_tuned: false"
+        )
+    return combined, TrainConfig.model_validate(sections["train"]), replaced
 
 
 def resolve_training_params(
