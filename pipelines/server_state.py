@@ -1,4 +1,4 @@
-"""``.prefect/server.json``: which Prefect server the project runs now (one home: read, write)."""
+"""``.prefect/``'s records: which Prefect server the project runs now, and a failed start."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar, Self
 
 from mnist_mlops.io import write_json
 from mnist_mlops.processes import process_started
@@ -18,9 +19,38 @@ PREFECT_DIR = ".prefect"  # in the project root; git-ignored
 STATE_FILE = "server.json"
 
 
+class FolderRecord:
+    """A JSON record in a project's ``.prefect/`` folder, naming that folder (one home).
+
+    A record copied with the project (``cp -r``, a test's clone) names the original folder:
+    it is not the copy's, and :meth:`read` ignores it.
+    """
+
+    FILE: ClassVar[str]
+    folder: str
+
+    @classmethod
+    def path(cls, folder: Path) -> Path:
+        """Return where the record of ``folder`` lives."""
+        return folder / cls.FILE
+
+    @classmethod
+    def read(cls, folder: Path) -> Self | None:
+        """Return the record of ``folder``; ``None`` if absent, unreadable or another's."""
+        try:
+            record = cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+        return record if record.folder == str(folder.resolve()) else None
+
+    def write(self, folder: Path) -> None:
+        """Write the record (atomically: readers see the old one or the new one)."""
+        write_json(self.path(folder), asdict(self))  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class ServerState:
-    """The project's server as its supervisor wrote it.
+class ServerState(FolderRecord):
+    """The project's server as its supervisor wrote it (``server.json``).
 
     Attributes:
         api_url: The server's API (``http://127.0.0.1:<port>/api``).
@@ -30,33 +60,12 @@ class ServerState:
         folder: The folder it serves (a copied project's record is not its own).
     """
 
+    FILE: ClassVar[str] = STATE_FILE
     api_url: str
     supervisor_pid: int
     supervisor_started: str
     ready: bool
     folder: str
-
-    @staticmethod
-    def path(folder: Path) -> Path:
-        """Return where the state of the server of ``folder`` lives."""
-        return folder / STATE_FILE
-
-    @classmethod
-    def read(cls, folder: Path) -> ServerState | None:
-        """Return the recorded server of ``folder``; ``None`` if there is none or it is unreadable.
-
-        A record copied with the project (``cp -r``, a test's clone) names the original
-        folder: it is not this folder's server.
-        """
-        try:
-            state = cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None
-        return state if state.folder == str(folder.resolve()) else None
-
-    def write(self, folder: Path) -> None:
-        """Record this server (atomically: readers see the old state or the new one)."""
-        write_json(self.path(folder), asdict(self))
 
     def clear(self, folder: Path) -> None:
         """Remove the record if it is still this server's (a newer server keeps its own)."""
@@ -84,7 +93,7 @@ RETRY_AFTER_S = 300.0  # after a failed start, stages use ephemeral servers this
 
 
 @dataclass(frozen=True)
-class FailedStart:
+class FailedStart(FolderRecord):
     """``.prefect/start-failed.json``: the project's server would not start, when and why.
 
     Written by the supervisor whose ``prefect server start`` exited (a start that only timed
@@ -98,27 +107,10 @@ class FailedStart:
         folder: The folder whose server failed (a copied project's record is not its own).
     """
 
+    FILE: ClassVar[str] = FAILED_FILE
     reason: str
     at: float
     folder: str
-
-    @staticmethod
-    def path(folder: Path) -> Path:
-        """Return where the record of ``folder``'s failed start lives."""
-        return folder / FAILED_FILE
-
-    @classmethod
-    def read(cls, folder: Path) -> FailedStart | None:
-        """Return the recorded failed start; ``None`` if there is none or it is unreadable."""
-        try:
-            failed = cls(**json.loads(cls.path(folder).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None
-        return failed if failed.folder == str(folder.resolve()) else None
-
-    def write(self, folder: Path) -> None:
-        """Record the failed start (atomically)."""
-        write_json(self.path(folder), asdict(self))
 
     @classmethod
     def clear(cls, folder: Path) -> None:
