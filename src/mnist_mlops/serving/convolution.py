@@ -5,7 +5,8 @@
 same steps on ``(N, height, width, channels)`` arrays (Keras' channels-last layout, so that
 flattening gives the Dense layers their inputs in Keras' order): a convolution is one matrix
 product over the image's windows copied into one matrix (im2col), a pooling a reshape and
-a maximum. Batches are cut into chunks so that the windows of a large request stay small.
+a maximum. Batches are cut into chunks so that the windows and outputs of a large request
+stay small.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from mnist_mlops.serving.activations import ACTIVATIONS
 
-WINDOW_BUDGET_BYTES = 64 * 2**20  # the largest sliding-window copy one chunk may make
+WINDOW_BUDGET_BYTES = 64 * 2**20  # the most one chunk may copy and compute (windows + output)
 
 
 @dataclass(frozen=True)
