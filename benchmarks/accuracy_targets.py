@@ -71,15 +71,14 @@ def main() -> None:
     chosen = args.data or ["mnist_5k"]
     if "fashion" in chosen and not FASHION_IDX.is_dir():
         parser.error(f"--data fashion needs {FASHION_IDX} (apt-get install dataset-fashion-mnist)")
-    datasets = {f"{name} ({DATASETS[name].source})": DATASETS[name] for name in chosen}
     print(
         f"{'data':<14} {'candidate':<12} {'epochs':>6} {'val acc':>8} {'test acc':>9} {'fit s':>7}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        for label, data in datasets.items():
-            splits = splits_of(data, Path(tmp) / label.split()[0])
+        for label in chosen:
+            splits = splits_of(DATASETS[label], Path(tmp) / label)
             names = args.only or list(CANDIDATES)
-            if label.startswith("fashion"):
+            if label == "fashion":
                 names = [name for name in names if name.startswith("cnn")]
             for name in names:
                 model, train = CANDIDATES[name]
