@@ -43,7 +43,7 @@ def train_course_model(epochs: int | None):
     from mnist_mlops.config.params import Params
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
-    from mnist_mlops.serving.network import export_network
+    from mnist_mlops.serving.onnx_network import exported_network
     from mnist_mlops.training.model import build_model, set_determinism
 
     params = Params()
@@ -60,7 +60,7 @@ def train_course_model(epochs: int | None):
         batch_size=params.train.batch_size,
         verbose=0,
     )
-    return export_network(model), splits["test"]
+    return exported_network(model), splits["test"]
 
 
 def normalised_both_ways(photos) -> tuple[list, list, int, float, float]:

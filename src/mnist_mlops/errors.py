@@ -55,7 +55,11 @@ class InputError(MnistMlopsError, ValueError):
 
 
 class UnsupportedNetworkError(MnistMlopsError):
-    """The Keras model has a layer or activation the NumPy forward pass does not implement."""
+    """The Keras model cannot be exported to ONNX, or a file is not a digit classifier's graph."""
+
+
+class ExportMismatchError(MnistMlopsError):
+    """The ONNX export of a model answers differently from the Keras model: not registered."""
 
 
 class RequestRejectedError(MnistMlopsError):

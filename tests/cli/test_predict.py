@@ -2,14 +2,17 @@ import json
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from PIL import Image
 
 from mnist_mlops.cli.main import main
 from mnist_mlops.serving.files import read_image
+from mnist_mlops.serving.predict import probabilities_of
 from mnist_mlops.serving.pyfunc import log_classifier
 from tests.helpers.models import tiny_model, use_test_store
+from tests.helpers.predictions import record_probabilities
 
 NAME = "mnist-classifier"
 
@@ -52,7 +55,7 @@ def test_png_and_jpeg_images_light_or_dark(champion, tiny_splits, tmp_path, caps
     assert code == 0
     seen = np.stack([read_image(path) for path in files]).reshape(-1, 784) / np.float32(255)
     expected = champion.predict(seen)
-    assert printed_digits(out) == [r["digit"] for r in expected]
+    assert printed_digits(out) == expected["digit"].tolist()
     assert out.splitlines()[0].startswith(f"{files[0]}#0\t")
 
 
@@ -65,10 +68,13 @@ def test_npy_and_csv_batches_with_json_output(champion, tiny_splits, tmp_path, c
     code, out, err = cli(capsys, tmp_path / "images.npy", tmp_path / "rows.csv", "--output", output)
     assert code == 0 and "10 predictions written" in out, err
     records = json.loads(output.read_text())
-    expected = [r["digit"] for r in champion.predict(x)]
-    assert [r["digit"] for r in records] == expected * 2
+    expected = champion.predict(x)
+    assert [r["digit"] for r in records] == expected["digit"].tolist() * 2
     assert [r["index"] for r in records] == [0, 1, 2, 3, 4] * 2
-    assert all(len(r["probabilities"]) == 10 for r in records)
+    np.testing.assert_allclose(
+        record_probabilities(records), np.tile(probabilities_of(expected), (2, 1)), atol=1e-2
+    )
+    assert all(r["confidence"] == max(record_probabilities([r])[0]) for r in records)
 
 
 def test_bad_files_fail_with_a_clear_message(champion, tmp_path, capsys):
@@ -85,3 +91,32 @@ def test_bad_files_fail_with_a_clear_message(champion, tmp_path, capsys):
         assert code == 1 and message in err, err
     code, _, err = cli(capsys, tmp_path / "short.npy", "--model", "models:/nope@champion")
     assert code == 1
+
+
+def test_a_folder_is_scored_in_batches_with_a_progress_bar(champion, tiny_splits, tmp_path, capsys):
+    x = tiny_splits["test"].x
+    many = np.resize(np.round(x * 255).astype(np.uint8), (2500, 784))  # 3 scoring batches
+    folder = tmp_path / "digits"
+    (folder / "scans" / ".thumbnails").mkdir(parents=True)
+    np.save(folder / "many.npy", many)
+    image = np.round(x[0] * 255).astype(np.uint8).reshape(28, 28)
+    Image.fromarray(image).save(folder / "scans" / "one.png")
+    Image.fromarray(image).save(folder / "scans" / ".thumbnails" / "hidden.png")
+    (folder / "notes.txt").write_text("not a digit")
+    output = tmp_path / "predictions.parquet"
+    code, out, err = cli(capsys, folder, "--output", output, "--progress")
+    assert code == 0 and "2501 predictions written" in out, err
+    assert "scoring" in err and "2501/2501" in err and "reading" in err
+    frame = pd.read_parquet(output)
+    assert list(frame.columns[:4]) == ["file", "index", "digit", "confidence"]
+    assert frame["file"].tolist() == [str(folder / "many.npy")] * 2500 + [
+        str(folder / "scans" / "one.png")
+    ]
+    expected = champion.predict(many.astype(np.float32))
+    assert frame["digit"].tolist()[:2500] == expected["digit"].tolist()
+    assert frame["index"].tolist()[-2:] == [2499, 0]
+    code, _, err = cli(capsys, folder / "many.npy", "--no-progress")
+    assert code == 0 and "scoring" not in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = cli(capsys, tmp_path / "empty")
+    assert code == 1 and "folder holds no digit files" in err

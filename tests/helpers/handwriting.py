@@ -61,7 +61,7 @@ def centre_of_mass(image: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def embedded_mnist_model():
-    """A tiny MLP trained 3 epochs on the embedded MNIST digits' train split (NumPy forward).
+    """A tiny MLP trained 3 epochs on the embedded MNIST digits' train split (its ONNX graph).
 
     Returns:
         ``(network, test_images, test_labels)``: the held-out test split as (N, 28, 28) uint8.
@@ -71,13 +71,13 @@ def embedded_mnist_model():
     from mnist_mlops.config.params import PreprocessConfig
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
-    from mnist_mlops.serving.network import export_network
+    from mnist_mlops.serving.onnx_network import exported_network
     from tests.helpers.models import tiny_model
 
     images, labels = mnist_data()
     raw = RawDataset(images.reshape(-1, IMAGE_SIDE, IMAGE_SIDE).astype(np.uint8), labels)
     splits = make_splits(raw, PreprocessConfig())
-    network = export_network(tiny_model(splits["train"], epochs=3, hidden=64))
+    network = exported_network(tiny_model(splits["train"], epochs=3, hidden=64))
     test = splits["test"]
     return network, np.rint(test.x.reshape(-1, 28, 28) * 255).astype(np.uint8), test.y
 

@@ -24,6 +24,7 @@ from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.outputs import pipeline_study_name
 from mnist_mlops.tuning.storage import open_storage
 from tests.helpers.models import use_test_store, write_processed
+from tests.helpers.predictions import record_probabilities
 from tests.helpers.servers import guarded_command, running_server
 from tests.helpers.tuning import TINY_TUNE
 
@@ -94,5 +95,5 @@ def test_a_study_compares_mlp_and_cnn_and_a_cnn_is_registered_and_served(
         )
         with urllib.request.urlopen(request, timeout=60) as answer:
             served = json.loads(answer.read())["predictions"]
-    probabilities = np.array([record["probabilities"] for record in served])
+    probabilities = record_probabilities(served)
     np.testing.assert_allclose(probabilities, trained.predict_on_batch(digits), atol=1e-5)

@@ -8,9 +8,12 @@ from mnist_mlops.artifacts.processed import ProcessedMeta
 from mnist_mlops.config.constants import CHALLENGER, CHAMPION
 from mnist_mlops.config.params import RegisterConfig
 from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.errors import ExportMismatchError
 from mnist_mlops.registry import register as register_module
 from mnist_mlops.registry.promotion import decide, same_source
 from mnist_mlops.registry.register import register
+from mnist_mlops.serving import pyfunc as pyfunc_module
+from mnist_mlops.serving.onnx_network import export_onnx
 from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG, SOURCE_TAG
 from tests.helpers.models import tiny_model, use_test_store, write_processed, write_trained
 
@@ -181,7 +184,7 @@ def test_version_tags_description_and_run_tags(project, tiny_splits):
     assert run_tags["register.model_version"] == summary.version
     # The registered model answers like the Keras network it was built from.
     model = mlflow.pyfunc.load_model(f"models:/{NAME}@{CHAMPION}")
-    assert [r["digit"] for r in model.predict(tiny_splits["test"].x)][:5] == list(
+    assert model.predict(tiny_splits["test"].x)["digit"].tolist()[:5] == list(
         tiny_model(tiny_splits["train"]).predict(tiny_splits["test"].x[:5], verbose=0).argmax(1)
     )
 
@@ -245,3 +248,23 @@ def test_a_champion_without_a_source_tag_is_not_comparable(project, tiny_splits)
     assert aliases() == {CHAMPION: "1", CHALLENGER: "2"}
     tags = MlflowClient().get_model_version(NAME, "2").tags
     assert tags["register.comparable"] == "false" and tags["register.champion_source"] == "unknown"
+
+
+def test_an_export_that_does_not_match_keras_is_refused_and_nothing_is_registered(
+    project, tiny_splits, monkeypatch
+):
+    trained = tiny_model(tiny_splits["train"])
+    run_id, first = run_register(project, trained, tiny_splits["test"])
+    other = tiny_model(None, seed=7)  # an export gone wrong: the graph of other weights
+    monkeypatch.setattr(pyfunc_module, "export_onnx", lambda model, path: export_onnx(other, path))
+    client = MlflowClient()
+    before = client.search_logged_models(experiment_ids=[client.get_run(run_id).info.experiment_id])
+    with pytest.raises(ExportMismatchError, match="does not match Keras") as refused:
+        run_register(project, tiny_model(tiny_splits["train"], seed=1), tiny_splits["test"])
+    assert f"over {len(tiny_splits['test'].y)} digits" in str(refused.value)  # the test split
+    versions = client.search_model_versions(f"name = '{NAME}'")
+    assert [str(v.version) for v in versions] == [first.version]
+    assert aliases() == {CHAMPION: first.version, CHALLENGER: first.version}
+    experiment = client.get_run(run_id).info.experiment_id
+    after = client.search_logged_models(experiment_ids=[experiment])
+    assert len(after) == len(before)  # not even a pending logged model is left

@@ -3,18 +3,18 @@ import pickle
 import subprocess
 import sys
 
-import keras
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from mnist_mlops.errors import ModelLoadError
 from mnist_mlops.serving.fast_model import (
     CLASSIFIER,
-    NumpyClassifier,
+    OnnxClassifier,
     load_classifier,
-    numpy_classifier,
+    onnx_classifier,
     pickled_class,
 )
 from mnist_mlops.serving.model_dir import local_model_dir
@@ -33,19 +33,15 @@ def register(model, alias: str | None = "champion") -> str:
     return info.registered_model_version
 
 
-def test_the_numpy_path_answers_as_the_pyfunc_model(tiny_splits):
+def test_the_onnx_path_answers_as_the_pyfunc_model(tiny_splits):
     register(tiny_model(tiny_splits["train"]))
     uri = f"models:/{NAME}@champion"
     fast = load_classifier(uri, os.environ["MLFLOW_TRACKING_URI"])
-    assert isinstance(fast, NumpyClassifier)
+    assert isinstance(fast, OnnxClassifier)
     pyfunc = mlflow.pyfunc.load_model(uri)
     rows = tiny_splits["test"].x
     expected, got = pyfunc.predict(rows), fast.predict(rows)
-    assert [r["digit"] for r in got] == [r["digit"] for r in expected]
-    np.testing.assert_allclose(
-        [r["probabilities"] for r in got], [r["probabilities"] for r in expected], rtol=1e-5
-    )
-    assert type(got[0]["digit"]) is int and type(got[0]["probabilities"][0]) is float
+    pd.testing.assert_frame_equal(got, expected)
 
 
 def test_the_registry_is_read_afresh_each_time(tiny_splits):
@@ -66,9 +62,7 @@ def test_the_registry_is_read_afresh_each_time(tiny_splits):
     rows = tiny_splits["test"].x[:5]
     moved = load_classifier(f"models:/{NAME}@champion", tracking).predict(rows)
     expected = mlflow.pyfunc.load_model(f"models:/{NAME}/{second}").predict(rows)
-    np.testing.assert_allclose(
-        [r["probabilities"] for r in moved], [r["probabilities"] for r in expected], rtol=1e-5
-    )
+    pd.testing.assert_frame_equal(moved, expected)
     client.delete_registered_model_alias(NAME, "champion")
     assert local_model_dir(f"models:/{NAME}@champion", tracking) is None
     assert local_model_dir(str(folder_of[first]), None) == folder_of[first]  # a plain folder
@@ -92,16 +86,23 @@ def test_what_only_mlflow_can_resolve_is_left_to_it(monkeypatch):
     assert local_model_dir(f"models:/{NAME}@champion", tracking) is None
 
 
+class PlainModel(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return np.zeros(len(model_input))
+
+
 def test_other_models_are_loaded_by_mlflow(tiny_splits):
-    other = keras.Sequential(
-        [keras.Input((784,)), keras.layers.BatchNormalization(), keras.layers.Dense(10, "softmax")]
-    )
-    register(other)  # logged with its Keras file: no NumPy network to read
+    use_test_store()
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(
+            name="other", python_model=PlainModel(), registered_model_name=NAME
+        )
+    MlflowClient().set_registered_model_alias(NAME, "champion", info.registered_model_version)
     tracking = os.environ["MLFLOW_TRACKING_URI"]
     folder = local_model_dir(f"models:/{NAME}@champion", tracking)
-    assert folder is not None and numpy_classifier(folder) is None
+    assert folder is not None and onnx_classifier(folder) is None
     model = load_classifier(f"models:/{NAME}@champion", tracking)
-    assert not isinstance(model, NumpyClassifier)
+    assert not isinstance(model, OnnxClassifier)
     assert len(model.predict(tiny_splits["test"].x[:3])) == 3
     with pytest.raises(ModelLoadError, match="cannot load model models:/nope@champion"):
         load_classifier("models:/nope@champion", tracking)
@@ -109,7 +110,7 @@ def test_other_models_are_loaded_by_mlflow(tiny_splits):
 
 def test_the_pickled_class_is_read_without_unpickling():
     assert pickled_class(pickle.dumps(DigitClassifier())) == CLASSIFIER
-    assert pickled_class(pickle.dumps(NumpyClassifier)) != CLASSIFIER
+    assert pickled_class(pickle.dumps(OnnxClassifier)) != CLASSIFIER
     assert pickled_class(pickle.dumps([1, 2])) is None
 
 
@@ -120,7 +121,7 @@ def test_a_registered_model_answers_without_importing_mlflow(tiny_splits, tmp_pa
         "import sys; from mnist_mlops.serving.fast_model import load_classifier; "
         f"model = load_classifier('models:/{NAME}@champion', sys.argv[1]); "
         "import numpy; print(type(model).__name__, 'mlflow' in sys.modules, "
-        "model.predict(numpy.load(sys.argv[2]))[0]['digit'])"
+        "model.predict(numpy.load(sys.argv[2]))['digit'][0])"
     )
     env = os.environ | {"MLFLOW_TRACKING_URI": ""}
     done = subprocess.run(
@@ -133,4 +134,4 @@ def test_a_registered_model_answers_without_importing_mlflow(tiny_splits, tmp_pa
     expected = mlflow.pyfunc.load_model(f"models:/{NAME}@champion").predict(
         tiny_splits["test"].x[:2]
     )
-    assert done.stdout.split() == ["NumpyClassifier", "False", str(expected[0]["digit"])]
+    assert done.stdout.split() == ["OnnxClassifier", "False", str(expected["digit"][0])]

@@ -15,6 +15,7 @@ from pipelines.prefect_server import free_port
 from mnist_mlops.serving.images import read_digit_image
 from tests.helpers.browser import FOUR, SEVEN_STROKE, browser_page, chromium_binary, draw
 from tests.helpers.digits import picture_bytes
+from tests.helpers.predictions import record_probabilities
 from tests.helpers.servers import (
     MODEL_URI,
     NAME,
@@ -40,7 +41,7 @@ def server(tiny_splits, tmp_path):
 def expected_digit(model, picture: bytes) -> int:
     """What the served model answers for a picture, computed here from its bytes."""
     rows = read_digit_image(picture).reshape(1, -1).astype(np.float32) / 255
-    return model.predict(rows)[0]["digit"]
+    return int(model.predict(rows)["digit"][0])
 
 
 def canvas_png(page) -> bytes:
@@ -67,7 +68,9 @@ def check_answer(page, posted: dict, expected: int):
     assert sum(probabilities) == pytest.approx(1.0, abs=1e-4)
     assert digit == expected == int(np.argmax(probabilities))
     assert digit == posted["predictions"][0]["digit"]
-    np.testing.assert_allclose(probabilities, posted["predictions"][0]["probabilities"], atol=1e-6)
+    np.testing.assert_allclose(
+        probabilities, record_probabilities(posted["predictions"])[0], atol=1e-6
+    )
     assert size == [28, 28] and page.locator("#seen").is_visible()
     assert page.locator(".bars .best rect").get_attribute("data-digit") == str(digit)
 

@@ -1,26 +1,38 @@
+import io
+import json
+
 import numpy as np
+from mlflow.pyfunc import scoring_server
 
-from mnist_mlops.serving.inputs import MAX_ROWS
-from mnist_mlops.serving.predict import PREDICT_BATCH, predict_in_batches
-
-
-class Recorder:
-    """A stand-in classifier: records each call's row count, answers each row's first pixel."""
-
-    def __init__(self):
-        self.calls = []
-
-    def predict(self, rows):
-        self.calls.append(len(rows))
-        return [{"digit": int(row[0]), "probabilities": [0.1] * 10} for row in rows]
+from mnist_mlops.serving.predict import (
+    DIGIT_COLUMN,
+    PROBABILITY_COLUMNS,
+    digit_frame,
+    frame_records,
+    probabilities_of,
+)
 
 
-def test_rows_are_predicted_in_order_in_batches_the_classifier_accepts():
-    rows = np.arange(2500, dtype=np.float32)[:, None] * np.ones((1, 784), dtype=np.float32)
-    model = Recorder()
-    records = predict_in_batches(model, rows)
-    assert PREDICT_BATCH == MAX_ROWS and model.calls == [1000, 1000, 500]
-    assert [r["digit"] for r in records] == list(range(2500))
-    small = Recorder()
-    assert len(predict_in_batches(small, rows[:7], batch=3)) == 7 and small.calls == [3, 3, 1]
-    assert predict_in_batches(Recorder(), rows[:0]) == []
+def test_the_frame_holds_the_digit_and_ten_probability_columns():
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(10), size=2500).astype(np.float32)
+    frame = digit_frame(probabilities)
+    assert list(frame.columns) == [DIGIT_COLUMN, *PROBABILITY_COLUMNS]
+    assert PROBABILITY_COLUMNS[0] == "probability_0" and len(PROBABILITY_COLUMNS) == 10
+    assert frame[DIGIT_COLUMN].tolist() == probabilities.argmax(1).tolist()
+    np.testing.assert_array_equal(probabilities_of(frame), probabilities)
+    assert frame[DIGIT_COLUMN].dtype == np.int64 and frame["probability_3"].dtype == np.float32
+    assert len(digit_frame(np.empty((0, 10), np.float32))) == 0
+
+
+def test_records_are_the_json_mlflow_writes_for_the_frame():
+    probabilities = np.array([[0.1] * 9 + [0.1], [0.0] * 3 + [1.0] + [0.0] * 6], np.float32)
+    records = frame_records(digit_frame(probabilities))
+    assert records[1] == {
+        DIGIT_COLUMN: 3,
+        **dict.fromkeys(PROBABILITY_COLUMNS, 0.0),
+        "probability_3": 1.0,
+    }
+    assert type(records[0][DIGIT_COLUMN]) is int and type(records[0]["probability_9"]) is float
+    written = io.StringIO()
+    scoring_server.predictions_to_json(digit_frame(probabilities), written)
+    assert json.loads(written.getvalue()) == {"predictions": records}

@@ -3,12 +3,14 @@ import json
 import keras
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import scoring_server
 
-from mnist_mlops.artifacts.trained import MODEL_FILE
-from mnist_mlops.serving.pyfunc import log_classifier
+from mnist_mlops.serving.onnx_network import ONNX_FILE
+from mnist_mlops.serving.predict import DIGIT_COLUMN, PROBABILITY_COLUMNS
+from mnist_mlops.serving.pyfunc import ONNX_ARTIFACT, DigitClassifier, log_classifier
 from tests.helpers.models import tiny_model, use_test_store
 
 
@@ -49,7 +51,7 @@ def test_predictions_match_keras_in_every_request_form(logged, tiny_splits):
         assert status == 200, response
         predictions = json.loads(response)["predictions"]
         assert [p["digit"] for p in predictions] == expected.argmax(1).tolist()
-        probabilities = np.array([p["probabilities"] for p in predictions])
+        probabilities = np.array([[p[c] for c in PROBABILITY_COLUMNS] for p in predictions])
         np.testing.assert_allclose(
             probabilities, expected, atol=1e-2 if body is bodies[-1] else 1e-5
         )
@@ -68,7 +70,6 @@ BAD_REQUESTS = [
     ({}, "exactly one of the input fields"),
     ({"pixels": [[0] * 784]}, "exactly one of the input fields"),
     (b"this is not json", "valid JSON"),
-    ({"inputs": [[0] * 784] * 1001}, "at most 1000 are allowed"),
 ]
 
 
@@ -85,7 +86,7 @@ def test_bad_requests_are_4xx_naming_the_problem(logged):
     assert status == 200
 
 
-def test_layers_numpy_cannot_run_are_served_through_keras(tiny_splits, tmp_path):
+def test_any_exportable_layers_are_served_as_their_onnx_graph(tiny_splits, tmp_path):
     use_test_store()
     model = keras.Sequential(
         [keras.Input((784,)), keras.layers.BatchNormalization(), keras.layers.Dense(10, "softmax")]
@@ -93,14 +94,38 @@ def test_layers_numpy_cannot_run_are_served_through_keras(tiny_splits, tmp_path)
     with mlflow.start_run():
         info = log_classifier(model)
     mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path))
-    assert [p.name for p in (tmp_path / "artifacts").iterdir()] == [MODEL_FILE]
+    assert [p.name for p in (tmp_path / "artifacts").iterdir()] == [ONNX_FILE]
+    requirements = (tmp_path / "requirements.txt").read_text()
+    assert "onnxruntime==" in requirements and "tensorflow" not in requirements
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     x = tiny_splits["test"].x[:4]
+    answer = loaded.predict(x)
+    assert list(answer.columns) == [DIGIT_COLUMN, *PROBABILITY_COLUMNS]
     np.testing.assert_allclose(
-        np.array([r["probabilities"] for r in loaded.predict(x)]),
-        model.predict_on_batch(x),
-        atol=1e-5,
+        answer[list(PROBABILITY_COLUMNS)].to_numpy(), model.predict_on_batch(x), atol=1e-5
     )
+
+
+def test_a_dataframe_of_ten_thousand_digits_gets_columns_back(logged, tiny_splits):
+    keras_model, model = logged
+    x = np.resize(tiny_splits["test"].x, (10_000, 784))
+    answer = model.predict(pd.DataFrame(x))
+    assert isinstance(answer, pd.DataFrame) and len(answer) == 10_000
+    assert answer[DIGIT_COLUMN].dtype == np.int64
+    assert all(answer[c].dtype == np.float32 for c in PROBABILITY_COLUMNS)
+    expected = keras_model.predict_on_batch(x)
+    np.testing.assert_allclose(answer[list(PROBABILITY_COLUMNS)], expected, atol=1e-5)
+    assert (answer[DIGIT_COLUMN] == expected.argmax(1)).all()
+    raw = DigitClassifier.predict(model.unwrap_python_model(), None, np.round(x * 255))
+    assert (raw[DIGIT_COLUMN] == answer[DIGIT_COLUMN]).mean() > 0.95  # raw 0-255 rows, unwrapped
+
+
+def test_a_model_without_an_onnx_graph_names_the_fix(logged):
+    classifier = logged[1].unwrap_python_model()
+    old = mlflow.pyfunc.PythonModelContext(artifacts={"network": "network.npz"}, model_config={})
+    with pytest.raises(MlflowException, match=r"no ONNX graph .*register it again"):
+        classifier.load_context(old)
+    assert ONNX_ARTIFACT != "network"
 
 
 def test_the_model_carries_the_package_it_was_pickled_against(tiny_splits, tmp_path):
@@ -111,4 +136,4 @@ def test_the_model_carries_the_package_it_was_pickled_against(tiny_splits, tmp_p
     meta = mlflow.models.Model.load(folder)
     assert meta.flavors["python_function"]["code"] == "code"
     assert (tmp_path / "code/mnist_mlops/serving/pyfunc.py").is_file()
-    assert (tmp_path / "code/mnist_mlops/serving/network.py").is_file()
+    assert (tmp_path / "code/mnist_mlops/serving/onnx_network.py").is_file()

@@ -17,7 +17,9 @@ import pytest
 from pipelines.prefect_server import free_port
 
 from mnist_mlops.serving.images import read_digit_image
+from mnist_mlops.serving.predict import probabilities_of
 from tests.helpers.digits import picture_bytes
+from tests.helpers.predictions import record_digits, record_probabilities
 from tests.helpers.servers import (
     MODEL_URI,
     NAME,
@@ -67,11 +69,9 @@ def predictions(response):
 
 def assert_same_predictions(response, expected, tolerance):
     answer = predictions(response)
-    assert [p["digit"] for p in answer] == [r["digit"] for r in expected]
+    assert record_digits(answer) == expected["digit"].tolist()
     np.testing.assert_allclose(
-        [p["probabilities"] for p in answer],
-        [r["probabilities"] for r in expected],
-        atol=tolerance,
+        record_probabilities(answer), probabilities_of(expected), atol=tolerance
     )
 
 
@@ -98,7 +98,7 @@ def test_served_champion_matches_in_process_and_survives_bad_requests(server, ti
         assert status == 200, response
         assert_same_predictions(response, expected, 1e-2)
         one = request(f"{url}/invocations", {"instances": raw[0].reshape(28, 28).tolist()})
-        assert one[0] == 200 and predictions(one[2])[0]["digit"] == expected[0]["digit"]
+        assert one[0] == 200 and predictions(one[2])[0]["digit"] == expected["digit"][0]
     else:  # MLflow's tensor check admits one rank: (-1, 784)
         assert status == 400 and "shape" in response and media == "application/json"
 
@@ -161,7 +161,7 @@ def test_served_champion_matches_in_process_and_survives_bad_requests(server, ti
             assert answer.status_code == mlflow_status[case], (case, answer.text[-300:])
         assert request_ok(f"{url}/ping"), case
     status, _, response = request(f"{url}/invocations", good["inputs"])
-    assert status == 200 and predictions(response)[0]["digit"] == expected[0]["digit"]
+    assert status == 200 and predictions(response)[0]["digit"] == expected["digit"][0]
 
     # Pictures: a PNG body and a multipart upload of a PNG and a JPEG (mnist-mlops serve only).
     png = picture_bytes(raw[0].reshape(28, 28), scale=5)

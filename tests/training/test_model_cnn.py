@@ -6,6 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from mnist_mlops.config.params import CnnConfig, ModelConfig, OptimizerConfig, TrainConfig
+from mnist_mlops.serving.onnx_network import ONNX_FILE
+from mnist_mlops.serving.predict import probabilities_of
 from mnist_mlops.serving.pyfunc import log_classifier
 from mnist_mlops.training.fit import fit
 from mnist_mlops.training.model import build_model
@@ -43,7 +45,7 @@ def test_cnn_settings_are_validated_with_what_is_allowed():
         ModelConfig(kind="rnn")
 
 
-def test_a_cnn_trains_is_named_and_is_served_by_numpy_with_keras_answers(tiny_splits, tmp_path):
+def test_a_cnn_trains_is_named_and_is_served_by_onnx_with_keras_answers(tiny_splits, tmp_path):
     train = TrainConfig(epochs=1, batch_size=32)
     result = fit(TINY_CNN, train, tiny_splits["train"], tiny_splits["val"])
     assert np.isfinite(result.history["loss"][0])
@@ -52,11 +54,11 @@ def test_a_cnn_trains_is_named_and_is_served_by_numpy_with_keras_answers(tiny_sp
     with mlflow.start_run():
         info = log_classifier(result.model)
     mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path))
-    assert [path.name for path in (tmp_path / "artifacts").iterdir()] == ["network.npz"]
+    assert [path.name for path in (tmp_path / "artifacts").iterdir()] == [ONNX_FILE]
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     x = tiny_splits["test"].x[:5]
     np.testing.assert_allclose(
-        np.array([record["probabilities"] for record in loaded.predict(x)]),
+        probabilities_of(loaded.predict(x)),
         result.model.predict_on_batch(x),
         atol=1e-5,
     )

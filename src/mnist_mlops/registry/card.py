@@ -106,8 +106,10 @@ def model_card(name: str, version: str, tags: Mapping[str, str], decision: Decis
         champion = f"{decision.champion_accuracy:.4f}"
     return (
         f"# {name} v{version}\n\n"
-        "MLP digit classifier (784 pixels -> dense layers -> 10 softmax classes); input rows "
-        "of 784 floats in [0, 1] or raw 0-255 pixels; output digit + 10 probabilities.\n\n"
+        "Digit classifier (784 pixels -> dense layers, after conv blocks for a CNN -> 10 "
+        "softmax classes), served as an ONNX graph by ONNX Runtime; input rows of 784 floats "
+        "in [0, 1] or raw 0-255 pixels; output columns digit, probability_0 ... "
+        "probability_9.\n\n"
         f"**Data**: source `{tags[SOURCE_TAG]}`, processed splits sha256 "
         f"`{tags[PROCESSED_HASH_TAG][:16]}...`, {tags['data.test_size']} test digits.\n\n"
         f"**Metrics** (test): accuracy {tags['test_accuracy']}, macro F1 {tags['macro_f1']}, "

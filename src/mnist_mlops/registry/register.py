@@ -16,6 +16,7 @@ decision says so and how to promote by hand. Only aliases are used (no deprecate
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 def log_candidate(candidate: Candidate) -> str:
     """Log the candidate as a pyfunc classifier of its training run; return the model URI.
 
+    The model is exported to ONNX and checked against Keras on the test split first: a
+    model whose export fails or differs leaves nothing behind (no logged model, no version).
     The training run is never reopened (a failure here would end it FAILED, a kill would
     leave it RUNNING): the logged model names the run as its source, and only once it is
     logged is it added to the run's outputs.
@@ -43,15 +46,18 @@ def log_candidate(candidate: Candidate) -> str:
     from mlflow import MlflowClient
     from mlflow.entities import LoggedModelOutput
 
-    from mnist_mlops.serving.pyfunc import log_classifier
+    from mnist_mlops.serving.onnx_network import ONNX_FILE
+    from mnist_mlops.serving.pyfunc import log_classifier, verified_export
 
-    client = MlflowClient()
-    run = client.get_run(candidate.run_id)
-    mlflow.set_experiment(experiment_id=run.info.experiment_id)
-    pending = mlflow.initialize_logged_model(
-        name="model", source_run_id=candidate.run_id, experiment_id=run.info.experiment_id
-    )
-    info = log_classifier(candidate.model, model_id=pending.model_id)
+    with tempfile.TemporaryDirectory(prefix="mnist-register-") as tmp:
+        exported = verified_export(candidate.model, Path(tmp) / ONNX_FILE, candidate.test.x)
+        client = MlflowClient()
+        run = client.get_run(candidate.run_id)
+        mlflow.set_experiment(experiment_id=run.info.experiment_id)
+        pending = mlflow.initialize_logged_model(
+            name="model", source_run_id=candidate.run_id, experiment_id=run.info.experiment_id
+        )
+        info = log_classifier(candidate.model, model_id=pending.model_id, exported=exported)
     client.log_outputs(candidate.run_id, [LoggedModelOutput(pending.model_id, step=0)])
     return info.model_uri
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.config.constants import CHAMPION
 from mnist_mlops.registry.promotion import Champion, known_source
-from mnist_mlops.serving.predict import predict_in_batches
+from mnist_mlops.serving.predict import DIGIT_COLUMN
 from mnist_mlops.tracking.provenance import SOURCE_TAG
 
 
@@ -27,10 +27,8 @@ def score(model_uri: str, split: Split) -> float:
     import mlflow.pyfunc
 
     model = mlflow.pyfunc.load_model(model_uri)
-    answers = predict_in_batches(model, split.x)
-    labels = split.y.tolist()
-    correct = sum(record["digit"] == label for record, label in zip(answers, labels, strict=True))
-    return correct / len(split.y)
+    digits = model.predict(split.x)[DIGIT_COLUMN].to_numpy()
+    return float((digits == split.y).mean())
 
 
 def current_champion(name: str) -> Champion | None:

@@ -56,6 +56,7 @@ from mnist_mlops.serving.inputs import to_pixel_rows
 from mnist_mlops.serving.json_requests import PARAMS_FIELD, check_numbers, decode_json_request
 from mnist_mlops.serving.model_info import ServedModel, resolve_model
 from mnist_mlops.serving.page import is_page_path, send_page_file
+from mnist_mlops.serving.predict import frame_records
 from mnist_mlops.serving.request_body import read_body, replay
 
 logger = logging.getLogger(__name__)
@@ -137,13 +138,18 @@ class GuardedScoringApp:
             await send_bytes(send, 200, answer, JSON_TYPE)
 
     async def _predict(self, rows: Any) -> list[dict[str, Any]]:
-        """Return the model's records for ``rows``, rejecting bad input with HTTP 400."""
+        """Return the model's records for ``rows``, rejecting bad input with HTTP 400.
+
+        The records are MLflow's JSON of the model's DataFrame (:func:`frame_records`).
+        """
         try:
             rows = to_pixel_rows(rows)
             if len(rows) <= INLINE_ROWS:
-                predictions: list[dict[str, Any]] = self.model.predict(rows)
+                predictions = frame_records(self.model.predict(rows))
             else:
-                predictions = await asyncio.to_thread(self.model.predict, rows)
+                predictions = await asyncio.to_thread(
+                    lambda: frame_records(self.model.predict(rows))
+                )
         except InputError as exc:
             raise RequestRejectedError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
         except MlflowException as exc:

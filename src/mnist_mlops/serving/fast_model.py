@@ -1,13 +1,13 @@
-"""The registered classifier without MLflow: its NumPy network, read from the model's folder.
+"""The registered classifier without MLflow: its ONNX graph, read from the model's folder.
 
 A model logged by :func:`~mnist_mlops.serving.pyfunc.log_classifier` holds everything the
-forward pass needs: ``network.npz``, read by :func:`~mnist_mlops.serving.network.load_network`.
+forward pass needs: ``network.onnx``, run by :class:`~mnist_mlops.serving.onnx_network.OnnxNetwork`.
 :func:`load_classifier` finds the model's folder (:mod:`mnist_mlops.serving.model_dir`) and,
 when it is such a model - the pickled python model is (by reference)
-:class:`~mnist_mlops.serving.pyfunc.DigitClassifier`, its only artifact the NumPy network, its
-signature the float32 ``(-1, 784)`` tensor - answers with :class:`NumpyClassifier`, which does
+:class:`~mnist_mlops.serving.pyfunc.DigitClassifier`, its only artifact the ONNX graph, its
+signature the float32 ``(-1, 784)`` tensor - answers with :class:`OnnxClassifier`, which does
 what ``DigitClassifier.predict`` does (the same functions, in this process) without importing
-MLflow. Any other model (a Keras artifact, another class, an unreadable folder) is loaded with
+MLflow. Any other model (another class, an unreadable folder) is loaded with
 ``mlflow.pyfunc.load_model`` as before: the same answers, seconds slower.
 """
 
@@ -20,14 +20,17 @@ import pickletools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mnist_mlops.config.constants import INPUT_DIM
 from mnist_mlops.errors import ModelLoadError
 from mnist_mlops.serving.inputs import to_pixel_rows
 from mnist_mlops.serving.model_dir import MLMODEL_FILE, local_model_dir
-from mnist_mlops.serving.network import NETWORK_ARTIFACT, Network, load_network
-from mnist_mlops.serving.predict import Classifier, digit_records
+from mnist_mlops.serving.onnx_network import ONNX_ARTIFACT, OnnxNetwork
+from mnist_mlops.serving.predict import Classifier, digit_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +43,15 @@ STRING_OPCODES = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"}
 
 
 @dataclass(frozen=True)
-class NumpyClassifier:
-    """What the loaded pyfunc model does, on the model's own NumPy network."""
+class OnnxClassifier:
+    """What the loaded pyfunc model does, on the model's own ONNX graph."""
 
-    network: Network
+    network: OnnxNetwork
     folder: Path
 
-    def predict(self, data: Any) -> list[dict[str, Any]]:
-        """Return one ``{"digit": int, "probabilities": [10 floats]}`` record per digit."""
-        return digit_records(self.network(to_pixel_rows(data)))
+    def predict(self, data: Any) -> pd.DataFrame:
+        """Return the digits' DataFrame (``digit``, ``probability_0`` ... ``probability_9``)."""
+        return digit_frame(self.network(to_pixel_rows(data, max_rows=None)))
 
 
 def pickled_class(data: bytes) -> tuple[str, str] | None:
@@ -72,14 +75,14 @@ def pickled_class(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def numpy_classifier(folder: Path) -> NumpyClassifier | None:
-    """Return the :class:`NumpyClassifier` of a model folder, or ``None`` for other models.
+def onnx_classifier(folder: Path) -> OnnxClassifier | None:
+    """Return the :class:`OnnxClassifier` of a model folder, or ``None`` for other models.
 
     Args:
         folder: A local model folder (holding ``MLmodel``).
 
     Returns:
-        The classifier when the folder holds a NumPy-network ``DigitClassifier`` with the
+        The classifier when the folder holds an ONNX-graph ``DigitClassifier`` with the
         expected signature; ``None`` otherwise (the caller then loads it through MLflow).
     """
     import yaml
@@ -91,17 +94,17 @@ def numpy_classifier(folder: Path) -> NumpyClassifier | None:
         signature = description.get("signature") or {}
         if (
             flavor.get("loader_module") != PYFUNC_LOADER
-            or set(artifacts) != {NETWORK_ARTIFACT}
+            or set(artifacts) != {ONNX_ARTIFACT}
             or json.loads(signature.get("inputs") or "null") != SIGNATURE_INPUTS
             or signature.get("params") is not None
             or pickled_class((folder / flavor["python_model"]).read_bytes()) != CLASSIFIER
         ):
             return None
-        network = load_network(folder / artifacts[NETWORK_ARTIFACT]["path"])
+        network = OnnxNetwork(folder / artifacts[ONNX_ARTIFACT]["path"])
     except Exception as exc:  # any surprise: MLflow's own loader decides, as before
         logger.debug("%s: not read directly (%s: %s)", folder, type(exc).__name__, exc)
         return None
-    return NumpyClassifier(network, folder)
+    return OnnxClassifier(network, folder)
 
 
 def registry_uri(tracking_uri: str | None) -> str | None:
@@ -120,7 +123,7 @@ def registry_uri(tracking_uri: str | None) -> str | None:
 
 
 def load_classifier(model_uri: str, tracking_uri: str | None = None) -> Classifier:
-    """Load a digit classifier: its NumPy network when the model allows, else MLflow's pyfunc.
+    """Load a digit classifier: its ONNX graph when the model allows, else MLflow's pyfunc.
 
     Args:
         model_uri: The model (``models:/mnist-classifier@champion``, a folder, ...).
@@ -134,9 +137,9 @@ def load_classifier(model_uri: str, tracking_uri: str | None = None) -> Classifi
         ModelLoadError: The model cannot be loaded.
     """
     folder = local_model_dir(model_uri, registry_uri(tracking_uri))
-    fast = numpy_classifier(folder) if folder is not None else None
+    fast = onnx_classifier(folder) if folder is not None else None
     if fast is not None:
-        logger.debug("%s: the NumPy network in %s, without MLflow", model_uri, folder)
+        logger.debug("%s: the ONNX graph in %s, without MLflow", model_uri, folder)
         return fast
     import mlflow.pyfunc
     from mlflow.exceptions import MlflowException

@@ -1,64 +1,61 @@
-"""Predictions with a logged digit classifier: its records, and any number of rows.
+"""The classifier's answer: one row per digit, the digit and its ten probabilities as columns.
 
-* :func:`digit_records` - the classifier's answer for class probabilities (one record per
-  digit), shared by the pyfunc model and its MLflow-free twin (:mod:`.fast_model`);
-* :func:`predict_in_batches` - the one loop over ``model.predict`` for more rows than one call
-  accepts (the register stage's scoring and ``mnist-mlops predict`` use it).
+:func:`digit_frame` builds it from the network's ``(N, 10)`` probabilities without a Python
+loop per row; the pyfunc model (:mod:`.pyfunc`) and its MLflow-free twin (:mod:`.fast_model`)
+both return it. As JSON (MLflow's scoring server writes a DataFrame as records) each
+prediction reads ``{"digit": 7, "probability_0": ..., ..., "probability_9": ...}``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from mnist_mlops.serving.inputs import MAX_ROWS
+from mnist_mlops.config.constants import NUM_CLASSES
 
-PREDICT_BATCH = MAX_ROWS  # the most rows one call of the classifier accepts
+if TYPE_CHECKING:
+    import pandas as pd
+
+DIGIT_COLUMN = "digit"
+PROBABILITY_COLUMNS = tuple(f"probability_{digit}" for digit in range(NUM_CLASSES))
 
 
 class Classifier(Protocol):
-    """A loaded pyfunc :class:`~mnist_mlops.serving.pyfunc.DigitClassifier`."""
+    """A loaded pyfunc :class:`~mnist_mlops.serving.pyfunc.DigitClassifier` (or its twin)."""
 
     def predict(self, data: Any) -> Any:
-        """Return one ``{"digit", "probabilities"}`` record per row."""
+        """Return a :func:`digit_frame` of the rows."""
         ...
 
 
-def digit_records(probabilities: np.ndarray) -> list[dict[str, Any]]:
-    """Return one ``{"digit": int, "probabilities": [10 floats]}`` record per row.
-
-    Plain records, not a DataFrame: building and serialising a one-row DataFrame would cost
-    more than the whole forward pass.
+def digit_frame(probabilities: np.ndarray) -> pd.DataFrame:
+    """Return the predictions as a DataFrame: ``digit`` (int64), then ``probability_0..9``.
 
     Args:
-        probabilities: ``(N, 10)`` class probabilities.
+        probabilities: ``(N, 10)`` class probabilities (float32 stays float32).
 
     Returns:
-        The records, with the probabilities as Python floats (float64).
+        One row per digit.
     """
-    values = np.asarray(probabilities, dtype=np.float64)
-    digits = values.argmax(axis=1).tolist()
+    import pandas as pd
+
+    values = np.asarray(probabilities)
+    frame = pd.DataFrame(values, columns=list(PROBABILITY_COLUMNS), copy=False)
+    frame.insert(0, DIGIT_COLUMN, values.argmax(axis=1).astype(np.int64))
+    return frame
+
+
+def probabilities_of(frame: pd.DataFrame) -> np.ndarray:
+    """Return the ``(N, 10)`` probabilities of a :func:`digit_frame`."""
+    return frame[list(PROBABILITY_COLUMNS)].to_numpy()
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows as JSON-ready dicts with Python numbers, as MLflow's server writes them."""
+    digits = frame[DIGIT_COLUMN].tolist()
+    probabilities = probabilities_of(frame).astype(np.float64).tolist()
     return [
-        {"digit": digit, "probabilities": row}
-        for digit, row in zip(digits, values.tolist(), strict=True)
+        {DIGIT_COLUMN: digit, **dict(zip(PROBABILITY_COLUMNS, row, strict=True))}
+        for digit, row in zip(digits, probabilities, strict=True)
     ]
-
-
-def predict_in_batches(
-    model: Classifier, rows: np.ndarray, batch: int = PREDICT_BATCH
-) -> list[dict[str, Any]]:
-    """Return the classifier's record for every row, calling it on ``batch`` rows at a time.
-
-    Args:
-        model: The loaded pyfunc classifier.
-        rows: ``(N, 784)`` digits.
-        batch: Rows per call (at most what one call accepts).
-
-    Returns:
-        One ``{"digit": int, "probabilities": [10 floats]}`` record per row, in order.
-    """
-    records: list[dict[str, Any]] = []
-    for start in range(0, len(rows), batch):
-        records.extend(model.predict(rows[start : start + batch]))
-    return records

@@ -1,6 +1,7 @@
 // The draw-a-digit page: a canvas drawn with pointer events (mouse, pen, touch), sent as a PNG
 // to POST /predict/image; an uploaded PNG/JPEG is sent as multipart/form-data. The answer
-// holds the digit, its ten probabilities and the 28x28 image the model saw.
+// holds the digit, its ten probabilities (probability_0 ... probability_9) and the 28x28
+// image the model saw.
 "use strict";
 
 (function () {
@@ -158,7 +159,7 @@
   }
 
   function show(record, covered, source) {
-    const probabilities = record.probabilities;
+    const probabilities = Array.from({ length: 10 }, (_, d) => record[`probability_${d}`]);
     const order = probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
     $("digit").textContent = String(record.digit);
     $("confidence").textContent = `${percent(probabilities[record.digit])} sure it is a ${record.digit}.`;

@@ -1,4 +1,6 @@
-"""The trained network as plain NumPy arrays: a forward pass without Keras's per-call overhead.
+"""The former serving path (replaced by ONNX Runtime, issue 23), kept only to be measured.
+
+The trained network as plain NumPy arrays: a forward pass without Keras's per-call overhead.
 
 Keras 3's ``model.predict`` costs tens of milliseconds per call even for one digit; the same
 layers as NumPy products take microseconds. :func:`export_network` reads a Keras model's
@@ -17,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from benchmarks.numpy_path.activations import ACTIVATIONS
+from benchmarks.numpy_path.convolution import LayeredNetwork, Step
 from mnist_mlops.errors import UnsupportedNetworkError
-from mnist_mlops.serving.activations import ACTIVATIONS
-from mnist_mlops.serving.convolution import LayeredNetwork, Step
 
 if TYPE_CHECKING:
     import keras

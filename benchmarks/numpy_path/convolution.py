@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_mlops.serving.activations import ACTIVATIONS
+from benchmarks.numpy_path.activations import ACTIVATIONS
 
 WINDOW_BUDGET_BYTES = 64 * 2**20  # the most one chunk may copy and compute (windows + output)
 

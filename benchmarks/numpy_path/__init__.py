@@ -1,0 +1,1 @@
+"""The NumPy forward pass the registered model used before ONNX Runtime (benchmarks only)."""
