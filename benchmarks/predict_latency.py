@@ -4,8 +4,8 @@ Side by side, alternating, --repeats times each, every one a fresh process:
   floor   python -c "import numpy": the least any Python command that touches an array costs;
   predict mnist-mlops predict one.png with the champion of a temporary SQLite registry (the
           course model's size: 784 -> 512 -> 10, logged by log_classifier and registered);
-          it resolves models:/mnist-classifier@champion without MLflow and runs the NumPy
-          network (mnist_mlops.serving.fast_model);
+          it resolves models:/mnist-classifier@champion without MLflow and runs the ONNX
+          graph with ONNX Runtime (mnist_mlops.serving.fast_model);
   pyfunc  the same prediction the way predict made it before: read_digits, then
           mlflow.pyfunc.load_model(models:/mnist-classifier@champion).predict.
 one.png is a seeded "photo" (180x140-ish, dark ink on light paper) of a UCI digit. Printed:
@@ -34,7 +34,7 @@ URI = f"models:/{NAME}@champion"
 PYFUNC_SCRIPT = (
     "import sys, mlflow.pyfunc; from mnist_mlops.serving.files import read_digits; "
     "rows = read_digits(sys.argv[1]); model = mlflow.pyfunc.load_model(sys.argv[2]); "
-    "print(model.predict(rows)[0]['digit'])"
+    "print(model.predict(rows)['digit'][0])"
 )
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| (\s*)(\S+)")
 

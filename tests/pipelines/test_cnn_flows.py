@@ -21,6 +21,7 @@ from mnist_mlops.artifacts.metrics import RegisterSummary
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import parse_params
 from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.serving.onnx_network import ONNX_FILE
 from mnist_mlops.tuning.outputs import pipeline_study_name
 from mnist_mlops.tuning.storage import open_storage
 from tests.helpers.models import use_test_store, write_processed
@@ -81,8 +82,8 @@ def test_a_study_compares_mlp_and_cnn_and_a_cnn_is_registered_and_served(
     registered = mlflow.artifacts.download_artifacts(
         f"models:/{summary.model_name}@champion", dst_path=str(tmp_path / "registered")
     )
-    # served by the NumPy forward pass (no model.keras to fall back to Keras with)
-    assert [path.name for path in (Path(registered) / "artifacts").iterdir()] == ["network.npz"]
+    # served by ONNX Runtime: the graph is the model's only artifact (no Keras file)
+    assert [path.name for path in (Path(registered) / "artifacts").iterdir()] == [ONNX_FILE]
 
     trained = load_trained(paths.trained_dir).model
     assert any(type(layer).__name__ == "Conv2D" for layer in trained.layers)

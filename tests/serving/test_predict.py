@@ -8,8 +8,8 @@ from mnist_mlops.serving.predict import (
     DIGIT_COLUMN,
     PROBABILITY_COLUMNS,
     digit_frame,
-    frame_records,
     probabilities_of,
+    probability_records,
 )
 
 
@@ -26,7 +26,7 @@ def test_the_frame_holds_the_digit_and_ten_probability_columns():
 
 def test_records_are_the_json_mlflow_writes_for_the_frame():
     probabilities = np.array([[0.1] * 9 + [0.1], [0.0] * 3 + [1.0] + [0.0] * 6], np.float32)
-    records = frame_records(digit_frame(probabilities))
+    records = probability_records(probabilities)
     assert records[1] == {
         DIGIT_COLUMN: 3,
         **dict.fromkeys(PROBABILITY_COLUMNS, 0.0),

@@ -16,9 +16,11 @@ signature enforcement) behind an ASGI guard that adds what the generic app lacks
   (which adds each file's ``name`` and the 28x28 ``image`` the model saw); **the page** at
   ``GET /`` (:mod:`.page`) and ``GET /model-info`` (:mod:`.model_info`);
 * **a fast path** for ``inputs`` / ``instances``: validated and scaled by
-  :func:`~mnist_mlops.serving.inputs.to_pixel_rows`, handed to the pyfunc's ``predict`` as a
-  ``(N, 784)`` float32 array (MLflow's generic path decodes the JSON twice and deep-copies it,
-  which costs more than the network itself for one digit).
+  :func:`~mnist_mlops.serving.inputs.to_pixel_rows` into a ``(N, 784)`` float32 array, run
+  through the :class:`~mnist_mlops.serving.pyfunc.DigitClassifier`'s network and written as
+  the records MLflow writes for its ``predict`` DataFrame (MLflow's generic path decodes the
+  JSON twice and deep-copies it, and a one-digit DataFrame costs more than the network; any
+  other model goes through its ``predict``).
 
 Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Parquet, ``/ping``,
 ``/health``, ``/version``) goes to MLflow's app, body replayed. Plumbing: :mod:`.asgi`
@@ -28,6 +30,7 @@ Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Pa
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 from collections.abc import Callable
@@ -56,7 +59,8 @@ from mnist_mlops.serving.inputs import to_pixel_rows
 from mnist_mlops.serving.json_requests import PARAMS_FIELD, check_numbers, decode_json_request
 from mnist_mlops.serving.model_info import ServedModel, resolve_model
 from mnist_mlops.serving.page import is_page_path, send_page_file
-from mnist_mlops.serving.predict import frame_records
+from mnist_mlops.serving.predict import probability_records
+from mnist_mlops.serving.pyfunc import DigitClassifier
 from mnist_mlops.serving.request_body import read_body, replay
 
 logger = logging.getLogger(__name__)
@@ -67,6 +71,15 @@ INLINE_ROWS = 64  # larger batches run in a worker thread, so /ping stays respon
 INLINE_BYTES = 1024 * 1024  # ... and larger JSON bodies are decoded in one
 INVOCATIONS, PREDICT_IMAGE, MODEL_INFO = "/invocations", "/predict/image", "/model-info"
 INVOCATION_TYPES = (*CONTENT_TYPES, *MEDIA_TYPES)
+
+
+def _digit_classifier(model: Any) -> DigitClassifier | None:
+    """The loaded model's :class:`DigitClassifier`, or ``None`` for any other model."""
+    try:
+        unwrapped = model.unwrap_python_model()
+    except (AttributeError, MlflowException):  # not a python model (another flavor)
+        return None
+    return unwrapped if isinstance(unwrapped, DigitClassifier) else None
 
 
 async def _run(function: Callable[[Any], Any], argument: Any, in_thread: bool) -> Any:
@@ -92,6 +105,7 @@ class GuardedScoringApp:
         self.served = served
         self.read_timeout_s = read_timeout_s
         self.scoring_app = scoring_server.init(model)
+        self.classifier = _digit_classifier(model)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event."""
@@ -137,19 +151,29 @@ class GuardedScoringApp:
         else:
             await send_bytes(send, 200, answer, JSON_TYPE)
 
-    async def _predict(self, rows: Any) -> list[dict[str, Any]]:
-        """Return the model's records for ``rows``, rejecting bad input with HTTP 400.
+    def _records(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        """The JSON records MLflow would write for the model's answer to validated ``rows``.
 
-        The records are MLflow's JSON of the model's DataFrame (:func:`frame_records`).
+        A :class:`~mnist_mlops.serving.pyfunc.DigitClassifier` answers through its network
+        directly (the same probabilities as its ``predict``, without the DataFrame); any
+        other model through MLflow's ``predict``.
         """
+        if self.classifier is not None:
+            return probability_records(self.classifier.probabilities(rows))
+        from mlflow.pyfunc.scoring_server import predictions_to_json
+
+        written = io.StringIO()
+        predictions_to_json(self.model.predict(rows), written)
+        return json.loads(written.getvalue())["predictions"]
+
+    async def _predict(self, rows: Any) -> list[dict[str, Any]]:
+        """Return the model's records for ``rows``, rejecting bad input with HTTP 400."""
         try:
             rows = to_pixel_rows(rows)
             if len(rows) <= INLINE_ROWS:
-                predictions = frame_records(self.model.predict(rows))
+                predictions = self._records(rows)
             else:
-                predictions = await asyncio.to_thread(
-                    lambda: frame_records(self.model.predict(rows))
-                )
+                predictions = await asyncio.to_thread(self._records, rows)
         except InputError as exc:
             raise RequestRejectedError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
         except MlflowException as exc:

@@ -107,7 +107,17 @@ class DigitClassifier(PythonModel):
             rows = to_pixel_rows(model_input, max_rows=None)
         except InputError as exc:
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
-        return digit_frame(self._network(rows))
+        return digit_frame(self.probabilities(rows))
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """Return the ``(N, 10)`` probabilities of rows :func:`to_pixel_rows` validated.
+
+        ``mnist-mlops serve``'s JSON fast path calls this after its own checks (which leave
+        nothing for the float32 ``(-1, 784)`` signature to refuse) and writes the records of
+        :meth:`predict`'s DataFrame without building it
+        (:func:`~mnist_mlops.serving.predict.probability_records`).
+        """
+        return self._network(rows)
 
 
 def log_classifier(
