@@ -113,9 +113,13 @@ class OnnxNetwork:
         import onnxruntime
 
         self.path = Path(path)
+        options = onnxruntime.SessionOptions()
+        # Idle pool threads sleep instead of spinning: under concurrent requests a spinning
+        # pool takes the cores the server's own threads need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = onnxruntime.InferenceSession(
-                str(self.path), providers=["CPUExecutionProvider"]
+                str(self.path), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph/NoSuchFile classes
             raise UnsupportedNetworkError(f"{self.path}: not an ONNX graph: {exc}") from None
