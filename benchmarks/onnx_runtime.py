@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from pipelines.prefect_server import free_port
 
-from benchmarks.serving_latency import CLIENTS, measure, running
+from benchmarks.serving_latency import CLIENTS, measure, print_latencies, running
 
 BATCH = 10_000
 MODELS = {"mlp": {}, "cnn": {"kind": "cnn", "hidden_layers": [211]}}
@@ -140,14 +140,7 @@ def main() -> None:
             f"{name:34s}{r['batch_s']:9.3f}{BATCH / r['batch_s']:11,.0f}{r['one_ms']:9.3f}"
             f"{r['max_diff']:12.1e}"
         )
-    print(f"\nmnist-mlops serve, single-digit requests, {args.requests} per measurement:")
-    print(f"{'model':8s}{'clients':>8s}{'p50 ms':>9s}{'p95 ms':>9s}{'req/s':>9s}")
-    for kind, by_clients in served.items():
-        for clients, r in by_clients.items():
-            print(
-                f"{kind:8s}{clients:8d}{r['p50_ms']:9.2f}{r['p95_ms']:9.2f}"
-                f"{r['throughput_rps']:9.1f}"
-            )
+    print_latencies(f"mnist-mlops serve, single-digit requests, {args.requests} each", served)
     for kind in models:
         onnx = rows[f"{kind} onnx runtime"]
         for other in ("keras predict_on_batch", "numpy (old path)"):

@@ -173,6 +173,19 @@ def measure(port: int, body: bytes, clients: int, requests: int) -> dict[str, fl
     }
 
 
+def print_latencies(title: str, results: dict[str, dict[int, dict[str, float]]]) -> None:
+    """Print a table of :func:`measure` results: one row per server and client count."""
+    width = max(8, *(len(name) + 2 for name in results))
+    print(f"\n{title}:")
+    print(f"{'server':{width}s}{'clients':>8s}{'p50 ms':>10s}{'p95 ms':>10s}{'req/s':>10s}")
+    for name, by_clients in results.items():
+        for clients, r in by_clients.items():
+            print(
+                f"{name:{width}s}{clients:8d}{r['p50_ms']:10.2f}{r['p95_ms']:10.2f}"
+                f"{r['throughput_rps']:10.1f}"
+            )
+
+
 def forward_pass_timings(model, row: np.ndarray, network) -> dict[str, float]:
     """Milliseconds per single-digit call of each way to run the network (median of many)."""
     ways = {
@@ -293,14 +306,7 @@ def main() -> None:
                 command = [*command, "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
             with running(command, port, env, root / f"{name.split()[-1]}.log"):
                 results[name] = {n: measure(port, body, n, args.requests) for n in CLIENTS}
-        print(f"\nsingle-digit requests, {args.requests} per measurement:")
-        print(f"{'server':16s}{'clients':>8s}{'p50 ms':>10s}{'p95 ms':>10s}{'req/s':>10s}")
-        for name, by_clients in results.items():
-            for clients, r in by_clients.items():
-                print(
-                    f"{name:16s}{clients:8d}{r['p50_ms']:10.2f}{r['p95_ms']:10.2f}"
-                    f"{r['throughput_rps']:10.1f}"
-                )
+        print_latencies(f"single-digit requests, {args.requests} per measurement", results)
         p50 = {name: by_clients[1]["p50_ms"] for name, by_clients in results.items()}
         b = p50["(b) keras"]
         print()
