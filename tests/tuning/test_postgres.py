@@ -10,10 +10,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from mnist_mlops.tuning.budget import BudgetLock
 from mnist_mlops.tuning.launch import launch
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import open_study
 from mnist_mlops.tuning.worker import fail_stale
+from tests.helpers.locks import blocks_until_released
 from tests.helpers.postgres import postgres_server
 
 pytestmark = [
@@ -40,6 +42,12 @@ def test_silent_trial_is_failed_and_retried_on_postgres(postgres_url):
     assert states == [(TrialState.FAIL, trial.params), (TrialState.WAITING, trial.params)]
 
 
+def test_the_budget_lock_is_one_advisory_lock_per_study(postgres_url):
+    blocks_until_released(BudgetLock(postgres_url, "a"), BudgetLock(postgres_url, "a"))
+    with BudgetLock(postgres_url, "a"), BudgetLock(postgres_url, "b"):
+        pass  # another study's lock is another key: no wait
+
+
 @pytest.mark.slow
 def test_two_workers_share_a_study_on_postgres(postgres_url, project, paths, tiny_params):
     tune = tiny_params.tune.model_copy(
@@ -53,7 +61,8 @@ def test_two_workers_share_a_study_on_postgres(postgres_url, project, paths, tin
         processed_dir=paths.processed_dir,
         root=paths.root,
     )
-    assert 3 <= result.counts["finished"] <= 4 and result.counts["running"] == 0
+    # exactly the budget: the workers count and start trials under the study's lock
+    assert result.counts["finished"] == 3 and result.counts["running"] == 0
     study = optuna.load_study(study_name="pg", storage=postgres_url)
     assert [t.number for t in study.trials] == list(range(len(study.trials)))
     # the standard optuna CLI reads the same study

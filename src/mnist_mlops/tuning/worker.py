@@ -2,7 +2,9 @@
 
 A worker counts the study's COMPLETE + PRUNED trials before each trial; trials RUNNING in other
 workers count too (it waits for them rather than starting one too many), stale ones (dead
-worker) are failed first and their parameters queued again. Workers started separately (other
+worker) are failed first and their parameters queued again. The count and the new trial's
+start are one step for all the study's workers (:class:`~.budget.BudgetLock`), so a study
+never ends with more than ``n_trials`` finished trials. Workers started separately (other
 shells, other machines) join the same study through its name and storage.
 """
 
@@ -23,6 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
+from mnist_mlops.tuning.budget import BudgetLock
 from mnist_mlops.tuning.objective import Objective
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import (
@@ -153,26 +156,44 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
         if on_trial is not None:
             on_trial(trial)
 
+    def admitted(trial: optuna.Trial) -> float:
+        budget.release()  # the trial exists (RUNNING): the next worker may count
+        return objective(trial)
+
     failures = 0
-    while job.deadline is None or time.time() < job.deadline:
-        fail_stale(study)
-        counts = state_counts(study)
-        finished = sum(counts[state] for state in FINISHED)
-        if finished >= job.target:
-            break
-        if finished + counts[TrialState.RUNNING] >= job.target:
-            time.sleep(WAIT_S)  # the last trials run elsewhere: wait for them (or their death)
-            continue
-        study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[record])
-        last = done[-1]
-        failures = failures + 1 if last.state == TrialState.FAIL else 0
-        if failures >= MAX_CONSECUTIVE_FAILURES:
-            raise TuneError(
-                f"{failures} trials in a row failed in worker {job.index} (pid {os.getpid()}); "
-                f"last error: {last.user_attrs.get(REASON_ATTR, 'see the log')}"
-            )
+    budget = BudgetLock(job.storage, job.study)
+    try:
+        while job.deadline is None or time.time() < job.deadline:
+            fail_stale(study)
+            budget.acquire()  # count and start as one step for all the study's workers
+            counts = state_counts(study)
+            finished = sum(counts[state] for state in FINISHED)
+            if finished >= job.target:
+                break
+            if finished + counts[TrialState.RUNNING] >= job.target:
+                budget.release()
+                time.sleep(WAIT_S)  # the last trials run elsewhere: wait (or for their death)
+                continue
+            try:
+                study.optimize(admitted, n_trials=1, catch=(Exception,), callbacks=[record])
+            finally:
+                budget.release()
+            failures = _failures(done[-1], failures, job)
+    finally:
+        budget.close()
     logger.info("worker %d ran %d trials", job.index, len(done))
     return len(done)
+
+
+def _failures(last: FrozenTrial, failures: int, job: WorkerJob) -> int:
+    """Return the count of failures in a row after ``last``; raise when there are too many."""
+    failures = failures + 1 if last.state == TrialState.FAIL else 0
+    if failures >= MAX_CONSECUTIVE_FAILURES:
+        raise TuneError(
+            f"{failures} trials in a row failed in worker {job.index} (pid {os.getpid()}); "
+            f"last error: {last.user_attrs.get(REASON_ATTR, 'see the log')}"
+        )
+    return failures
 
 
 def worker_process(job: WorkerJob) -> None:
