@@ -62,6 +62,10 @@ class ExportMismatchError(MnistMlopsError):
     """The ONNX export of a model answers differently from the Keras model: not registered."""
 
 
+class PromotionLockedError(MnistMlopsError):
+    """Another register holds the model's promotion lock for longer than the wait allows."""
+
+
 class RequestRejectedError(MnistMlopsError):
     """A request the serving guard answers itself with a 4xx JSON error."""
 

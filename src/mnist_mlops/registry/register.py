@@ -11,6 +11,8 @@ source (the ``data.source`` tag of every version vs ``meta.json`` of the process
 MNIST's training set) or another task altogether (Fashion-MNIST). When the sources differ, or
 the champion has no ``data.source`` tag, the champion is not re-scored and keeps its alias; the
 decision says so and how to promote by hand. Only aliases are used (no deprecated stages).
+Reading the champion, deciding and moving the aliases happen under the model's promotion lock
+(:mod:`.lock`): registers run at once (other clones, other machines) take turns.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mnist_mlops.config.constants import CHALLENGER, CHAMPION
 from mnist_mlops.config.params import RegisterConfig
 from mnist_mlops.registry.candidate import Candidate, load_candidate
 from mnist_mlops.registry.card import code_version, decision_tags, model_card, version_tags
+from mnist_mlops.registry.lock import promotion_lock
 from mnist_mlops.registry.promotion import Champion, Decision, decide, manual_promotion, same_source
 from mnist_mlops.registry.scoring import current_champion, score
 from mnist_mlops.tracking.setup import recorded_location
@@ -140,7 +143,7 @@ def register(
     """Register the trained model, set its aliases and return the stage's summary.
 
     Both models are scored before anything is registered: a failure there leaves no version
-    without an alias.
+    without an alias. The champion is read, and the aliases moved, under the promotion lock.
 
     Args:
         config: The ``register`` section (model name, min_improvement).
@@ -156,10 +159,11 @@ def register(
     candidate = load_candidate(
         Path(trained_dir), Path(train_run), Path(evaluate_path), Path(processed_dir)
     )
-    champion = current_champion(config.model_name)
     logged_uri = log_candidate(candidate)
-    decision = score_and_decide(config, candidate, logged_uri, champion)
-    version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
+    with promotion_lock(config.model_name):  # no lost update when registers run at once
+        champion = current_champion(config.model_name)
+        decision = score_and_decide(config, candidate, logged_uri, champion)
+        version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
     return RegisterSummary(
         model_name=config.model_name,
         version=version,
