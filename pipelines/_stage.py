@@ -110,7 +110,7 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
             return 2
         paths = ProjectPaths.for_params_file(args.params)
         try:
-            with stage_context(name, paths.root):
+            with stage_context(name, paths.root, params.mlflow.experiment):
                 run(params, paths)
         except MnistMlopsError as exc:
             print(f"stage {name} failed: {exc}", file=sys.stderr)

@@ -3,8 +3,9 @@
 A stage uses the server that ``PREFECT_API_URL`` names (``make repro``, a server of your own,
 the tests' harness); without one, the project's shared server (:mod:`pipelines.project_server`),
 started if none runs. Each flow run is named like its MLflow runs (``train · @1a2b3c4 ·
-exp my-exp``) and tagged ``stage:<stage>``, ``commit:<short commit>`` and, inside
-``dvc exp run``, ``exp:<DVC experiment name>``.
+exp my-exp``) and tagged ``stage:<stage>``, ``commit:<short commit>``,
+``mlflow-experiment:<mlflow.experiment>`` and, inside ``dvc exp run``, ``exp:<DVC experiment
+name>``: on a server shared by several clones or machines, each run says where it came from.
 """
 
 from __future__ import annotations
@@ -33,13 +34,23 @@ def flow_run_name() -> str:
     return _flow_run_name.get() or str(flow_run.flow_name)
 
 
-def stage_labels(stage: str, root: Path) -> tuple[str, list[str]]:
-    """Return the flow run name and tags of ``stage`` run from the checkout ``root``."""
+def stage_labels(
+    stage: str, root: Path, mlflow_experiment: str | None = None
+) -> tuple[str, list[str]]:
+    """Return the flow run name and tags of ``stage`` run from the checkout ``root``.
+
+    Args:
+        stage: The stage's name.
+        root: The git checkout (its commit).
+        mlflow_experiment: The MLflow experiment the stage records into (``None``: no tag).
+    """
     commit, dirty = git_commit(root)
     provenance = {"git.commit": commit, "git.dirty": str(dirty).lower()} if commit else {}
     labels = [f"stage:{stage}"]
     if commit:
         labels.append(f"commit:{commit[:7]}")
+    if mlflow_experiment:
+        labels.append(f"mlflow-experiment:{mlflow_experiment}")
     experiment = os.environ.get(DVC_EXP_NAME_ENV)
     if experiment:
         labels.append(f"exp:{experiment}")
@@ -67,9 +78,9 @@ def stage_server(root: Path) -> Iterator[str | None]:
 
 
 @contextmanager
-def stage_context(stage: str, root: Path) -> Iterator[None]:
+def stage_context(stage: str, root: Path, mlflow_experiment: str | None = None) -> Iterator[None]:
     """Run the block as stage ``stage``: its server, its flow run's name and tags."""
-    name, labels = stage_labels(stage, root)
+    name, labels = stage_labels(stage, root, mlflow_experiment)
     token = _flow_run_name.set(name)
     try:
         with stage_server(root), tags(*labels):

@@ -12,6 +12,7 @@ import pytest
 from pipelines.project_server import stop
 from pipelines.server_state import ServerState
 
+from mnist_mlops.config.params import load_params
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from tests.helpers.pipeline import UNCACHED
 from tests.helpers.prefect import api
@@ -36,11 +37,13 @@ def assert_flow_runs_of_the_experiment(root: Path, experiment: str, stages: tupl
     commit = subprocess.run(
         ["git", "rev-parse", "--short=7", "HEAD"], cwd=root, capture_output=True, text=True
     ).stdout.strip()
+    mlflow_experiment = load_params(root / "params.yaml").mlflow.experiment
     for stage in stages:
         names = [name for name in runs if name.startswith(f"{stage} · ")]
         assert len(names) == 1, runs
         assert names[0].endswith(f" · exp {experiment}") and f"@{commit}" in names[0], names
-        assert {f"stage:{stage}", f"commit:{commit}", f"exp:{experiment}"} <= runs[names[0]]
+        expected = {f"stage:{stage}", f"commit:{commit}", f"exp:{experiment}"}
+        assert expected | {f"mlflow-experiment:{mlflow_experiment}"} <= runs[names[0]]
 
 
 def test_exp_run_of_train_keys_skips_tune_trains_those_values_and_shows_in_160_columns(
