@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import TuneError
@@ -38,6 +40,7 @@ STORAGE_ENV = "MNIST_MLOPS_OPTUNA_STORAGE"
 HEARTBEAT_INTERVAL_S = 10
 GRACE_PERIOD_S = 30
 MAX_RETRY = 3
+SCHEMA_ATTEMPTS = 3  # opening an empty database that other workers are creating too
 # attributes that belong to one attempt and must not be copied into its retry
 ATTEMPT_ATTRS = (HEARTBEAT_ATTR, RUN_ID_ATTR, "worker", DURATION_ATTR)
 
@@ -143,15 +146,26 @@ def open_storage(
         return HeartbeatJournalStorage(backend, heartbeat_interval, grace_period, retry)
     engine_kwargs = {"connect_args": {"timeout": 60}} if storage.startswith("sqlite") else {}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                storage,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
-                heartbeat_stale_trial_callback=retry,
-            )
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return optuna.storages.RDBStorage(
+                        storage,
+                        engine_kwargs=engine_kwargs,
+                        heartbeat_interval=heartbeat_interval,
+                        grace_period=grace_period,
+                        heartbeat_stale_trial_callback=retry,
+                    )
+            except (IntegrityError, ProgrammingError):
+                # Two workers met an empty database: both created Optuna's tables, and the
+                # second's transaction (PostgreSQL DDL is transactional) lost. The tables
+                # are there now: open it again.
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+                logger.info("storage %s: schema created by another worker; again", _redact(storage))
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
     except ImportError as exc:
         raise TuneError(
             f"storage {_redact(storage)}: the database driver is not installed ({exc}); "
