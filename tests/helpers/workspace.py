@@ -61,6 +61,30 @@ def run(repo: Path, *command: str, **extra_env: str) -> str:
     return output
 
 
+def run_at_once(
+    commands: list[tuple[Path, tuple[str, ...]]], timeout_s: float = 1500, **extra_env: str
+) -> list[str]:
+    """Start every ``(repo, command)`` at the same moment; return their outputs, in order.
+
+    Fails the test with a command's output if it fails (after all have ended).
+    """
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=repo,
+            env=environment(repo, **extra_env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for repo, command in commands
+    ]
+    outputs = [process.communicate(timeout=timeout_s)[0] for process in processes]
+    for (repo, command), process, output in zip(commands, processes, outputs, strict=True):
+        assert process.returncode == 0, f"{' '.join(command)} in {repo.name}:\n{output[-4000:]}"
+    return outputs
+
+
 def commit(repo: Path, message: str, *ignored_but_versioned: str) -> None:
     """Commit everything in the copy, and the git-ignored paths given (``git add -f``)."""
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
