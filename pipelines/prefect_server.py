@@ -15,8 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
@@ -51,13 +50,28 @@ def stop_process_group(process: subprocess.Popen, timeout_s: float = 20.0) -> No
         process.wait()
 
 
-def start_server(port: int, log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the parent dies (Linux ``PR_SET_PDEATHSIG``)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def start_server(
+    port: int,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    die_with_parent: bool = False,
+) -> subprocess.Popen:
     """Start ``prefect server start`` on ``127.0.0.1:port`` in its own session, UI off.
 
     Args:
         port: The loopback port to listen on.
         log_path: The file that gets the server's output.
         env: The server's environment (default: this process's); analytics are always off.
+        die_with_parent: Stop the server (SIGTERM) when this process dies, even by SIGKILL:
+            a supervisor killed with ``kill -9`` leaves no server running (Linux only).
     """
     server_env = dict(env if env is not None else os.environ)
     server_env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
@@ -70,6 +84,7 @@ def start_server(port: int, log_path: Path, env: dict[str, str] | None = None) -
             stderr=subprocess.STDOUT,
             env=server_env,
             start_new_session=True,
+            preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
         )
 
 
@@ -90,19 +105,3 @@ def wait_healthy(
             return False
         time.sleep(0.2)
     return True
-
-
-@contextmanager
-def prefect_server(log_path: Path) -> Iterator[str | None]:
-    """A Prefect server for the block: yield its API URL (``None`` if it would not start)."""
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    process = start_server(port, log_path)
-    try:
-        if not wait_healthy(process, api_url):
-            logger.warning("Prefect server did not start (see %s)", log_path)
-            yield None
-            return
-        yield api_url
-    finally:
-        stop_process_group(process)

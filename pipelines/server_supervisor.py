@@ -69,7 +69,10 @@ def supervise(folder: Path) -> int:
     state = ServerState(f"http://127.0.0.1:{port}/api", pid, started, False, str(folder.resolve()))
     state.write(folder)
     env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
-    server = start_server(port, folder / "server.log", dict(env, PREFECT_HOME=str(folder)))
+    # the server dies with its supervisor, even a SIGKILLed one: never two over one database
+    server = start_server(
+        port, folder / "server.log", dict(env, PREFECT_HOME=str(folder)), die_with_parent=True
+    )
     if not wait_healthy(server, state.api_url, cancelled=lambda: bool(stop_requested)):
         exited = server.poll()
         if stop_requested:

@@ -154,6 +154,22 @@ def test_a_dead_supervisors_record_is_replaced_by_a_new_server(tmp_path):
     assert ServerState.read(folder) is None and not healthy(state.api_url)
 
 
+def test_a_supervisor_killed_with_sigkill_takes_its_server_with_it(tmp_path):
+    folder = tmp_path / ".prefect"
+    user = subprocess.run(
+        [sys.executable, "-c", LEASE, str(tmp_path), "0"],
+        env=environment(MNIST_MLOPS_PREFECT_IDLE_S="600"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert user.returncode == 0, user.stderr
+    state = ServerState.read(folder)
+    assert state is not None and healthy(state.api_url)
+    os.kill(state.supervisor_pid, 9)  # no chance to stop its server itself
+    wait_for(lambda: not healthy(state.api_url), 60, "the orphaned server to stop")
+
+
 @pytest.mark.slow
 def test_a_failed_start_is_recorded_and_the_next_users_fall_back_at_once(tmp_path):
     folder = tmp_path / ".prefect"
