@@ -11,11 +11,12 @@ by MLflow before :meth:`DigitClassifier.predict` runs, is one float32 tensor of 
 ``(-1, 784)``: to ``mlflow models serve`` a 28x28 image is sent as its 784 pixels row by row
 (``image.reshape(-1)``); ``mnist-mlops serve`` (:mod:`mnist_mlops.serving.app`) flattens
 ``(28, 28)`` and ``(N, 28, 28)`` arrays before MLflow's check, and
-the unwrapped :meth:`DigitClassifier.predict` (the class itself, not the loaded pyfunc) takes
-them too, and DataFrames of any numeric dtype (raw ``uint8`` pixels included); through
-``mlflow.pyfunc.load_model`` the signature check lets float32 through only. The answer is a DataFrame, one row per digit: ``digit``
-and ``probability_0`` ... ``probability_9`` (:func:`~mnist_mlops.serving.predict.digit_frame`;
-as JSON, one ``{"digit": 7, "probability_0": ...}`` record per digit). Bad input raises
+the unwrapped :meth:`DigitClassifier.predict` (the class, not the loaded pyfunc) takes them
+too, and DataFrames of any numeric dtype (raw ``uint8`` pixels included); through
+``mlflow.pyfunc.load_model`` the signature check lets float32 through only. The answer
+is a DataFrame, one row per digit: ``digit`` and ``probability_0`` ... ``probability_9``
+(:func:`~mnist_mlops.serving.predict.digit_frame`; as JSON, one ``{"digit": 7,
+"probability_0": ...}`` record per digit). Bad input raises
 ``MlflowException(INVALID_PARAMETER_VALUE)``: the scoring server answers HTTP 400.
 
 The forward pass is ONNX Runtime on the model's ONNX graph (:mod:`.onnx_network`), exported
