@@ -91,6 +91,7 @@ bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/RE
 	$(BIN)/python -m benchmarks.train_overhead
 	$(BIN)/python -m benchmarks.tune_pruning
 	$(BIN)/python -m benchmarks.tune_workers
+	$(BIN)/python -m benchmarks.tune_dispatch
 	$(BIN)/python -m benchmarks.serving_latency
 	$(BIN)/python -m benchmarks.onnx_runtime
 	$(BIN)/python -m benchmarks.handwriting
