@@ -1,8 +1,9 @@
-"""Checks of inter-process locks (the study's budget lock)."""
+"""Checks of locks: a lock that blocks until released, callables run at once in threads."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from mnist_mlops.tuning.budget import BudgetLock
 
@@ -25,3 +26,23 @@ def blocks_until_released(first: BudgetLock, second: BudgetLock) -> None:
     assert got.wait(10), "the lock was not handed over after its release"
     waiter.join(5)
     second.release()
+
+
+def at_once(job: Callable[[], object], count: int, timeout_s: float = 120) -> list[object]:
+    """Run ``job`` in ``count`` threads released together; return each result or exception."""
+    start = threading.Barrier(count)
+    results: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(job())
+        except Exception as exc:  # returned to the caller, who asserts on it
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+    return results

@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.servers import started_process
+from tests.helpers.servers import answers, started_process
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 LAUNCHER = Path(__file__).with_name("swift_s3_server.py")
@@ -91,12 +90,8 @@ def system_python_env() -> dict[str, str]:
 
 
 def answers_healthcheck(url: str) -> bool:
-    """Return whether ``GET {url}/healthcheck`` answers 200 (``False`` while nothing listens)."""
-    try:
-        with urllib.request.urlopen(f"{url}/healthcheck", timeout=5) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
+    """Return whether ``GET {url}/healthcheck`` answers 200 (Swift's proxy is up)."""
+    return answers(f"{url}/healthcheck", timeout_s=5)
 
 
 @contextmanager

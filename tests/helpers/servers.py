@@ -52,13 +52,18 @@ def guarded_command(port: int, *options: str) -> list[str]:
     return [*cli, "-m", MODEL_URI, "-p", str(port), *options]
 
 
-def answers_ping(url: str) -> bool:
-    """Return whether ``GET {url}/ping`` answers 200 (``False`` while nothing listens)."""
+def answers(url: str, timeout_s: float = 10) -> bool:
+    """Return whether ``GET url`` answers 200 (``False`` while nothing listens)."""
     try:
-        with urllib.request.urlopen(f"{url}/ping", timeout=10) as answer:
+        with urllib.request.urlopen(url, timeout=timeout_s) as answer:
             return answer.status == 200
     except OSError:  # (HTTPError and URLError are OSErrors)
         return False
+
+
+def answers_ping(url: str) -> bool:
+    """Return whether ``GET {url}/ping`` answers 200 (a model server is up)."""
+    return answers(f"{url}/ping")
 
 
 @contextmanager

@@ -126,6 +126,17 @@ def test_parallel_users_start_one_server_that_idles_out_and_the_ui_shows_its_run
 
 
 @pytest.mark.slow
+def use_project_server(root) -> subprocess.CompletedProcess:
+    """One user of ``root``'s project server (started if none runs), which idles out late."""
+    return subprocess.run(
+        [sys.executable, "-c", LEASE, str(root), "0"],
+        env=environment(MNIST_MLOPS_PREFECT_IDLE_S="600"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 def test_a_dead_supervisors_record_is_replaced_by_a_new_server(tmp_path):
     folder = tmp_path / ".prefect"
     folder.mkdir()
@@ -139,13 +150,7 @@ def test_a_dead_supervisors_record_is_replaced_by_a_new_server(tmp_path):
         "http://127.0.0.1:9/api", int(dead.stdout), "0", True, str(folder.resolve())
     )
     stale.write(folder)
-    user = subprocess.run(
-        [sys.executable, "-c", LEASE, str(tmp_path), "0"],
-        env=environment(MNIST_MLOPS_PREFECT_IDLE_S="600"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    user = use_project_server(tmp_path)
     assert user.returncode == 0, user.stderr
     state = ServerState.read(folder)
     assert state is not None and state != stale and user.stdout.strip() == state.api_url
@@ -156,13 +161,7 @@ def test_a_dead_supervisors_record_is_replaced_by_a_new_server(tmp_path):
 
 def test_a_supervisor_killed_with_sigkill_takes_its_server_with_it(tmp_path):
     folder = tmp_path / ".prefect"
-    user = subprocess.run(
-        [sys.executable, "-c", LEASE, str(tmp_path), "0"],
-        env=environment(MNIST_MLOPS_PREFECT_IDLE_S="600"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    user = use_project_server(tmp_path)
     assert user.returncode == 0, user.stderr
     state = ServerState.read(folder)
     assert state is not None and healthy(state.api_url)

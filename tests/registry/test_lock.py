@@ -1,6 +1,5 @@
 """The promotion lock: registers that run at once take turns (a real MLflow registry)."""
 
-import threading
 import time
 
 import pytest
@@ -8,6 +7,7 @@ from mlflow import MlflowClient
 
 from mnist_mlops.errors import PromotionLockedError
 from mnist_mlops.registry.lock import OWNER_TAG, lock_name, promotion_lock
+from tests.helpers.locks import at_once
 from tests.helpers.models import use_test_store
 
 NAME = "mnist-classifier"
@@ -59,21 +59,12 @@ def test_read_modify_write_under_the_lock_loses_no_update():
     """Two threads read a counter, wait, write it + 1: with the lock both increments stay."""
     client = MlflowClient()
     client.create_registered_model(NAME, tags={"count": "0"})
-    errors: list[BaseException] = []
 
     def increment() -> None:
-        try:
-            with promotion_lock(NAME, wait_s=30):
-                count = int(client.get_registered_model(NAME).tags["count"])
-                time.sleep(0.5)  # the other register reads meanwhile, without the lock
-                client.set_registered_model_tag(NAME, "count", str(count + 1))
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
+        with promotion_lock(NAME, wait_s=30):
+            count = int(client.get_registered_model(NAME).tags["count"])
+            time.sleep(0.5)  # the other register reads meanwhile, without the lock
+            client.set_registered_model_tag(NAME, "count", str(count + 1))
 
-    threads = [threading.Thread(target=increment) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors
+    assert at_once(increment, 2) == [None, None]
     assert client.get_registered_model(NAME).tags["count"] == "2"

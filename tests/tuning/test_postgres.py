@@ -15,7 +15,7 @@ from mnist_mlops.tuning.launch import launch
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import open_study
 from mnist_mlops.tuning.worker import fail_stale
-from tests.helpers.locks import blocks_until_released
+from tests.helpers.locks import at_once, blocks_until_released
 from tests.helpers.postgres import create_database, postgres_server
 
 pytestmark = [
@@ -44,26 +44,9 @@ def test_silent_trial_is_failed_and_retried_on_postgres(postgres_url):
 
 def test_workers_meeting_an_empty_database_all_open_it(postgres_url):
     """Each worker creates Optuna's tables if missing: at once, the losers open it again."""
-    import threading
-
     database = create_database(postgres_url, "empty")
-    start = threading.Barrier(4)
-    opened: list[object] = []
-
-    def open_it() -> None:
-        start.wait()
-        try:
-            opened.append(open_study("s", open_storage(database)))
-        except Exception as exc:  # reported below
-            opened.append(exc)
-
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert all(isinstance(study, optuna.Study) for study in opened), opened
-    assert len(opened) == 4
+    opened = at_once(lambda: open_study("s", open_storage(database)), 4)
+    assert len(opened) == 4 and all(isinstance(study, optuna.Study) for study in opened), opened
 
 
 def test_the_budget_lock_is_one_advisory_lock_per_study(postgres_url):
