@@ -12,12 +12,7 @@ from mnist_mlops.io import read_json, write_json
 
 
 class JsonArtifact(BaseModel):
-    """A JSON file one stage writes and another reads.
-
-    Subclasses set ``PRODUCER`` (the stage that writes the file, for the "run it first"
-    message). Values are written with sorted keys and a 2-space indent, so the same content
-    always gives the same bytes (and the same DVC hash).
-    """
+    """A JSON file one stage writes (``PRODUCER``) and another reads; same content, same bytes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     PRODUCER: ClassVar[str] = "an earlier"
@@ -48,7 +43,7 @@ class JsonArtifact(BaseModel):
 
 
 class FolderFileArtifact(JsonArtifact):
-    """A JSON file with a fixed name inside a stage's output folder (``FILE_NAME``)."""
+    """A JSON file named ``FILE_NAME`` inside a stage's output folder."""
 
     FILE_NAME: ClassVar[str]
 

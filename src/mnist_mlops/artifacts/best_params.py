@@ -10,9 +10,7 @@ Format::
                "augment": {"enabled": false}}}
 
 ``{"skipped": true}`` (``tune.n_trials: 0``) means: keep the ``model:`` / ``train:`` params.
-``searched`` names the ``tune.space`` dimensions the study searched: the train stage takes only
-those from the file (:mod:`mnist_mlops.training.tuned_params`); a file without it (written
-before it was recorded) counts every dimension it holds as searched.
+A file without ``searched`` counts every dimension it holds as searched.
 """
 
 from __future__ import annotations
@@ -39,31 +37,24 @@ class TunedOptimizer(_Frozen):
 
 
 class TunedAugment(_Frozen):
-    """Whether the trial augmented its training batches (strengths: ``train.augment``'s)."""
+    """Whether the trial augmented its training batches."""
 
     enabled: bool
 
 
 class TunedTrain(_Frozen):
-    """The ``train`` values a trial chooses (the rest of ``train`` is not tuned)."""
+    """The tuned part of the ``train`` section (``augment`` is absent from older files)."""
 
     epochs: int
     batch_size: int
     optimizer: TunedOptimizer
-    augment: TunedAugment | None = None  # (files of earlier versions have none)
+    augment: TunedAugment | None = None
 
 
 class BestParams(JsonArtifact):
-    """The best trial's parameters, or the marker that tuning was skipped.
+    """The best trial's parameters (study, trial, value, ``model``, tuned ``train``, searched).
 
-    Attributes:
-        skipped: ``True`` when ``tune.n_trials`` is 0 (no other field is set then).
-        study: The study the trial belongs to.
-        trial: The trial number.
-        value: Its validation accuracy.
-        model: The whole ``model`` section the trial trained.
-        train: The tuned part of the ``train`` section.
-        searched: The dimensions the study searched (``None``: not recorded, all of them).
+    With ``skipped`` true no other field is set; ``searched`` ``None`` means not recorded.
     """
 
     PRODUCER = "tune"
@@ -95,10 +86,7 @@ class BestParams(JsonArtifact):
         train: TrainConfig,
         searched: list[Dimension] | None = None,
     ) -> BestParams:
-        """Return the file for a finished trial that trained ``model`` / ``train``.
-
-        ``searched``: the dimensions the study searched (``None``: not recorded).
-        """
+        """Return the file of a finished trial that trained ``model`` / ``train``."""
         tuned_train = TunedTrain(
             epochs=train.epochs,
             batch_size=train.batch_size,
@@ -127,15 +115,14 @@ class BestParams(JsonArtifact):
         return tuple(name for name in DIMENSIONS if name in self.searched)
 
     def apply(self, model: ModelConfig, train: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
-        """Return ``model`` and ``train`` with the tuned values laid over them (re-validated).
+        """Return ``model`` / ``train`` with every tuned value laid over them (re-validated).
 
-        Returns:
-            The updated sections; unchanged when tuning was skipped.
+        Unchanged when tuning was skipped; only the model keys the file holds are applied.
         """
         if self.skipped:
             return model, train
         tuned_model = model
-        if self.model is not None:  # only the keys the file holds (as before the typed file)
+        if self.model is not None:
             present = self.model.model_dump(exclude_unset=True)
             tuned_model = ModelConfig.model_validate(model.model_dump() | present)
         if self.train is None:

@@ -1,8 +1,4 @@
-"""``data/raw/manifest.json``: what the download stage fetched, from where, with checksums.
-
-The preprocess stage checks the raw files against it; every MLflow run is tagged with its data
-source and a hash over its checksums (:func:`mnist_mlops.tracking.provenance.data_tags`).
-"""
+"""``data/raw/manifest.json``: what the download stage fetched, from where, with checksums."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""``data/processed/``: the preprocess stage's splits and ``meta.json``, read by every later stage.
-
-Files: ``{train,val,test}_x.npy`` (N, 784) float32 in [0, 1], ``{train,val,test}_y.npy`` (N,)
-int32 labels, and ``meta.json`` (:class:`ProcessedMeta`).
-"""
+"""``data/processed/``: the preprocess stage's split arrays and ``meta.json``."""
 
 from __future__ import annotations
 
@@ -29,14 +25,7 @@ class Split:
 
 
 class ProcessedMeta(FolderFileArtifact):
-    """``meta.json``: where the splits come from.
-
-    Attributes:
-        source: The raw data source (from the raw manifest).
-        official_test_split: Whether ``test`` is the source's own test split.
-        counts: Digits per split.
-        seed: ``preprocess.seed``.
-    """
+    """``meta.json``: the raw ``source``, whether ``test`` is its own split, counts, the seed."""
 
     FILE_NAME = META_FILE
     PRODUCER = "preprocess"
@@ -62,7 +51,7 @@ def save_splits(splits: Mapping[str, Split], folder: str | Path) -> None:
 
 
 def load_splits(folder: str | Path, names: tuple[str, ...] = SPLITS) -> dict[str, Split]:
-    """Load processed splits written by :func:`save_splits`.
+    """Load the splits ``names`` written by :func:`save_splits`.
 
     Raises:
         MissingArtifactError: A split file is missing (the preprocess stage has not run).

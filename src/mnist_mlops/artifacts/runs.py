@@ -1,19 +1,6 @@
-"""``runs/<stage>.json``: the MLflow runs a stage recorded (DVC-cached, not committed to git).
+"""``runs/<stage>.json``: the MLflow runs a stage recorded (see docs/decisions/run-records.md).
 
-Every stage that writes to MLflow has one of these files as a cached DVC output. A fresh clone
-has no DVC cache, so DVC re-runs each of those stages (the committed ``metrics/*.json`` files
-alone would let it skip them) and the clone's MLflow store gets the whole record. Each file
-names its runs and where they are: the tracking URI (without credentials), the experiment and
-its id.
-
-* :class:`TuneRunInfo` - ``runs/tune.json``: the launch's parent run and its trials' runs;
-* :class:`TrainedRunInfo` - ``runs/train.json``: the training run (evaluate and register log
-  into it);
-* :class:`EvaluateRunInfo` - ``runs/evaluate.json``: the run the test metrics went into;
-* :class:`BaselinesRunInfo` - ``runs/baselines.json``: one run per baseline;
-* :class:`RegisterRunInfo` - ``runs/register.json``: the registered version and its aliases.
-
-Their locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
+Locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
 """
 
 from __future__ import annotations
@@ -24,13 +11,7 @@ from mnist_mlops.artifacts.base import JsonArtifact
 
 
 class RunRecord(JsonArtifact):
-    """Where a stage's runs are.
-
-    Attributes:
-        tracking_uri: The MLflow tracking URI (credentials left out).
-        experiment: The experiment's name.
-        experiment_id: Its id in that store.
-    """
+    """Where a stage's runs are: tracking URI (no credentials), experiment name and id."""
 
     tracking_uri: str
     experiment: str
@@ -38,12 +19,7 @@ class RunRecord(JsonArtifact):
 
 
 class TrainedRunInfo(RunRecord):
-    """``runs/train.json``: the training run of the trained model.
-
-    Attributes:
-        run_id: The training run.
-        model_uri: The Keras model logged in it (``""`` when not logged).
-    """
+    """``runs/train.json``: the training run and its logged Keras model (``""``: none)."""
 
     PRODUCER = "train"
 
@@ -68,14 +44,10 @@ class BaselinesRunInfo(RunRecord):
 
 
 class RegisterRunInfo(RunRecord):
-    """``runs/register.json``: the version registered from the training run.
+    """``runs/register.json``: the registered version, its aliases and where it came from.
 
-    Attributes:
-        model_name: The registered model.
-        version: The new version.
-        aliases: The aliases it took (``challenger``, and ``champion`` when promoted).
-        run_id: The training run its model was logged into.
-        logged_model_uri: The logged model it was registered from.
+    ``aliases`` holds ``challenger``, and ``champion`` when promoted; ``run_id`` and
+    ``logged_model_uri`` are the training run and the logged model it was registered from.
     """
 
     PRODUCER = "register"
@@ -88,17 +60,10 @@ class RegisterRunInfo(RunRecord):
 
 
 class TuneRunInfo(JsonArtifact):
-    """``runs/tune.json``: the launch's parent run and the runs of the considered trials.
+    """``runs/tune.json``: the launch's parent run and ``{trial number: run id}`` of its trials.
 
-    Attributes:
-        skipped: ``True`` when ``tune.n_trials`` is 0 (no run was recorded, no other field).
-        tracking_uri: The MLflow tracking URI (credentials left out).
-        experiment: The experiment's name.
-        experiment_id: Its id in that store.
-        study: The Optuna study.
-        parent_run_id: This launch's parent run.
-        trial_run_ids: ``{trial number: run id}`` of the trials that competed for the best
-            (a trial finished by an earlier launch has its run under that launch's parent).
+    With ``skipped`` true (``tune.n_trials: 0``) no other field is set. A trial finished by an
+    earlier launch has its run under that launch's parent run.
     """
 
     PRODUCER = "tune"

@@ -1,11 +1,6 @@
-"""``models/trained/``: the train stage's model and history.
+"""``models/trained/``: the train stage's ``model.keras`` and ``history.json`` (per-epoch metrics).
 
-Files: ``model.keras`` and ``history.json`` (per-epoch ``loss``, ``accuracy``, ``val_loss``,
-``val_accuracy``). Both are functions of the weights and the fit alone: the same weights give
-the same bytes (:func:`save_keras_model`), so the folder's DVC hash does not change when a
-re-train reproduces them. The MLflow run is recorded apart, in ``runs/train.json``
-(:class:`~mnist_mlops.artifacts.runs.TrainedRunInfo`), which evaluate and register read to
-log into it.
+The same weights give the same bytes (see docs/decisions/deterministic-model-files.md).
 """
 
 from __future__ import annotations
@@ -29,9 +24,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MODEL_FILE, HISTORY_FILE = "model.keras", "history.json"
-KERAS_METADATA = "metadata.json"  # Keras' member of a .keras zip (version and save date)
-UNSTAMPED_KEYS = ("date_saved",)  # left out of it: they make every save's bytes differ
-KERAS_CONFIG = "config.json"  # the model's config, which numbers shared objects by id()
+KERAS_METADATA, KERAS_CONFIG = "metadata.json", "config.json"  # members of a .keras zip
+UNSTAMPED_KEYS = ("date_saved",)  # left out of the metadata
 SHARED_ID_KEY = "shared_object_id"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 
@@ -53,12 +47,8 @@ def _require(folder: Path, *names: str) -> None:
 def keras_bytes(model: keras.Model) -> bytes:
     """Return ``model`` as a ``.keras`` file whose bytes depend only on the model.
 
-    Keras writes its zip with the current time on every entry, the save date in
-    ``metadata.json`` and, in ``config.json``, the memory addresses of shared objects as their
-    ``shared_object_id``. Here every entry gets the zip epoch, a fixed mode and no
-    compression, in Keras' order; the date is left out (Keras does not read it back) and the
-    shared objects are numbered 1, 2, ... in order of appearance (Keras only matches the
-    numbers with each other).
+    Entries are stamped with :data:`ZIP_EPOCH` and stored uncompressed, the save date is left
+    out and shared objects are numbered 1, 2, ... in order of appearance.
     """
     with tempfile.TemporaryDirectory() as folder:
         saved = Path(folder) / MODEL_FILE
@@ -99,29 +89,18 @@ def _renumber_shared(value: Any, numbers: dict[Any, int]) -> Any:
     return value
 
 
-def save_keras_model(model: keras.Model, path: str | Path) -> None:
-    """Write ``model`` to ``path`` (a ``.keras`` file) atomically, see :func:`keras_bytes`."""
-    atomic_write_bytes(path, keras_bytes(model))
-
-
 def save_trained(
     model: keras.Model, history: Mapping[str, list[float]], out_dir: str | Path
 ) -> None:
-    """Write ``model.keras`` and ``history.json`` into ``out_dir`` atomically.
-
-    Args:
-        model: The trained model.
-        history: Its per-epoch history.
-        out_dir: The stage's output folder (replaced only when everything was written).
-    """
+    """Write ``model.keras`` and ``history.json`` into ``out_dir``, atomically."""
     with atomic_directory(out_dir) as folder:
-        save_keras_model(model, folder / MODEL_FILE)
+        atomic_write_bytes(folder / MODEL_FILE, keras_bytes(model))
         write_json(folder / HISTORY_FILE, dict(history))
     logger.info("wrote %s", out_dir)
 
 
 def load_model(folder: str | Path, compile: bool = True) -> keras.Model:
-    """Load ``model.keras`` of the train stage's output folder.
+    """Load ``model.keras`` of the train stage's output ``folder``.
 
     Raises:
         MissingArtifactError: The file is missing (the train stage has not run).
@@ -134,7 +113,7 @@ def load_model(folder: str | Path, compile: bool = True) -> keras.Model:
 
 
 def load_trained(folder: str | Path) -> TrainedModel:
-    """Load the model and history from the train stage's output folder.
+    """Load the model and history from the train stage's output ``folder``.
 
     Raises:
         MissingArtifactError: A file is missing (the train stage has not run).
