@@ -1,11 +1,6 @@
-"""The course's scikit-learn comparisons: ``Perceptron`` and ``MLPClassifier(100)``.
+"""The course's scikit-learn baselines, ``Perceptron`` and ``MLPClassifier(100)``, as MLflow runs.
 
-Each baseline is fitted on the same train split, scored on the validation and test splits with
-the Keras runs' metric names (:func:`mnist_mlops.evaluation.metrics.classification_metrics`) and
-recorded as its own MLflow run in the same experiment, so the UI compares them side by side.
-:func:`baselines_metrics` gathers their scores into the stage's
-:class:`~mnist_mlops.artifacts.metrics.BaselinesMetrics`, :func:`baselines_run_info` their runs
-into its :class:`~mnist_mlops.artifacts.runs.BaselinesRunInfo`.
+Scores use the Keras runs' metric names (:func:`.metrics.classification_metrics`).
 """
 
 from __future__ import annotations
@@ -39,12 +34,7 @@ class BaselineRun:
 
 
 def make_baseline(name: str, seed: int, max_iter: int | None = None) -> Any:
-    """Return the unfitted scikit-learn estimator called ``name``.
-
-    Args:
-        name: ``perceptron`` (linear, no probabilities) or ``mlp`` (one hidden layer of 100).
-        seed: ``random_state`` of the estimator.
-        max_iter: Caps the training iterations (the estimators' defaults otherwise).
+    """Return the unfitted estimator ``name`` (``random_state=seed``, ``max_iter`` if given).
 
     Raises:
         ValueError: An unknown name (the allowed ones are listed).
@@ -67,18 +57,11 @@ def run_baseline(
     tags: Mapping[str, str] | None = None,
     max_iter: int | None = None,
 ) -> BaselineRun:
-    """Fit one baseline and record it as an MLflow run of the active experiment.
-
-    Args:
-        name: A name from :data:`BASELINES`.
-        splits: ``train``, ``val`` and ``test`` splits.
-        seed: The estimator's seed.
-        tags: Extra run tags (e.g. :func:`mnist_mlops.tracking.provenance.run_tags`).
-        max_iter: Optional iteration cap (tests).
+    """Fit baseline ``name`` on ``splits["train"]`` and record it as a run of the active experiment.
 
     Returns:
         The scores (``train_accuracy``, ``val_accuracy``, ``fit_time_s`` and the test
-        metrics of :func:`classification_metrics`) and the run id.
+        metrics of :func:`classification_metrics`) and the run.
     """
     import warnings
 
@@ -125,12 +108,7 @@ def baselines_metrics(runs: Mapping[str, BaselineRun]) -> BaselinesMetrics:
 
 
 def baselines_run_info(runs: Mapping[str, BaselineRun], experiment: str) -> BaselinesRunInfo:
-    """Return the baselines stage's run record: ``{name: run id}`` in the current store.
-
-    Args:
-        runs: The baselines' runs (:func:`run_baselines`).
-        experiment: Their experiment's name (``mlflow.experiment``).
-    """
+    """Return the baselines stage's run record of ``runs`` in ``experiment`` (current store)."""
     experiment_id = next(iter(runs.values())).experiment_id if runs else ""
     return BaselinesRunInfo(
         run_ids={name: run.run_id for name, run in runs.items()},

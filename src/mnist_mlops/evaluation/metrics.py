@@ -1,10 +1,4 @@
-"""Evaluation on the test split: loss, accuracy, per-class and macro scores, plots' data.
-
-:func:`classification_metrics` is shared with the baselines so that every run in the MLflow
-experiment carries the same metric names (``test_accuracy``, ``test_loss``, ``macro_f1``, ...);
-:func:`evaluate_model` turns them into the evaluate stage's
-:class:`~mnist_mlops.artifacts.metrics.EvaluationScores`.
-"""
+"""Test-split scores (loss, accuracy, macro, per class) named alike in every run; plot data."""
 
 from __future__ import annotations
 
@@ -47,12 +41,7 @@ class Evaluation:
 def classification_metrics(
     actual: np.ndarray, predicted: np.ndarray, probabilities: np.ndarray | None = None
 ) -> dict[str, Any]:
-    """Score predictions: accuracy, macro precision / recall / F1, per-class scores, log loss.
-
-    Args:
-        actual: True labels (0-9).
-        predicted: Predicted labels.
-        probabilities: ``(n, 10)`` class probabilities; gives ``test_loss`` (cross-entropy).
+    """Score ``predicted`` against ``actual`` labels; ``(n, 10)`` ``probabilities`` add a log loss.
 
     Returns:
         ``test_accuracy``, ``macro_precision``, ``macro_recall``, ``macro_f1``, ``per_class``
@@ -86,17 +75,10 @@ def classification_metrics(
 
 
 def evaluate_model(model: keras.Model, test: Split, batch_size: int = 1024) -> Evaluation:
-    """Evaluate a trained Keras model on the test split.
-
-    ``test_loss`` and ``test_accuracy`` are Keras's own ``evaluate`` values.
-
-    Args:
-        model: The trained model.
-        test: The test split.
-        batch_size: Prediction batch size.
+    """Evaluate ``model`` on ``test``; ``test_loss`` and ``test_accuracy`` are Keras's own.
 
     Returns:
-        The full scores (``metrics/evaluate.json`` holds their headline) and the predictions.
+        The full scores and the predictions.
     """
     probabilities = np.asarray(model.predict(test.x, batch_size=batch_size, verbose=0))
     predicted = probabilities.argmax(axis=1)
@@ -115,11 +97,9 @@ def evaluate_model(model: keras.Model, test: Split, batch_size: int = 1024) -> E
 
 
 def flat_metrics(metrics: Mapping[str, Any] | TestScores) -> dict[str, float]:
-    """Flatten for MLflow: ``per_class["3"]["f1"]`` becomes ``test_f1_3``.
+    """Flatten scores for MLflow: ``per_class["3"]["f1"]`` becomes ``test_f1_3``.
 
-    Args:
-        metrics: :func:`classification_metrics`' mapping, or a metrics file's model (a score
-            that was not measured is left out).
+    ``metrics``: :func:`classification_metrics`' mapping or a metrics model (unset scores omitted).
     """
     if isinstance(metrics, TestScores):
         metrics = metrics.to_json()

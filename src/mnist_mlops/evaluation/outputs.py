@@ -1,12 +1,4 @@
-"""The evaluate stage's outputs: the test metrics file and the plot files, also logged to MLflow.
-
-Everything is rendered in memory first (:func:`render_plots`) and only then written, each file
-atomically, so a failure while computing leaves no half-written output. The metrics and plots
-go into the training run named by ``runs/train.json``; :func:`write_run_record` records that
-run in ``runs/evaluate.json``. The stage's paths come from
-:class:`~mnist_mlops.config.paths.ProjectPaths` (``evaluate_metrics``, ``plots_dir``,
-``evaluate_run``).
-"""
+"""The evaluate stage's outputs: the test metrics file and plot files, also logged to MLflow."""
 
 from __future__ import annotations
 
@@ -49,14 +41,7 @@ METRICS_ARTIFACT = f"{ARTIFACT_DIR}/{PurePosixPath(RELATIVE['evaluate_metrics'])
 def render_plots(
     evaluation: Evaluation, history: Mapping[str, Sequence[float]], test_x: np.ndarray
 ) -> dict[str, bytes]:
-    """Return the plot files (name to bytes): confusion, history, per-class CSVs and two PNGs.
-
-    Args:
-        evaluation: The test-split evaluation.
-        history: The training history (the train stage's, see
-            :class:`~mnist_mlops.artifacts.trained.TrainedModel`).
-        test_x: The test pixels, for the misclassified-digits grid.
-    """
+    """Return :data:`PLOT_FILES` (name to bytes); ``test_x`` gives the mistakes' pixels."""
     mistakes = worst_mistakes(evaluation)
     confidence = evaluation.probabilities[mistakes, evaluation.predicted[mistakes]]
     return {
@@ -76,14 +61,7 @@ def render_plots(
 def write_outputs(
     evaluation: Evaluation, files: Mapping[str, bytes], metrics_path: Path, plots_dir: Path
 ) -> None:
-    """Write the metrics file and the plot files (each atomically).
-
-    Args:
-        evaluation: The test-split evaluation (the headline of its scores is written).
-        files: The plot files of :func:`render_plots`.
-        metrics_path: The metrics file (``ProjectPaths.evaluate_metrics``).
-        plots_dir: The plots folder (``ProjectPaths.plots_dir``).
-    """
+    """Write the headline metrics to ``metrics_path`` and ``files`` to ``plots_dir``, atomically."""
     EvaluateMetrics.from_scores(evaluation.metrics).write(metrics_path)
     for name, data in files.items():
         atomic_write_bytes(Path(plots_dir) / name, data)
@@ -91,12 +69,7 @@ def write_outputs(
 
 
 def log_outputs(run_id: str, evaluation: Evaluation, files: Mapping[str, bytes]) -> None:
-    """Log the test metrics and the evaluation files into the (finished) training run.
-
-    Metrics: ``test_accuracy``, ``test_loss``, ``macro_f1``, ``macro_precision``,
-    ``macro_recall`` and ``test_{precision,recall,f1}_{digit}``; artifacts under
-    ``evaluation/``: the metrics file (same bytes as the stage's) and the plot files.
-    """
+    """Log the flat metrics, and the metrics file and ``files`` under ``evaluation/``, to a run."""
     log_metrics(run_id, flat_metrics(evaluation.metrics))
     headline = EvaluateMetrics.from_scores(evaluation.metrics)
     log_bytes(run_id, dumps_json(headline.to_json()).encode(), METRICS_ARTIFACT)
@@ -105,15 +78,7 @@ def log_outputs(run_id: str, evaluation: Evaluation, files: Mapping[str, bytes])
 
 
 def write_run_record(run: TrainedRunInfo, path: Path) -> EvaluateRunInfo:
-    """Write the stage's run record: the training run the metrics went into (current store).
-
-    Args:
-        run: The train stage's run record.
-        path: The record's file (``ProjectPaths.evaluate_run``).
-
-    Returns:
-        The record written.
-    """
+    """Write and return the stage's run record at ``path``: ``run``'s run in the current store."""
     record = EvaluateRunInfo(
         run_id=run.run_id, **recorded_location(run.experiment, run.experiment_id)
     )

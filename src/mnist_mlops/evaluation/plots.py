@@ -1,10 +1,4 @@
-"""PNG figures of runs: training history, confusion matrix, misclassified digits, curve comparisons.
-
-Every function returns the PNG as bytes (matplotlib's non-interactive Agg backend), so callers
-can write them atomically or log them to MLflow. Matplotlib is imported inside the functions,
-through :func:`pyplot`: the one place that selects the Agg backend (the dataset report and the
-tuning plots use it too).
-"""
+"""PNG figures of runs (history, confusion matrix, misclassified digits, curves) as bytes."""
 
 from __future__ import annotations
 
@@ -24,11 +18,7 @@ DPI = 100
 
 
 def pyplot() -> ModuleType:
-    """Return ``matplotlib.pyplot`` on the non-interactive Agg backend (no display needed).
-
-    Every figure of the project is drawn through it: call it instead of importing
-    ``matplotlib.pyplot`` directly, so that the backend is selected before the first import.
-    """
+    """Return ``matplotlib.pyplot`` on the Agg backend; every figure of the project uses it."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -45,15 +35,7 @@ def _to_png(figure: Figure) -> bytes:
 
 
 def history_png(history: Mapping[str, Sequence[float]], title: str = "training history") -> bytes:
-    """Plot loss and accuracy per epoch, training against validation (overfitting shows).
-
-    Args:
-        history: Keras history: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` lists.
-        title: The figure title.
-
-    Returns:
-        The PNG bytes.
-    """
+    """Plot the Keras ``history``'s loss and accuracy per epoch, training against validation."""
     plt = pyplot()
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
@@ -98,17 +80,9 @@ def misclassified_png(
     confidence: np.ndarray,
     columns: int = 6,
 ) -> bytes:
-    """Grid of misclassified digits titled ``true / predicted (confidence)``.
+    """Draw a grid of digits (pixels in [0, 1]) titled ``true / predicted (confidence)``.
 
-    Args:
-        images: ``(n, 784)`` or ``(n, 28, 28)`` pixels in [0, 1].
-        actual: True labels.
-        predicted: Predicted labels.
-        confidence: Probability of the predicted label.
-        columns: Digits per row.
-
-    Returns:
-        The PNG bytes (a single "none" panel when nothing was misclassified).
+    With no digits, one panel says so.
     """
     plt = pyplot()
     count = len(actual)
