@@ -1,11 +1,6 @@
-"""Data augmentation (``train.augment``): random shifts, rotations and zoom of training batches.
+"""Data augmentation (``train.augment``): seeded random shifts, rotations, zoom of training batches.
 
-The network sees each training digit slightly moved, turned and scaled anew every epoch, the
-standard remedy for the overfitting the course warns about on small data. Only training
-batches change: validation and test digits stay as they are, and the saved model holds no
-augmentation layer (serving is unchanged). Batches come from a ``tf.data`` pipeline: seeded
-shuffle, batching, then Keras' random preprocessing layers (seeded from ``train.seed``) on the
-28x28 images, flattened back to the model's 784 inputs.
+Only training batches change; the saved model holds no augmentation layer.
 """
 
 from __future__ import annotations
@@ -25,12 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def augmentation_layers(config: AugmentConfig, seed: int) -> list:
-    """Return the Keras random layers of ``config`` (those with a non-zero strength).
-
-    Args:
-        config: The ``train.augment`` section.
-        seed: Seeds the layers (each gets its own offset of it).
-    """
+    """Return the Keras random layers of ``config`` with a non-zero strength, seeded by ``seed``."""
     import keras
 
     layers = []
@@ -56,18 +46,9 @@ def augmentation_layers(config: AugmentConfig, seed: int) -> list:
 def augmented_batches(
     x: np.ndarray, y: np.ndarray, config: AugmentConfig, batch_size: int, seed: int
 ) -> tf.data.Dataset:
-    """Return the training batches, shuffled (seeded, anew each epoch) and augmented.
+    """Return ``(images, labels)`` batches of ``x`` (N, 784) / ``y``, reshuffled and augmented.
 
-    Args:
-        x: Training images, ``(N, 784)`` in [0, 1].
-        y: Their labels.
-        config: The ``train.augment`` section.
-        batch_size: ``train.batch_size``.
-        seed: ``train.seed`` (or a trial's seed).
-
-    Returns:
-        A dataset of ``(images, labels)`` batches for ``model.fit``; pixel values stay in
-        [0, 1] (areas moved into view are 0, the background).
+    Pixels stay in [0, 1]; areas moved into view are 0 (the background).
     """
     import tensorflow as tf
 

@@ -1,14 +1,4 @@
-"""Keras callbacks of every fit: the non-finite loss guard and the per-epoch MLflow logger.
-
-* :class:`NonFiniteLossGuard` - the one rule for a diverging fit: it stops training after the
-  first epoch whose training or validation loss is NaN or infinite, and says where.
-  :func:`mnist_mlops.training.fit.fit` turns that stop into :class:`TrainingDivergedError`.
-* :class:`EpochMetricsLogger` - logs every epoch's metrics and ``epoch_time_s`` (step = epoch,
-  starting at 1) in one ``log_batch`` call per epoch.
-
-Both look at the epoch's logs only: a hook on every batch would make Keras hand the loss back
-to Python after each batch, which slows down every fit.
-"""
+"""Keras callbacks, on epoch logs only: the non-finite loss guard, an MLflow logger."""
 
 from __future__ import annotations
 
@@ -28,14 +18,9 @@ GUARDED_LOSSES = ("loss", "val_loss")
 
 
 def non_finite_loss(logs: dict[str, Any] | None, epoch: int) -> str | None:
-    """Return why the epoch's losses are not finite (``None`` when they are).
+    """Return why the 0-based ``epoch``'s losses are not finite (``"loss became nan at epoch 3"``).
 
-    Args:
-        logs: Keras's epoch logs.
-        epoch: The 0-based epoch index.
-
-    Returns:
-        ``"loss became nan at epoch 3"`` or ``None``.
+    ``None`` when ``loss`` and ``val_loss`` are finite or absent.
     """
     for key in GUARDED_LOSSES:
         value = (logs or {}).get(key)
@@ -61,16 +46,10 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
 
 
 class EpochMetricsLogger(keras.callbacks.Callback):
-    """Log each epoch's metrics and duration to one MLflow run, in one batched call.
+    """Log each epoch's Keras logs and ``epoch_time_s`` to one run, step = 1-based epoch.
 
-    Each epoch ends with one ``log_batch`` call holding Keras's logs (``loss``, ``accuracy``,
-    ``val_loss``, ``val_accuracy``, ...) and ``epoch_time_s``, at step = epoch number (1-based).
-    The call is queued on MLflow's background logging thread (the next epoch does not wait
-    for it); ``on_train_end`` waits until every queued call is done and re-raises a failure.
-
-    Attributes:
-        epoch_times: The epochs' seconds.
-        logging_seconds: The time the callback itself took (the tracking overhead of ``fit``).
+    One queued ``log_batch`` call per epoch; ``on_train_end`` waits for them and raises a
+    failure. ``epoch_times`` holds the epochs' seconds, ``logging_seconds`` the callback's own.
     """
 
     def __init__(self, run_id: str, client: MlflowClient | None = None, prefix: str = "") -> None:

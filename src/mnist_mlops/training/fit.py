@@ -1,9 +1,4 @@
-"""The one fit loop: seeded fit on the train split, validated on the val split.
-
-:func:`fit` builds the model from params and fits it deterministically, with early stopping
-and the non-finite loss guard; the train stage, the exercises and every tuning trial call it
-(:mod:`.tracked` wraps it in an MLflow run, the tuning objective adds its pruning callback).
-"""
+"""The one fit loop (train stage, exercises, tuning trials): seeded, early stopping, loss guard."""
 
 from __future__ import annotations
 
@@ -44,18 +39,10 @@ def fit(
     verbose: int = 0,
     seed: int | None = None,
 ) -> FitResult:
-    """Build the model from params and fit it, deterministically for a given seed.
+    """Build the model from the sections and fit it on ``train``, validated on ``val``.
 
-    Args:
-        model_config: The ``model`` section.
-        train_config: The ``train`` section (epochs, batch size, optimizer, early stopping,
-            augmentation of the training batches, seed).
-        train: The training split.
-        val: The validation split (Keras ``validation_data``).
-        callbacks: Extra Keras callbacks (e.g. :class:`.callbacks.EpochMetricsLogger`).
-        verbose: Keras ``fit`` verbosity.
-        seed: Overrides ``train_config.seed`` (``None``: use it), e.g. a tuning trial's own
-            seed, without building a new ``TrainConfig``.
+    Deterministic for a given ``seed`` (default ``train_config.seed``); ``callbacks`` are added
+    after the loss guard and early stopping.
 
     Returns:
         The model, its history and the fit's seconds.

@@ -1,8 +1,4 @@
-"""The course's exercise grid as plain data: each a few values laid over the course model.
-
-Kept apart from :mod:`mnist_mlops.training.exercises` (which trains them, importing Keras and
-MLflow) so that the command line can list the exercises without loading either.
-"""
+"""The course's exercise grid as plain data (listed without importing Keras or MLflow)."""
 
 from __future__ import annotations
 

@@ -21,12 +21,9 @@ def set_determinism(seed: int) -> None:
 
 
 def build_optimizer(config: OptimizerConfig) -> keras.optimizers.Optimizer:
-    """Return the Keras optimizer named in ``config`` with its hyper-parameters.
+    """Return the Keras optimizer ``config.name``, named so (``adam``, not ``adam_2``).
 
-    ``momentum`` applies to sgd and rmsprop, ``nesterov`` to sgd; the others ignore them.
-    The optimizer is named after ``config.name`` (Keras would number it ``adam_1``, ``adam_2``
-    ... in a process that built several), so that the saved model does not depend on what the
-    process built before.
+    ``momentum`` applies to sgd and rmsprop, ``nesterov`` to sgd.
     """
     import keras
 
@@ -49,9 +46,8 @@ def build_optimizer(config: OptimizerConfig) -> keras.optimizers.Optimizer:
 def convolution_blocks(model_config: ModelConfig, input_dim: int = INPUT_DIM) -> list:
     """Return the layers of ``model.cnn``: reshape, conv + max-pool blocks, flatten (+ dropout).
 
-    Args:
-        model_config: The ``model`` section (its ``cnn``, ``activation`` and ``dropout``).
-        input_dim: Number of input pixels (a square image).
+    Raises:
+        ValueError: ``input_dim`` is not a square number of pixels.
     """
     import keras
 
@@ -84,21 +80,10 @@ def build_model(
     input_dim: int = INPUT_DIM,
     num_classes: int = NUM_CLASSES,
 ) -> keras.Model:
-    """Build and compile the network: input -> [conv blocks] -> hidden Dense (+ dropout) -> softmax.
+    """Return the compiled network: input -> [conv blocks] -> hidden Dense (+ dropout) -> softmax.
 
-    With the defaults this is the course model: 784 -> Dense(512, relu) -> Dense(10, softmax),
-    adam, sparse categorical cross-entropy, accuracy. ``kind: cnn`` reads the 784 inputs as a
-    28x28 image and puts :func:`convolution_blocks` first (the input stays 784 pixels: data,
-    serving and the pyfunc signature are the same for both kinds).
-
-    Args:
-        model_config: The ``model`` section (hidden layer sizes, activation, dropout).
-        optimizer_config: The ``train.optimizer`` section.
-        input_dim: Number of input features.
-        num_classes: Number of output classes.
-
-    Returns:
-        The compiled model.
+    Sparse categorical cross-entropy, accuracy. ``kind: cnn`` reads the 784 inputs as a 28x28
+    image; the input stays ``input_dim`` pixels for both kinds.
     """
     import keras
 

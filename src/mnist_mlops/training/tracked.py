@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXAMPLE_ROWS = 2
-# Artifact names inside the run: the history file is the train stage's, and the history plot
-# sits in a folder named like the project's plots folder.
 HISTORY_ARTIFACT = HISTORY_FILE
 SUMMARY_ARTIFACT = "model_summary.txt"
 PLOTS_ARTIFACT_DIR = PurePosixPath(RELATIVE["plots_dir"]).name
@@ -48,11 +46,7 @@ class TrainedRun(FitResult):
     tracking_seconds: float = 0.0
 
     def run_info(self, experiment: str) -> TrainedRunInfo:
-        """Return the train stage's run record: store, experiment, run and logged model.
-
-        Args:
-            experiment: The name of the run's experiment (``mlflow.experiment``).
-        """
+        """Return the train stage's run record; ``experiment`` is the run's experiment name."""
         return TrainedRunInfo(
             tracking_uri=recorded_uri(self.tracking_uri),
             experiment=experiment,
@@ -79,26 +73,12 @@ def train_tracked(
     log_model: bool = True,
     verbose: int = 0,
 ) -> TrainedRun:
-    """Train in one MLflow run of the active experiment (see :mod:`mnist_mlops.tracking.setup`).
+    """:func:`.fit.fit` on ``splits`` in one MLflow run of the active experiment.
 
-    The run gets ``logged_params`` and ``tags``, per-epoch metrics (step = epoch) with
-    ``epoch_time_s``, ``params_count``, ``epochs_run`` and ``fit_time_s``, the artifacts
-    :data:`SUMMARY_ARTIFACT`, :data:`HISTORY_PLOT_ARTIFACT` and :data:`HISTORY_ARTIFACT`, and
-    the model (signature and input example). A failure, divergence included, ends the run as
-    FAILED and re-raises; a stop (SIGTERM, Ctrl-C) ends it KILLED.
-
-    Args:
-        model_config: The ``model`` section (as used, after tuning).
-        train_config: The ``train`` section (as used, after tuning).
-        splits: ``train`` and ``val`` splits.
-        logged_params: Flattened params to record (see :func:`.log.flatten_params`).
-        tags: Run tags (see :func:`~mnist_mlops.tracking.provenance.run_tags`).
-        run_name: MLflow run name.
-        log_model: Whether to log the model to MLflow.
-        verbose: Keras ``fit`` verbosity.
-
-    Returns:
-        The trained model, history and MLflow identifiers.
+    The run gets ``logged_params``, ``tags``, per-epoch metrics, ``params_count``,
+    ``epochs_run`` and ``fit_time_s``, the artifacts :data:`SUMMARY_ARTIFACT`,
+    :data:`HISTORY_PLOT_ARTIFACT` and :data:`HISTORY_ARTIFACT`, and (``log_model``) the model.
+    A failure ends the run FAILED and re-raises; a stop ends it KILLED.
     """
     import mlflow
 
@@ -151,11 +131,7 @@ def train_tracked(
 
 
 def train_details(model: ModelConfig, train: TrainConfig) -> list[str]:
-    """Return the key params of a fit for its run name: ``["512 relu", "adam lr 0.001", "5 ep"]``.
-
-    The hidden layers joined with ``-``, a dropout when there is one, the optimizer and its
-    learning rate, and the epochs.
-    """
+    """Return a fit's key params for its run name: ``["512 relu", "adam lr 0.001", "5 ep"]``."""
     layers = "-".join(str(units) for units in model.hidden_layers) or "no hidden layer"
     if model.kind == "cnn":
         layers = f"cnn {'-'.join(str(count) for count in model.cnn.filters)} + {layers}"

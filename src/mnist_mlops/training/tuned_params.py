@@ -1,17 +1,8 @@
-"""How tune's best params and ``params.yaml`` combine into what the train stage fits.
+"""What the train stage fits: ``params.yaml`` with the best trial's values per ``train.use_tuned``.
 
-The rule (``train.use_tuned``):
-
-- ``true``: every dimension the study *searched* (a range or a list of two or more choices in
-  ``tune.space``) takes the best trial's value; everything else - fixed or left-out
-  dimensions, early stopping, seed, momentum - keeps its ``params.yaml`` value.
-- a list of dimension names (e.g. ``[n_layers, neurons]``): only those take the trial's value
-  (each must be a dimension the study searched).
-- ``false``: tune's output is ignored; ``params.yaml`` is what trains.
-
-A value given with ``dvc exp run -S train.epochs=20`` is a ``params.yaml`` value like any
-other: it trains when ``epochs`` is not taken from the study. Every value taken from the study
-is logged as one line ``train.epochs: 5 (params.yaml) -> 4 (tuned, trial 7)``.
+``true``: every dimension the study searched takes the trial's value; a list of searched
+dimension names: only those; ``false``: ``params.yaml`` alone. Everything else keeps its
+``params.yaml`` value; each replaced value is logged as one :meth:`Replacement.line`.
 """
 
 from __future__ import annotations
@@ -46,10 +37,7 @@ class Replacement:
 
 
 def selected_dimensions(use_tuned: bool | list[Dimension], best: BestParams) -> list[Dimension]:
-    """Return the dimensions that take the best trial's value under ``train.use_tuned``.
-
-    A best trial that is an MLP gives no ``filters`` / ``kernel_size`` (its trial never drew
-    them), even when they are searched or listed.
+    """Return the dimensions that take the best trial's value (an MLP trial gives no CNN ones).
 
     Raises:
         ConfigError: ``train.use_tuned`` names a dimension the study did not search.
@@ -86,6 +74,9 @@ def combine(
 
     Returns:
         The sections to train with (re-validated) and each value replaced, in dimension order.
+
+    Raises:
+        ConfigError: A listed dimension was not searched, or the trial's ``model.kind`` differs.
     """
     dimensions = selected_dimensions(train.use_tuned, best)
     sections = {"model": model.model_dump(), "train": train.model_dump()}
@@ -117,20 +108,14 @@ def combine(
 def resolve_training_params(
     model: ModelConfig, train: TrainConfig, best_params_path: str | Path
 ) -> tuple[ModelConfig, TrainConfig, dict[str, str]]:
-    """Return what the train stage fits: ``params.yaml`` with tuned values per ``use_tuned``.
+    """Return the sections to train with and the MLflow tags that say whether (what) was tuned.
 
-    Args:
-        model: The ``model`` section.
-        train: The ``train`` section.
-        best_params_path: The tune stage's best params (``ProjectPaths.best_params``).
-
-    Returns:
-        The sections to train with and the MLflow tags that say whether (and what) was tuned.
+    ``best_params_path`` is the tune stage's file (read unless ``train.use_tuned`` is false).
 
     Raises:
         MissingArtifactError: ``train.use_tuned`` is not false but the file does not exist.
         DataError: The file is not a valid best params file.
-        ConfigError: ``train.use_tuned`` names a dimension the study did not search.
+        ConfigError: As :func:`combine`.
     """
     if train.use_tuned is False:
         logger.info("train.use_tuned: false: training with the params.yaml values")
