@@ -36,16 +36,10 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (``.gz`` is decompressed) into a numpy array.
-
-    Args:
-        path: The file, e.g. ``train-images-idx3-ubyte.gz``.
-
-    Returns:
-        The array with the shape stored in the header.
+    """Read an IDX file (``.gz`` is decompressed) into an array of the header's shape.
 
     Raises:
-        DataError: The header is invalid or the payload is shorter or longer than declared.
+        DataError: The file is unreadable, the header invalid or the payload not as declared.
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -71,7 +65,7 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:
-    """Atomically write a uint8 array as an uncompressed IDX file."""
+    """Atomically write a uint8 array as an uncompressed IDX file (:class:`DataError` otherwise)."""
     array = np.ascontiguousarray(array)
     if array.dtype not in _CODES:
         raise DataError(f"write_idx supports uint8 arrays only, got {array.dtype}")

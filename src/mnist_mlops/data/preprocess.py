@@ -21,15 +21,7 @@ logger = logging.getLogger(__name__)
 def stratified_split(
     labels: np.ndarray, fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split indices so that each class keeps its proportion in both parts.
-
-    Args:
-        labels: The class label of every example.
-        fraction: Share of each class that goes to the second part.
-        seed: Seed of the shuffle.
-
-    Returns:
-        ``(kept, held_out)`` sorted index arrays.
+    """Return sorted ``(kept, held_out)`` indices: ``fraction`` of each class, drawn by ``seed``.
 
     Raises:
         DataError: A class is too small to put at least one example in each part.
@@ -55,15 +47,7 @@ def to_features(images: np.ndarray) -> np.ndarray:
 
 
 def make_splits(raw: RawDataset, config: PreprocessConfig) -> dict[str, Split]:
-    """Build train/val/test: the official test split if any, else a stratified one.
-
-    Args:
-        raw: The validated raw dataset.
-        config: The ``preprocess`` section.
-
-    Returns:
-        The three splits keyed by name.
-    """
+    """Return the train, val and test splits (the source's test split, else a stratified one)."""
     if raw.x_test is not None and raw.y_test is not None:
         x_pool, y_pool, x_test, y_test = raw.x_train, raw.y_train, raw.x_test, raw.y_test
     else:
@@ -85,12 +69,7 @@ def make_splits(raw: RawDataset, config: PreprocessConfig) -> dict[str, Split]:
 def preprocess(
     config: PreprocessConfig, raw_dir: str | Path, out_dir: str | Path
 ) -> dict[str, Split]:
-    """Run the preprocess stage: validate raw data and write the splits atomically.
-
-    Args:
-        config: The ``preprocess`` section.
-        raw_dir: The download stage's output (its files are checked against the manifest).
-        out_dir: Where the splits and their :class:`ProcessedMeta` go.
+    """Check ``raw_dir`` against its manifest, write the splits and meta to ``out_dir`` atomically.
 
     Returns:
         The splits.

@@ -61,14 +61,9 @@ def sample_grid(split: Split, path: Path, per_class: int = 8) -> None:
 
 
 def write_report(splits: dict[str, Split], out_dir: str | Path) -> dict[str, Any]:
-    """Write ``class_balance.csv``, ``dataset_report.json`` and ``samples.png`` atomically.
+    """Write ``class_balance.csv``, ``dataset_report.json`` and ``samples.png`` to ``out_dir``.
 
-    Args:
-        splits: The processed splits.
-        out_dir: The report directory.
-
-    Returns:
-        The JSON report.
+    ``out_dir`` is replaced whole; returns the JSON report.
     """
     balance = class_balance(splits)
     report = {
