@@ -1,16 +1,4 @@
-"""Logging into MLflow runs, shared by every stage that records runs (train, evaluate, tune...).
-
-The public API (kept stable; other stages build on it):
-
-* :func:`flatten_params` - nested config sections to ``{"train.optimizer.name": "adam", ...}``,
-  the same dotted names as ``params.yaml``.
-* :func:`log_params` / :func:`log_metrics` - one batched call each, any number of values.
-* :func:`log_bytes` - log in-memory bytes (a PNG, a CSV) as an artifact file.
-
-The per-epoch Keras callback lives in :mod:`mnist_mlops.training.callbacks`, the logged Keras
-model in :mod:`.keras_model`. MLflow is imported inside the functions so that importing this
-module stays cheap.
-"""
+"""Logging params, metrics and in-memory bytes into MLflow runs, in batched calls."""
 
 from __future__ import annotations
 
@@ -33,14 +21,9 @@ MAX_PARAM_BATCH = 100
 
 
 def flatten_params(values: Mapping[str, Any] | BaseModel, prefix: str = "") -> dict[str, str]:
-    """Flatten nested sections into dotted ``params.yaml`` names with string values.
+    """Flatten a mapping or config section into ``{"train.optimizer.name": "adam", ...}``.
 
-    Args:
-        values: A mapping or a config section (pydantic model, dumped by alias).
-        prefix: Prepended to every key, e.g. ``"train"`` gives ``train.epochs``.
-
-    Returns:
-        ``{"train.optimizer.name": "adam", "model.hidden_layers": "[512]", ...}``.
+    Keys get ``prefix.`` first; lists become ``"[512, 256]"``; models are dumped by alias.
     """
     if isinstance(values, BaseModel):
         values = values.model_dump(mode="json", by_alias=True)
@@ -74,18 +57,11 @@ def log_metrics(
     client: MlflowClient | None = None,
     synchronous: bool = True,
 ) -> list[Any]:
-    """Log numeric ``metrics`` at ``step`` in one ``log_batch`` call (non-finite values skipped).
-
-    Args:
-        run_id: The MLflow run.
-        metrics: Name to value.
-        step: The step (the epoch for per-epoch metrics).
-        client: An existing client (a new one by default).
-        synchronous: ``False`` queues the call on MLflow's background logging thread.
+    """Log numeric ``metrics`` at ``step`` in batched calls (non-numbers and non-finite skipped).
 
     Returns:
-        With ``synchronous=False``, the pending operations (call ``.wait()`` on each to make
-        sure they were logged, errors included); otherwise an empty list.
+        With ``synchronous=False``, the queued operations (``.wait()`` on each raises a
+        logging failure); otherwise an empty list.
     """
     from mlflow import MlflowClient
     from mlflow.entities import Metric

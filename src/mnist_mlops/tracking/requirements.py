@@ -1,8 +1,4 @@
-"""Pip requirements of logged models, pinned to the installed versions.
-
-Pinning them here skips MLflow's own inference (which imports the model in a subprocess and
-takes seconds) and records exactly what the model was logged with.
-"""
+"""Pip requirements of logged models, pinned to the installed versions (no MLflow inference)."""
 
 from __future__ import annotations
 
@@ -11,14 +7,7 @@ from collections.abc import Iterable
 
 
 def pinned_requirements(packages: Iterable[str]) -> list[str]:
-    """Return ``name==version`` for each installed package of ``packages`` (others skipped).
-
-    Args:
-        packages: Distribution names, e.g. ``("mlflow", "numpy")``.
-
-    Returns:
-        The pins, in the order given.
-    """
+    """Return ``name==version`` for each installed distribution of ``packages``, in order."""
     pins = []
     for name in packages:
         try:
