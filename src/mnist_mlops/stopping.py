@@ -1,13 +1,6 @@
 """Stop a long-running process cleanly: on SIGTERM, SIGHUP, SIGINT, and when its parent dies.
 
-:func:`install` (called by every stage and ``mnist-mlops tune``) turns the signals into
-:class:`Stopped`, a :class:`KeyboardInterrupt`: the code on the way out runs as for Ctrl-C
-(MLflow runs end KILLED, worker processes are stopped, temporary folders are removed, and
-outputs are only ever replaced whole, see :mod:`mnist_mlops.io`). Should that take more than
-``grace_s`` seconds, the process exits anyway. A process whose parent dies (``kill`` of the
-``dvc repro`` that runs a stage) stops itself as if it got SIGTERM, so no stage outlives it;
-where a shell sits in between (DVC runs a stage's ``cmd`` with ``$SHELL -c``, and dash, unlike
-bash, does not ``exec`` it), the process the shell runs it for counts as the parent.
+See docs/decisions/stopping-stages.md.
 """
 
 from __future__ import annotations
@@ -33,11 +26,7 @@ PARENT_POLL_S = 0.5
 
 
 class Stopped(KeyboardInterrupt):
-    """The process got a stop signal.
-
-    Attributes:
-        signum: The signal number.
-    """
+    """The process got the stop signal ``signum``."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"stopped by {signal.Signals(signum).name}")
@@ -45,11 +34,7 @@ class Stopped(KeyboardInterrupt):
 
 
 def exit_code(error: BaseException) -> int:
-    """Return the shell's code for a process stopped by ``error`` (128 + signal number).
-
-    Any exception with an ``int`` attribute ``signum`` or ``signal`` counts (Prefect's
-    ``TerminationSignal`` has ``signal``); other interruptions are SIGINT's 130.
-    """
+    """Return 128 + ``error``'s int ``signum`` or ``signal`` attribute, else 130 (SIGINT)."""
     for name in ("signum", "signal"):
         value = getattr(error, name, None)
         if isinstance(value, int):
@@ -58,10 +43,7 @@ def exit_code(error: BaseException) -> int:
 
 
 def stop_children(timeout_s: float = 3.0) -> None:
-    """Terminate this process's children (multiprocessing's and any other, e.g. a server).
-
-    Those still running after ``timeout_s`` are killed.
-    """
+    """Terminate this process's children; kill those still running after ``timeout_s``."""
     for child in multiprocessing.active_children():
         child.terminate()
     for pid in child_pids():
@@ -77,11 +59,7 @@ def stop_children(timeout_s: float = 3.0) -> None:
 
 
 def exit_now(code: int) -> NoReturn:
-    """Flush the logs and standard streams and exit at once, skipping the interpreter's exit.
-
-    After a stop, once the runs are closed and the children stopped: the exit handlers of
-    Prefect (flushing logs to its API) and TensorFlow took seconds on a loaded machine.
-    """
+    """Flush the logs and standard streams and exit with ``code``, skipping exit handlers."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with suppress(Exception):
@@ -117,18 +95,13 @@ def _watch_ancestors(ancestors: list[Ancestor], done: threading.Event) -> None:
 def install(
     grace_s: float = GRACE_S, cleanup: Callable[[], object] | None = None
 ) -> Callable[[], None]:
-    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; stop when the parent dies.
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; SIGTERM itself when the parent dies.
 
-    Only the first signal raises; later ones are ignored while the process cleans up, and
-    ``grace_s`` seconds after the first the process runs ``cleanup`` and exits.
-
-    Args:
-        grace_s: Seconds the process has to stop after the first signal.
-        cleanup: Run (in a helper thread) just before a forced exit.
+    Only the first signal raises; later ones are ignored. ``grace_s`` after it, ``cleanup``
+    runs (in a helper thread) and the process exits.
 
     Returns:
-        A function that undoes this (previous handlers back, no parent watch, no forced exit)
-        for a command that runs inside a longer-lived process.
+        A function that undoes this (previous handlers back, no parent watch, no forced exit).
     """
     received: list[int] = []
     done = threading.Event()
