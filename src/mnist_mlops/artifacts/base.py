@@ -16,10 +16,11 @@ class JsonArtifact(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     PRODUCER: ClassVar[str] = "an earlier"
+    OMIT_NONE: ClassVar[bool] = False  # True: fields that are None are left out of the file
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-compatible content of the file."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude_none=self.OMIT_NONE)
 
     def write(self, path: str | Path) -> None:
         """Write the file atomically (a temporary file renamed into place)."""

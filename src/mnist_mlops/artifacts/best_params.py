@@ -24,6 +24,13 @@ from mnist_mlops.config.constants import OptimizerName
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.config.space import DIMENSIONS, Dimension
 
+TUNED_TRAIN_KEYS: dict[str, Any] = {
+    "epochs": True,
+    "batch_size": True,
+    "optimizer": {"name", "learning_rate"},
+    "augment": {"enabled"},
+}
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -58,6 +65,7 @@ class BestParams(JsonArtifact):
     """
 
     PRODUCER = "tune"
+    OMIT_NONE = True  # a skipped marker is {"skipped": true}
 
     skipped: bool
     study: str | None = None
@@ -66,10 +74,6 @@ class BestParams(JsonArtifact):
     model: ModelConfig | None = None
     train: TunedTrain | None = None
     searched: list[Dimension] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the file's content (a skipped marker is ``{"skipped": true}``)."""
-        return self.model_dump(mode="json", exclude_none=True)
 
     @classmethod
     def skipped_marker(cls) -> BestParams:
@@ -87,24 +91,10 @@ class BestParams(JsonArtifact):
         searched: list[Dimension] | None = None,
     ) -> BestParams:
         """Return the file of a finished trial that trained ``model`` / ``train``."""
-        tuned_train = TunedTrain(
-            epochs=train.epochs,
-            batch_size=train.batch_size,
-            optimizer=TunedOptimizer(
-                name=train.optimizer.name, learning_rate=train.optimizer.learning_rate
-            ),
-            augment=TunedAugment(enabled=train.augment.enabled),
-        )
+        tuned_train = TunedTrain.model_validate(train.model_dump(include=TUNED_TRAIN_KEYS))
         whole_model = ModelConfig.model_validate(model.model_dump())  # every key set, as on disk
-        return cls(
-            skipped=False,
-            study=study,
-            trial=trial,
-            value=value,
-            model=whole_model,
-            train=tuned_train,
-            searched=searched,
-        )
+        trial_fields = {"study": study, "trial": trial, "value": value, "searched": searched}
+        return cls(skipped=False, model=whole_model, train=tuned_train, **trial_fields)
 
     def searched_dimensions(self) -> tuple[Dimension, ...]:
         """Return the dimensions the study searched (all of them when not recorded)."""

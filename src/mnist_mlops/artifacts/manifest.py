@@ -22,17 +22,10 @@ class RawFile(BaseModel):
 
 
 class RawManifest(FolderFileArtifact):
-    """The manifest of the raw data folder.
+    """The manifest of the raw data folder: source, format, origin, files and counts.
 
-    Attributes:
-        source: The source used (``auto`` resolves to ``mnist`` or, offline, ``mnist_5k``).
-        source_requested: ``data.source`` as configured.
-        fallback_reason: Why ``auto`` fell back to the embedded digits (``None``: it did not).
-        format: ``npz`` (Keras's ``mnist.npz``) or ``idx`` files.
-        url: Where the files came from.
-        has_test_split: Whether the source has an official test split.
-        files: Each raw file's checksum and size.
-        counts: Images per split.
+    ``source`` is the one used (``auto`` resolves to ``mnist`` or, offline, ``mnist_5k``, with
+    a ``fallback_reason``); ``source_requested`` is ``data.source`` as configured.
     """
 
     FILE_NAME = MANIFEST_FILE

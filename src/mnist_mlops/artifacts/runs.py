@@ -5,8 +5,6 @@ Locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mnist_mlops.artifacts.base import JsonArtifact
 
 
@@ -67,6 +65,7 @@ class TuneRunInfo(JsonArtifact):
     """
 
     PRODUCER = "tune"
+    OMIT_NONE = True  # a skipped marker is {"skipped": true}
 
     skipped: bool
     tracking_uri: str | None = None
@@ -75,7 +74,3 @@ class TuneRunInfo(JsonArtifact):
     study: str | None = None
     parent_run_id: str | None = None
     trial_run_ids: dict[str, str] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the file's content (a skipped marker is ``{"skipped": true}``)."""
-        return self.model_dump(mode="json", exclude_none=True)
