@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,13 @@ def _to_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _epoch_axis(axis: Any, metric: str) -> None:  # (a matplotlib Axes)
+    axis.set_xlabel("epoch")
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.set_ylabel(metric)
+    axis.grid(alpha=0.3)
+
+
 def history_png(history: Mapping[str, Sequence[float]], title: str = "training history") -> bytes:
     """Plot the Keras ``history``'s loss and accuracy per epoch, training against validation."""
     plt = pyplot()
@@ -43,10 +50,7 @@ def history_png(history: Mapping[str, Sequence[float]], title: str = "training h
             values = history.get(key)
             if values:
                 axis.plot(range(1, len(values) + 1), values, marker="o", label=label)
-        axis.set_xlabel("epoch")
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        axis.set_ylabel(metric)
-        axis.grid(alpha=0.3)
+        _epoch_axis(axis, metric)
         axis.legend()
     figure.suptitle(title)
     return _to_png(figure)
@@ -112,10 +116,7 @@ def curves_png(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> bytes:
         for name, history in histories.items():
             values = history.get(metric) or []
             axis.plot(range(1, len(values) + 1), values, marker=".", label=name)
-        axis.set_xlabel("epoch")
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        axis.set_ylabel(metric)
-        axis.grid(alpha=0.3)
+        _epoch_axis(axis, metric)
     axes[1].legend(fontsize=8, loc="upper right")
     figure.suptitle("learning curves of the exercise runs (validation)")
     return _to_png(figure)
