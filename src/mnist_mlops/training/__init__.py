@@ -1,8 +1,4 @@
-"""Training: the Keras model from params, the one fit loop and its callbacks, tracked runs.
-
-:mod:`.tuned_params` lays tune's best params over ``model`` / ``train``; :mod:`.grid` and
-:mod:`.exercises` hold the course's exercises.
-"""
+"""Training: the Keras model, the one fit loop, tracked runs, tuned params, the exercises."""
 
 import os
 

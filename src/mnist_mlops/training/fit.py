@@ -52,7 +52,8 @@ def fit(
     """
     import keras
 
-    set_determinism(train_config.seed if seed is None else seed)
+    run_seed = train_config.seed if seed is None else seed
+    set_determinism(run_seed)
     model = build_model(model_config, train_config.optimizer)
     guard = NonFiniteLossGuard()
     all_callbacks: list[keras.callbacks.Callback] = [guard]
@@ -67,7 +68,6 @@ def fit(
             )
         )
     all_callbacks.extend(callbacks)
-    run_seed = train_config.seed if seed is None else seed
     if train_config.augment.enabled:  # batches from a seeded, augmenting tf.data pipeline
         batches = augmented_batches(
             train.x, train.y, train_config.augment, train_config.batch_size, run_seed

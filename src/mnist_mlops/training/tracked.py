@@ -93,16 +93,9 @@ def train_tracked(
         )
         params_count = int(result.model.count_params())
         epochs_run = len(result.history.get("loss", []))
-        log_metrics(
-            run_id,
-            {
-                "params_count": params_count,
-                "epochs_run": epochs_run,
-                "fit_time_s": result.fit_seconds,
-            },
-            step=epochs_run,
-            client=client,
-        )
+        seconds = result.fit_seconds
+        summary = {"params_count": params_count, "epochs_run": epochs_run, "fit_time_s": seconds}
+        log_metrics(run_id, summary, step=epochs_run, client=client)
         mlflow.log_text(model_summary(result.model), SUMMARY_ARTIFACT)
         mlflow.log_dict(result.history, HISTORY_ARTIFACT)
         png = plots.history_png(result.history, title=run_name or "training history")

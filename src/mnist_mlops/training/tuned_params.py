@@ -132,14 +132,6 @@ def resolve_training_params(
     model, train, replaced = combine(model, train, best)
     for replacement in replaced:
         logger.info("%s", replacement.line())
-    dimensions = selected_dimensions(train.use_tuned, best)
-    return (
-        model,
-        train,
-        {
-            "tuned": "true",
-            "tuned.study": str(best.study),
-            "tuned.trial": str(best.trial),
-            "tuned.dimensions": ",".join(dimensions),
-        },
-    )
+    dimensions = ",".join(selected_dimensions(train.use_tuned, best))
+    tags = {"tuned": "true", "tuned.study": str(best.study), "tuned.trial": str(best.trial)}
+    return model, train, tags | {"tuned.dimensions": dimensions}
