@@ -92,6 +92,10 @@ def _watch_ancestors(ancestors: list[Ancestor], done: threading.Event) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _in_background(name: str, target: Callable[..., None], *args: object) -> None:
+    threading.Thread(target=target, args=args, daemon=True, name=name).start()
+
+
 def install(
     grace_s: float = GRACE_S, cleanup: Callable[[], object] | None = None
 ) -> Callable[[], None]:
@@ -110,22 +114,12 @@ def install(
         if received:
             return
         received.append(signum)
-        threading.Thread(
-            target=_last_resort,
-            args=(signum, grace_s, cleanup, done),
-            daemon=True,
-            name="stop-grace",
-        ).start()
+        _in_background("stop-grace", _last_resort, signum, grace_s, cleanup, done)
         raise Stopped(signum)
 
     previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
     if os.getppid() > 1:
-        threading.Thread(
-            target=_watch_ancestors,
-            args=(stage_ancestors(), done),
-            daemon=True,
-            name="parent-watch",
-        ).start()
+        _in_background("parent-watch", _watch_ancestors, stage_ancestors(), done)
 
     def uninstall() -> None:
         done.set()
