@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mnist_mlops.config.constants import INPUT_DIM, NUM_CLASSES
+from mnist_mlops.config.constants import IMAGE_SIDE, INPUT_DIM, NUM_CLASSES
 from mnist_mlops.config.params import ModelConfig, OptimizerConfig
 
 if TYPE_CHECKING:
@@ -43,19 +43,13 @@ def build_optimizer(config: OptimizerConfig) -> keras.optimizers.Optimizer:
     return factories[config.name]()
 
 
-def convolution_blocks(model_config: ModelConfig, input_dim: int = INPUT_DIM) -> list:
-    """Return the layers of ``model.cnn``: reshape, conv + max-pool blocks, flatten (+ dropout).
-
-    Raises:
-        ValueError: ``input_dim`` is not a square number of pixels.
-    """
+def convolution_blocks(model_config: ModelConfig) -> list:
+    """Return the layers of ``model.cnn``: reshape, conv + max-pool blocks, flatten (+ dropout)."""
     import keras
 
-    side = int(round(input_dim**0.5))
-    if side * side != input_dim:
-        raise ValueError(f"model.kind cnn needs square images; {input_dim} inputs are not")
     cnn = model_config.cnn
-    layers: list[keras.layers.Layer] = [keras.layers.Reshape((side, side, 1), name="image")]
+    image_shape = (IMAGE_SIDE, IMAGE_SIDE, 1)
+    layers: list[keras.layers.Layer] = [keras.layers.Reshape(image_shape, name="image")]
     for index, filters in enumerate(cnn.filters, start=1):
         layers.append(
             keras.layers.Conv2D(
@@ -74,29 +68,24 @@ def convolution_blocks(model_config: ModelConfig, input_dim: int = INPUT_DIM) ->
     return layers
 
 
-def build_model(
-    model_config: ModelConfig,
-    optimizer_config: OptimizerConfig,
-    input_dim: int = INPUT_DIM,
-    num_classes: int = NUM_CLASSES,
-) -> keras.Model:
+def build_model(model_config: ModelConfig, optimizer_config: OptimizerConfig) -> keras.Model:
     """Return the compiled network: input -> [conv blocks] -> hidden Dense (+ dropout) -> softmax.
 
-    Sparse categorical cross-entropy, accuracy. ``kind: cnn`` reads the 784 inputs as a 28x28
-    image; the input stays ``input_dim`` pixels for both kinds.
+    Sparse categorical cross-entropy, accuracy. The input is 784 pixels for both kinds;
+    ``kind: cnn`` reads them as a 28x28 image.
     """
     import keras
 
-    layers: list[keras.layers.Layer] = [keras.Input(shape=(input_dim,), name="pixels")]
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(INPUT_DIM,), name="pixels")]
     if model_config.kind == "cnn":
-        layers += convolution_blocks(model_config, input_dim)
+        layers += convolution_blocks(model_config)
     for index, units in enumerate(model_config.hidden_layers, start=1):
         layers.append(
             keras.layers.Dense(units, activation=model_config.activation, name=f"hidden_{index}")
         )
         if model_config.dropout > 0:
             layers.append(keras.layers.Dropout(model_config.dropout, name=f"dropout_{index}"))
-    layers.append(keras.layers.Dense(num_classes, activation="softmax", name="digit"))
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="digit"))
     model = keras.Sequential(layers, name=f"mnist_{model_config.kind}")
     model.compile(
         optimizer=build_optimizer(optimizer_config),
