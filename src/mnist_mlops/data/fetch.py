@@ -44,10 +44,20 @@ def _to_cache(path: Path, sha256: str) -> None:
 
 
 def fetch_file(url: str, dest: str | Path, sha256: str, timeout_s: float = 30.0) -> Path:
-    """Download ``url`` to ``dest`` (returned) if its SHA-256 is ``sha256``; else leave nothing.
+    """Download ``url`` to ``dest`` and verify its SHA-256, atomically.
 
-    A verified copy in :func:`cache_dir` is used instead of the network when present;
-    ``timeout_s`` bounds connecting and each read.
+    The body is streamed to a temporary file beside ``dest``; only a complete file whose
+    checksum matches is renamed to ``dest``. On any failure nothing is left at ``dest``.
+    A verified copy in the download cache is used instead of the network when present.
+
+    Args:
+        url: The URL to fetch.
+        dest: The final path.
+        sha256: The expected hex SHA-256 of the file.
+        timeout_s: Socket timeout for connecting and for each read.
+
+    Returns:
+        ``dest``.
 
     Raises:
         NetworkUnreachableError: The server could not be reached (DNS, refused, timeout).

@@ -1,6 +1,17 @@
-"""Which process owns an MLflow run, and closing runs whose process is gone.
+"""Which process owns an MLflow run, and closing the runs whose process is gone.
 
-See docs/decisions/run-ownership.md.
+Every run this project creates carries :func:`owner_tags`: the host, the pid and the start time
+of the process that created it, and the *session*, the top-level process (a stage, ``mnist-mlops
+tune``) whose workers share it through ``$MNIST_MLOPS_SESSION``.
+
+* :func:`close_session_runs` - a stopped stage (SIGTERM, SIGINT) marks the runs of its session
+  still RUNNING as KILLED, its workers' runs included.
+* :func:`sweep_ghost_runs` - a run left RUNNING by a process that died without cleaning up
+  (``kill -9``, power loss) is marked KILLED the next time a stage or ``mnist-mlops tune`` starts
+  on the same host (:func:`~mnist_mlops.tracking.setup.setup_tracking` calls it). A process is
+  gone when its pid does not exist or belongs to a process started at another time (reused
+  pid). Runs of other hosts are never touched: there is no heartbeat to tell a dead remote
+  process from a live one; close those by hand (``MlflowClient().set_terminated``).
 """
 
 from __future__ import annotations
@@ -54,7 +65,11 @@ def owner_tags() -> dict[str, str]:
 
 
 def end_status(error: BaseException | None) -> str:
-    """Return FINISHED for no ``error``, FAILED for an :class:`Exception`, else (a stop) KILLED."""
+    """Return the status of a run ended by ``error``: FINISHED, FAILED, or KILLED for a stop.
+
+    An exception that is not an :class:`Exception` (KeyboardInterrupt, a signal turned into an
+    exception, SystemExit) stopped the process: the run was killed, it did not fail.
+    """
     if error is None:
         return "FINISHED"
     return "FAILED" if isinstance(error, Exception) else KILLED
@@ -90,9 +105,14 @@ def _close(client: MlflowClient, run_id: str, reason: str) -> None:
 
 
 def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> list[str]:
-    """Mark KILLED this host's RUNNING runs of the experiment whose process is gone; return ids.
+    """Mark KILLED the experiment's RUNNING runs of this host whose process is gone.
 
-    A process is gone when its pid does not exist or was started at another time.
+    Args:
+        experiment_id: The experiment to sweep (the project's).
+        client: A client on the project's tracking store (a new one by default).
+
+    Returns:
+        The ids of the runs closed.
     """
     from mlflow import MlflowClient
 
@@ -115,9 +135,15 @@ def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> 
 
 
 def close_session_runs(reason: str) -> list[str]:
-    """Mark KILLED the RUNNING runs of this process's session, tagged with ``reason``.
+    """Mark KILLED the RUNNING runs of this process's session (after a stop signal).
 
-    Returns the ids of the runs closed (none in a process that never imported MLflow).
+    Does nothing in a process that never imported MLflow (it created no run).
+
+    Args:
+        reason: Why (a tag of each run closed).
+
+    Returns:
+        The ids of the runs closed.
     """
     if "mlflow" not in sys.modules:
         return []

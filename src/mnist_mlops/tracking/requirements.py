@@ -1,4 +1,7 @@
-"""Pip requirements of logged models, pinned to the installed versions (no MLflow inference)."""
+"""Pip requirements of logged models, pinned to the installed versions.
+
+See docs/decisions/pinned-model-requirements.md.
+"""
 
 from __future__ import annotations
 
