@@ -26,13 +26,7 @@ from mnist_mlops.tracking.setup import recorded_location
 
 logger = logging.getLogger(__name__)
 
-PLOT_FILES = (
-    "confusion.csv",
-    "history.csv",
-    "per_class.csv",
-    "confusion.png",
-    "misclassified.png",
-)
+PLOT_FILES = ("confusion.csv", "history.csv", "per_class.csv", "confusion.png", "misclassified.png")
 # The run's artifact folder of the evaluation; the metrics file keeps its project file name.
 ARTIFACT_DIR = "evaluation"
 METRICS_ARTIFACT = f"{ARTIFACT_DIR}/{PurePosixPath(RELATIVE['evaluate_metrics']).name}"

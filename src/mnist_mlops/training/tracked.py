@@ -111,9 +111,7 @@ def train_tracked(
             result.fit_seconds,
         )
     return TrainedRun(
-        model=result.model,
-        history=result.history,
-        fit_seconds=result.fit_seconds,
+        **vars(result),
         run_id=run_id,
         experiment_id=run.info.experiment_id,
         tracking_uri=mlflow.get_tracking_uri(),
