@@ -1,32 +1,11 @@
 """One study launch: a parent MLflow run, N worker processes, a summary and the plots.
 
-A launch runs the study described by its ``tune`` section: callers override fields of it
-(``tune.model_copy(update=...)``: another study name, total, timeout, workers or storage), as
-``mnist-mlops tune`` does with its options and the tune stage with the pipeline's study name.
-
-``tune.n_trials`` is a total: a launch runs trials until the study holds that many finished
-(COMPLETE + PRUNED) trials, counting those of earlier launches, so a killed study resumed
-with the same command stops at the same total. Concurrent workers may finish up to
-``workers - 1`` trials more than the target (each checks the count before starting).
-
-Which trials compete for the best one:
-
-* the tune stage (``best_of_first_n=True``) considers only the first ``n_trials`` finished
-  trials by trial number, so that ``tuning/best_params.json`` is a function of ``params.yaml``
-  and the data, not of what the (persistent, DVC-untracked) storage holds: lowering
-  ``tune.n_trials`` from 30 to 10 gives the best of trials 0-9, as a fresh 10-trial study
-  would, not the best of the 30 already run. A warning says when the study holds more;
-* ``mnist-mlops tune`` (``best_of_first_n=False``) is interactive and reports the best of the
-  whole study, like ``mnist-mlops study show``.
-
-A launch refuses a study recorded with another search space, pruner, seed, ``model`` /
-``train`` params or data (see :func:`~mnist_mlops.tuning.outputs.check_study_identity`).
-
-A resumed study is not bit-identical to an uninterrupted one: the TPE sampler's random state
-is not stored, so after a crash (or with a larger total) the sampler starts again from
-``tune.seed`` with the trials the storage holds and may suggest other parameters than the
-uninterrupted run would have; a killed trial is retried with its parameters. The trials
-finished before the crash, and so the first-n rule, are unaffected.
+:func:`launch` runs the study described by its ``tune`` section (callers override fields of it:
+study name, total, timeout, workers, storage) until the study holds ``tune.n_trials`` finished
+(COMPLETE + PRUNED) trials, counting those of earlier launches, exactly: never more. A study
+already at its total starts no worker. Why the best trial is chosen among the first
+``n_trials`` for the tune stage, and why a resumed study is not bit-identical to an
+uninterrupted one: docs/decisions/tuning-workers.md.
 """
 
 from __future__ import annotations
@@ -58,7 +37,7 @@ from mnist_mlops.tuning.summary import (
     counts_summary,
 )
 from mnist_mlops.tuning.trial_runs import TrialRuns, trial_run_ids
-from mnist_mlops.tuning.worker import fail_stale
+from mnist_mlops.tuning.worker import WorkerJob
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +115,10 @@ def launch(
     """Run the study ``tune.study`` until it has ``tune.n_trials`` finished trials.
 
     No trial starts after ``tune.timeout_s``; ``tune.workers`` processes run trials (1: this
-    one); ``tune.storage`` (default: the project's journal) holds the study (module docstring).
+    one); ``tune.storage`` (default: the project's journal) holds the study. The study ends
+    with exactly ``tune.n_trials`` finished trials (or fewer at the timeout); one that holds
+    them already starts no worker. A study first created by another identity (space, pruner,
+    seed, ``model`` / ``train`` params, data) is refused before any run is created.
 
     Args:
         tune: The ``tune`` section of this launch (with the caller's overrides).
@@ -168,19 +150,30 @@ def launch(
     study = open_study(
         tune.study, open_storage(location, stale_run_closer(runs)), tune.pruner, tune.seed
     )
-    fail_stale(study)
-    jobs = worker_jobs(tune, model, train, location, processed_dir, runs)
     target = tune.n_trials
+    jobs: list[WorkerJob] = []
+    already = finished_count(study)
+    if already < target:
+        jobs = worker_jobs(tune, model, train, location, processed_dir, runs)
+    else:
+        logger.info(
+            "study %s already holds %d finished trials (n_trials=%d): nothing to run, "
+            "no worker started",
+            tune.study,
+            already,
+            target,
+        )
 
     def report(done: int) -> None:
         if on_progress is not None:
             on_progress(done, target)
 
-    report(finished_count(study))
+    report(already)
     first_n = target if best_of_first_n else None
     status = "FAILED"
     try:
-        run_workers(jobs, study, report)
+        if jobs:
+            run_workers(jobs, study, report)
         status = "FINISHED"
     except BaseException as error:
         status = end_status(error)  # KILLED when stopped (a signal, Ctrl-C)
