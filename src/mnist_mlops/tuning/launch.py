@@ -63,14 +63,36 @@ def check_storage(location: str, workers: int) -> None:
 
 def check_inputs(
     tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, location: str
-) -> None:
+) -> optuna.Study:
     """Fail before anything runs: missing data (DataError) or a study of another identity.
 
     Runs before the parent run exists, so that a refused launch leaves no MLflow run.
+
+    Returns:
+        The study (created, with this identity recorded, when it did not exist).
     """
     load_splits(processed_dir, names=("train", "val"))
     study = open_study(tune.study, open_storage(location), tune.pruner, tune.seed)
     check_study_identity(study, study_identity(tune, model, train, processed_dir), location)
+    return study
+
+
+def full_study(
+    tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, root: Path
+) -> optuna.Study | None:
+    """Return the study if it already holds ``tune.n_trials`` finished trials, else ``None``.
+
+    Checks what :func:`launch` checks first (storage, data, identity) and nothing else: no
+    MLflow run, no worker, no TensorFlow.
+
+    Raises:
+        TuneError: Bad storage for the mode, or a study of another identity.
+        DataError: The processed splits are missing or invalid.
+    """
+    location = resolve_storage(tune.storage, root)
+    check_storage(location, tune.workers)
+    study = check_inputs(tune, model, train, Path(processed_dir), location)
+    return study if finished_count(study) >= tune.n_trials else None
 
 
 def finish(study: optuna.Study, runs: TrialRuns, status: str, first_n: int | None) -> _Outcome:

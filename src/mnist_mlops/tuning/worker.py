@@ -26,7 +26,6 @@ from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.budget import BudgetLock
-from mnist_mlops.tuning.objective import Objective
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import (
     DURATION_ATTR,
@@ -133,6 +132,8 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
     Raises:
         TuneError: ``MAX_CONSECUTIVE_FAILURES`` trials in a row failed (a bug, not bad luck).
     """
+    from mnist_mlops.tuning.objective import Objective  # Keras: only where trials run
+
     _limit_threads(job.threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     splits = load_splits(job.processed_dir, names=("train", "val"))
