@@ -38,7 +38,10 @@ def fitting_trials(journal: Path) -> list[FrozenTrial]:
     """The study's RUNNING trials whose MLflow run is open and whose worker sent a heartbeat."""
     if not journal.exists():
         return []
-    study = optuna.load_study(study_name="tiny", storage=open_storage(str(journal)))
+    try:
+        study = optuna.load_study(study_name="tiny", storage=open_storage(str(journal)))
+    except KeyError:  # the journal is there, the study not yet
+        return []
     return [
         trial
         for trial in study.get_trials(states=(TrialState.RUNNING,))

@@ -25,7 +25,7 @@ from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tracking.owner import KILLED, end_status
 from mnist_mlops.tuning.outputs import check_study_identity, study_identity
-from mnist_mlops.tuning.parent_run import finish_parent_run, stale_run_closer, start_parent_run
+from mnist_mlops.tuning.parent_run import finish_parent_run, start_parent_run
 from mnist_mlops.tuning.pool import run_workers, worker_jobs
 from mnist_mlops.tuning.result import LaunchResult
 from mnist_mlops.tuning.storage import open_storage, resolve_storage
@@ -167,11 +167,8 @@ def launch(
     raw_dir = Path(raw_dir) if raw_dir is not None else ProjectPaths(root).raw_dir
     location = resolve_storage(tune.storage, root)
     check_storage(location, tune.workers)
-    check_inputs(tune, model, train, processed_dir, location)
+    study = check_inputs(tune, model, train, processed_dir, location)
     runs = start_parent_run(mlflow_config, tune, location, root, raw_dir, processed_dir)
-    study = open_study(
-        tune.study, open_storage(location, stale_run_closer(runs)), tune.pruner, tune.seed
-    )
     target = tune.n_trials
     jobs: list[WorkerJob] = []
     already = finished_count(study)
