@@ -194,7 +194,10 @@ def register(
             decision = score_and_decide(config, candidate, logged_uri, champion)
             version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
         except BaseException:
-            remove_unregistered_copies(client, candidate.run_id)
+            try:
+                remove_unregistered_copies(client, candidate.run_id)
+            except Exception as cleanup:  # the register's own error is the one to report
+                logger.warning("unregistered model copies left (%s)", cleanup)
             raise
     return RegisterSummary(
         model_name=config.model_name,
