@@ -62,6 +62,10 @@ class ExportMismatchError(MnistMlopsError):
     """The ONNX export of a model answers differently from the Keras model: not registered."""
 
 
+class BelowFloorError(MnistMlopsError):
+    """A model below ``register.min_accuracy`` was not registered."""
+
+
 class PromotionLockedError(MnistMlopsError):
     """Another register holds the model's promotion lock for longer than the wait allows."""
 

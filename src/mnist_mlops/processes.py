@@ -1,66 +1,64 @@
-"""The process tree as Linux ``/proc`` shows it: children, group members, the watched parents.
+"""The process tree through psutil: children, group members, the watched parents.
 
-Used by :mod:`mnist_mlops.stopping` (stop the children, notice a dead parent) and by the
-shared Prefect server's wrapper (the members of its process group). Off Linux there is no
-``/proc``: the functions answer "none found" and a parent is only watched by its pid.
+Used by :mod:`mnist_mlops.stopping` (stop the children, notice a dead parent), by the sweep
+of dead runs and the promotion lock (is the process that wrote a tag still alive?) and by the
+shared Prefect server's wrapper (the members of its process group). A process is identified
+by its pid *and* start time, so a reused pid does not pass for the old process; zombies count
+as gone.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-PROC = Path("/proc")
+import psutil
+
 # Shells that run a command for its parent (``$SHELL -c cmd``, as DVC runs a stage): bash and
 # zsh ``exec`` a lone command, dash and others stay in between, waiting for it.
 SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "ash", "busybox", "fish"})
+GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
 
 
-@dataclass(frozen=True)
-class ProcessStat:
-    """What ``/proc/<pid>/stat`` says of a process that runs (a zombie does not count)."""
-
-    pid: int
-    name: str
-    parent: int
-    group: int
-    started: str
-
-
-def process_stat(pid: int) -> ProcessStat | None:
-    """Return the ``/proc`` entry of a running process; ``None`` if it is gone or a zombie."""
+def _running(process: psutil.Process) -> bool:
+    """Return whether ``process`` runs (a zombie does not)."""
     try:
-        stat = (PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    # the command name (field 2) is in parentheses and may hold spaces: split around it
-    head, _, tail = stat.rpartition(")")
-    fields = tail.split()
-    if len(fields) < 20 or fields[0] in ("Z", "X"):
-        return None
-    name = head.partition("(")[2]
-    return ProcessStat(pid, name, int(fields[1]), int(fields[2]), fields[19])
+        return process.status() != psutil.STATUS_ZOMBIE
+    except GONE:
+        return False
+    except psutil.AccessDenied:  # another user's process: it exists
+        return True
 
 
 def process_started(pid: int) -> str | None:
-    """Return the start time of process ``pid`` (clock ticks since boot), ``None`` if gone.
+    """Return the start time of process ``pid`` (seconds since the epoch, as text).
 
-    Off Linux (no ``/proc``) the value is ``"?"`` for a live process: only the pid is checked.
+    Args:
+        pid: A process id of this host.
+
+    Returns:
+        The start time, the same text on every call for the same process; ``None`` when no
+        such process runs (gone, or a zombie).
     """
-    if PROC.is_dir():
-        stat = process_stat(pid)
-        return None if stat is None else stat.started
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        return f"{process.create_time():.2f}" if _running(process) else None
+    except GONE:
         return None
-    except PermissionError:
-        pass
-    return "?"
 
 
-def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int] | None:
+def process_alive(pid: int, started: str | None = None) -> bool:
+    """Return whether process ``pid`` runs on this host (and, when given, started at ``started``).
+
+    Args:
+        pid: A process id of this host.
+        started: Its start time as :func:`process_started` gave it; ``None``: any start time.
+    """
+    now = process_started(pid)
+    return now is not None and (started is None or now == started)
+
+
+def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int]:
     """Return the running processes (zombies do not count) with this parent or process group.
 
     Args:
@@ -68,22 +66,24 @@ def running_processes(*, parent: int | None = None, group: int | None = None) ->
         group: Keep the members of this process group.
 
     Returns:
-        Their pids, from Linux ``/proc``; ``None`` where there is no ``/proc``.
+        Their pids.
     """
-    if not PROC.is_dir():
-        return None
     found = []
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit() or (stat := process_stat(int(entry.name))) is None:
+    for process in psutil.process_iter(["ppid", "status"]):
+        if process.info["status"] in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
             continue
-        if (parent is None or stat.parent == parent) and (group is None or stat.group == group):
-            found.append(stat.pid)
+        try:
+            in_group = group is None or os.getpgid(process.pid) == group
+        except ProcessLookupError:
+            continue
+        if (parent is None or process.info["ppid"] == parent) and in_group:
+            found.append(process.pid)
     return found
 
 
 def child_pids() -> list[int]:
-    """Return this process's child processes that still run (Linux ``/proc``; else none)."""
-    return running_processes(parent=os.getpid()) or []
+    """Return this process's child processes that still run."""
+    return running_processes(parent=os.getpid())
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Ancestor:
 
     def alive(self) -> bool:
         """Return whether the process still runs (the same one: same start time)."""
-        return process_started(self.pid) == self.started
+        return process_alive(self.pid, self.started)
 
     def __str__(self) -> str:
         return f"{self.pid} ({self.name})" if self.name else str(self.pid)
@@ -112,13 +112,16 @@ def stage_ancestors() -> list[Ancestor]:
     pid = os.getppid()
     ancestors: list[Ancestor] = []
     while pid > 1:
-        stat = process_stat(pid)
-        if stat is None:
-            if not PROC.is_dir() and (started := process_started(pid)) is not None:
-                ancestors.append(Ancestor(pid, "", started))  # no /proc: the pid alone
+        try:
+            process = psutil.Process(pid)
+            name, parent = process.name(), process.ppid()
+        except GONE:
             break
-        ancestors.append(Ancestor(pid, stat.name, stat.started))
-        if stat.name not in SHELLS:
+        started = process_started(pid)
+        if started is None:
             break
-        pid = stat.parent
+        ancestors.append(Ancestor(pid, name, started))
+        if name not in SHELLS:
+            break
+        pid = parent
     return ancestors

@@ -1,5 +1,9 @@
 import re
+import subprocess
+import sys
+from pathlib import Path
 
+import optuna
 import pytest
 import yaml
 from mlflow import MlflowClient
@@ -9,7 +13,10 @@ from mnist_mlops.cli.main import main
 from mnist_mlops.config.params import load_params
 from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG
 from mnist_mlops.tuning.outputs import pipeline_study_name
-from tests.helpers.tuning import tiny_params_dict
+from mnist_mlops.tuning.storage import open_storage
+from tests.helpers.tuning import tiny_params_dict, tiny_trial
+
+CLI = str(Path(sys.executable).with_name("mnist-mlops"))
 
 
 @pytest.mark.slow
@@ -70,8 +77,26 @@ def test_the_parent_run_is_tagged_with_the_data_given_by_data(project, paths, tm
     save_splits({name: Split(s.x[:40], s.y[:40]) for name, s in splits.items()}, other)
     assert processed_hash(other) != processed_hash(paths.processed_dir)
 
-    command = ["tune", "--n-trials", "0", "--study", "x", "--data", str(other), "--no-progress"]
+    # a launch that starts no trial (its deadline is past) still records its parent run
+    command = ["tune", "--n-trials", "1", "--timeout", "0.001", "--study", "x", "--data"]
+    command += [str(other), "--no-progress"]
     assert main(command) == 0
     run_id = re.search(r"MLflow parent run: (\w+)", capsys.readouterr().out).group(1)
     tags = MlflowClient().get_run(run_id).data.tags
     assert tags[PROCESSED_HASH_TAG] == processed_hash(other)
+
+
+def test_tune_on_a_finished_study_says_so_and_starts_no_worker(project, paths):
+    assert main(["tune", "--n-trials", "0", "--study", "full", "--no-progress"]) == 0
+    study = optuna.load_study(study_name="full", storage=open_storage(str(paths.optuna_journal)))
+    study.add_trial(tiny_trial(0.5))
+    study.add_trial(tiny_trial(0.6))
+    command = [CLI, "tune", "--study", "full", "--n-trials", "2", "--workers", "2"]
+    done = subprocess.run(
+        [*command, "--no-progress"], capture_output=True, text=True, timeout=300, cwd=project
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "already holds 2 finished trials (--n-trials 2): nothing to run" in done.stdout
+    assert "best trial 1: val_accuracy 0.6000" in done.stdout
+    assert "worker-0" not in done.stderr and "worker-1" not in done.stderr  # none spawned
+    assert "MLflow parent run" not in done.stdout  # nor a run that records nothing

@@ -13,7 +13,7 @@ from tests.helpers.models import tiny_model, use_test_store, write_processed, wr
 
 def run_flow(paths):
     """Run the register flow in the project ``paths``; return its final state."""
-    return register_flow(RegisterConfig(), MlflowConfig(), paths, return_state=True)
+    return register_flow(RegisterConfig(min_accuracy=0), MlflowConfig(), paths, return_state=True)
 
 
 @pytest.mark.slow

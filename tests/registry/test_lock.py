@@ -1,5 +1,10 @@
 """The promotion lock: registers that run at once take turns (a real MLflow registry)."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -7,6 +12,7 @@ from mlflow import MlflowClient
 
 from mnist_mlops.errors import PromotionLockedError
 from mnist_mlops.registry.lock import OWNER_TAG, lock_name, promotion_lock
+from mnist_mlops.tracking.owner import HOST_TAG, PID_TAG, STARTED_TAG
 from tests.helpers.locks import at_once
 from tests.helpers.models import use_test_store
 
@@ -36,7 +42,9 @@ def test_it_is_released_when_the_block_fails():
 
 
 def test_a_held_lock_makes_the_next_register_wait_then_fail_clearly():
-    MlflowClient().create_registered_model(lock_name(NAME), tags={OWNER_TAG: "host-a pid 7"})
+    # a holder on another host: whether its process lives cannot be seen from here
+    tags = {OWNER_TAG: "host-a pid 7", HOST_TAG: f"not-{socket.gethostname()}", PID_TAG: "7"}
+    MlflowClient().create_registered_model(lock_name(NAME), tags=tags | {STARTED_TAG: "1.00"})
     start = time.monotonic()
     with pytest.raises(PromotionLockedError) as raised, promotion_lock(NAME, wait_s=1.0):
         pytest.fail("the lock was taken although another holder had it")
@@ -68,3 +76,29 @@ def test_read_modify_write_under_the_lock_loses_no_update():
 
     assert at_once(increment, 2) == [None, None]
     assert client.get_registered_model(NAME).tags["count"] == "2"
+
+
+HOLD = """
+import sys, time
+from mnist_mlops.registry.lock import promotion_lock
+with promotion_lock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_lock_whose_holder_was_killed_on_this_host_is_taken_over_at_once():
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, NAME], stdout=subprocess.PIPE, text=True
+    )  # the test's store: MLFLOW_TRACKING_URI is inherited
+    try:
+        assert holder.stdout.readline() == "held\n"
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)  # kill -9: its lock stays behind
+        holder.wait()
+    assert lock_name(NAME) in registered_names()
+    start = time.monotonic()
+    with promotion_lock(NAME, wait_s=60):
+        owner = MlflowClient().get_registered_model(lock_name(NAME)).tags[PID_TAG]
+    assert time.monotonic() - start < 30  # at once, not after a wait for the dead holder
+    assert owner == str(os.getpid())

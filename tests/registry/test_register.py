@@ -29,10 +29,11 @@ def project(tmp_path, tiny_splits):
     return paths
 
 
-def run_register(paths, model, test, min_improvement=0.0):
+def run_register(paths, model, test, min_improvement=0.0, min_accuracy=0.0):
+    """Register ``model`` (no floor by default: the tests compare untrained models too)."""
     run_id = write_trained(model, paths, test)
     summary = register(
-        RegisterConfig(model_name=NAME, min_improvement=min_improvement),
+        RegisterConfig(model_name=NAME, min_improvement=min_improvement, min_accuracy=min_accuracy),
         paths.trained_dir,
         paths.train_run,
         paths.evaluate_metrics,

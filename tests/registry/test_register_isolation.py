@@ -38,7 +38,7 @@ def test_a_failed_register_leaves_the_training_run_untouched(tmp_path, trained):
     shutil.rmtree(store, ignore_errors=True)
     open(store, "w").close()  # the artifact store cannot be written (even by root)
 
-    config = RegisterConfig(model_name=NAME)
+    config = RegisterConfig(model_name=NAME, min_accuracy=0)  # an untrained model
     with pytest.raises(OSError):
         register(
             config,
@@ -56,7 +56,7 @@ def test_the_registered_model_names_the_training_run_as_its_source(tmp_path, tra
     paths, run_id = trained
     status, end_time, _ = run_state(run_id)
     summary = register(
-        RegisterConfig(model_name=NAME),
+        RegisterConfig(model_name=NAME, min_accuracy=0),  # an untrained model
         paths.trained_dir,
         paths.train_run,
         paths.evaluate_metrics,

@@ -90,3 +90,15 @@ def test_close_session_runs_closes_only_this_sessions_running_runs(monkeypatch):
     assert status(mine) == "KILLED" and status(finished) == "FINISHED"
     assert status(other) == "RUNNING"
     assert MlflowClient().get_run(mine).data.tags[CLOSED_TAG] == "stopped by SIGTERM"
+
+
+def test_closing_a_run_that_ended_meanwhile_keeps_its_status_and_reason():
+    """The sweep's last step re-reads the run: a run another process ended stays as it is."""
+    experiment_id = use_test_store()
+    client = MlflowClient()
+    run_id = running_run(experiment_id, {})
+    assert owner._close(client, run_id, "mnist-mlops tune stopped: SIGTERM")
+    assert not owner._close(client, run_id, "ghost sweep: process 1 is gone")
+    run = client.get_run(run_id)
+    assert run.info.status == "KILLED"
+    assert run.data.tags[CLOSED_TAG] == "mnist-mlops tune stopped: SIGTERM"

@@ -23,11 +23,13 @@ from mlflow import MlflowClient
 from optuna.trial import FrozenTrial, TrialState
 
 from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.tracking.owner import CLOSED_TAG
 from mnist_mlops.tuning.journal import HEARTBEAT_ATTR
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.trial_runs import RUN_ID_ATTR
 from tests.helpers import mlflow_store
 from tests.helpers.tuning import tiny_params_dict
+from tests.helpers.workspace import REPO_ROOT
 
 CLI = str(Path(sys.executable).with_name("mnist-mlops"))
 
@@ -36,7 +38,10 @@ def fitting_trials(journal: Path) -> list[FrozenTrial]:
     """The study's RUNNING trials whose MLflow run is open and whose worker sent a heartbeat."""
     if not journal.exists():
         return []
-    study = optuna.load_study(study_name="tiny", storage=open_storage(str(journal)))
+    try:
+        study = optuna.load_study(study_name="tiny", storage=open_storage(str(journal)))
+    except KeyError:  # the journal is there, the study not yet
+        return []
     return [
         trial
         for trial in study.get_trials(states=(TrialState.RUNNING,))
@@ -118,9 +123,11 @@ def test_resume_after_kill_9_reaches_the_total(project, store):
     assert trials[killed.number].state == TrialState.FAIL
     [retry] = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert retry.params == trials[killed.number].params and retry.state != TrialState.FAIL
-    # the killed trial's MLflow child run is closed as FAILED, not left RUNNING
+    # the killed trial's MLflow child run is closed KILLED by the sweep of dead runs (not left
+    # RUNNING), and the stale trial's FAIL does not rewrite that status
     run = MlflowClient(store).get_run(trials[killed.number].user_attrs[RUN_ID_ATTR])
-    assert run.info.status == "FAILED" and run.data.tags["optuna.trial_state"] == "FAIL"
+    assert run.info.status == "KILLED" and run.data.tags["optuna.trial_state"] == "FAIL"
+    assert f"process {pid} is gone" in run.data.tags[CLOSED_TAG]
 
 
 @pytest.mark.slow
@@ -157,3 +164,36 @@ def test_the_other_worker_retries_the_trial_of_a_killed_worker(project, store):
     assert {t.user_attrs[RUN_ID_ATTR] for t in trials} == {c.info.run_id for c in children}
     workers = {c.data.tags["optuna.worker"].split(":")[1] for c in children}
     assert str(launcher.pid) not in workers  # the trials ran in the spawned worker processes
+
+
+ASK_AND_DIE = """
+import os, sys
+from mnist_mlops.tuning.storage import open_storage
+from mnist_mlops.tuning.study import open_study
+from tests.helpers.tuning import tiny_trial
+study = open_study("tiny", open_storage(sys.argv[1]))
+study.add_trial(tiny_trial(0.5))  # one finished trial, as after an earlier launch
+study.ask()
+os._exit(0)  # killed between ask() and its first heartbeat
+"""
+
+
+@pytest.mark.slow
+def test_a_trial_killed_before_its_first_heartbeat_does_not_hang_the_resume(project, store):
+    paths = ProjectPaths(project)
+    journal = paths.optuna_journal
+    subprocess.run(
+        [sys.executable, "-c", ASK_AND_DIE, str(journal)], cwd=REPO_ROOT, check=True, timeout=120
+    )
+    command = [CLI, "tune", "--study", "tiny", "--n-trials", "2", "--workers", "2", "--no-progress"]
+    launcher = start(command, project, subprocess.PIPE)
+    with stopped_on_failure(launcher):
+        # the orphan is failed once the grace period (30 s) has passed, then retried
+        output, _ = launcher.communicate(timeout=400)
+    assert launcher.returncode == 0, output[-3000:]
+    trials = optuna.load_study(study_name="tiny", storage=open_storage(str(journal))).trials
+    assert [t.state for t in trials[:2]] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 2
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    shown = [(t.number, t.state.name, t.system_attrs) for t in trials]
+    assert [t.system_attrs.get("failed_trial") for t in trials[2:]] == [1], shown

@@ -121,3 +121,30 @@ def test_study_is_readable_by_the_optuna_command_line(tmp_path):
         (1, "COMPLETE"),
         (2, "PRUNED"),
     ]
+
+
+ASK_AND_DIE = """
+import os, sys
+from mnist_mlops.tuning.storage import open_storage
+from mnist_mlops.tuning.study import open_study
+trial = open_study("s", open_storage(sys.argv[1])).ask()
+print(trial.number, flush=True)
+os._exit(0)  # died before its first heartbeat: no cleanup, nothing told
+"""
+
+
+def test_a_trial_whose_process_died_before_its_first_heartbeat_is_failed_after_the_grace(
+    tmp_path,
+):
+    journal = str(tmp_path / "j.log")
+    subprocess.run([sys.executable, "-c", ASK_AND_DIE, journal], check=True, timeout=120)
+    study = open_study("s", open_storage(journal, heartbeat_interval=1, grace_period=2))
+    [orphan] = study.get_trials()
+    assert orphan.state == TrialState.RUNNING and HEARTBEAT_ATTR not in orphan.system_attrs
+    fail_stale(study)  # within the grace period: it may still be starting
+    assert [t.state for t in study.get_trials()] == [TrialState.RUNNING]
+    time.sleep(2.5)
+    fail_stale(study)
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.WAITING]
+    assert trials[1].system_attrs["failed_trial"] == 0

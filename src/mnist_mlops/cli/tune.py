@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.cli.arguments import int_at_least
 from mnist_mlops.config.params import TuneConfig, load_params
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
@@ -105,14 +106,26 @@ def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from mnist_mlops.tuning.launch import launch
+    from mnist_mlops.tuning.launch import full_study, launch
     from mnist_mlops.tuning.outputs import pipeline_study_name
+    from mnist_mlops.tuning.storage import resolve_storage
+    from mnist_mlops.tuning.summary import best_params_document, counts_summary
 
     params = load_params(args.params)
     paths = ProjectPaths.for_params_file(args.params)
     data = args.data or paths.processed_dir
     study = args.study or pipeline_study_name(params.tune, params.model, params.train, data)
     tune = effective_tune(args, params.tune, study)
+    full = full_study(tune, params.model, params.train, data, paths.root)
+    if full is not None:  # nothing to run: no MLflow run, no worker
+        counts = counts_summary(full)
+        print(f"study {study} in {resolve_storage(tune.storage, paths.root)}: {json.dumps(counts)}")
+        print(
+            f"study {study} already holds {counts['finished']} finished trials "
+            f"(--n-trials {tune.n_trials}): nothing to run, no worker started"
+        )
+        _print_best(best_params_document(full, tune.space, params.model, params.train, None))
+        return 0
     bar = tqdm(
         total=tune.n_trials,
         desc="finished trials",
@@ -139,9 +152,14 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"study {result.study} in {result.storage}: {json.dumps(result.counts)}")
-    if result.best:
-        document = result.best.to_json()
-        print(f"best trial {result.best.trial}: val_accuracy {result.best.value:.4f}")
-        print(json.dumps({"model": document["model"], "train": document["train"]}))
+    _print_best(result.best)
     print(f"MLflow parent run: {result.parent_run_id}")
     return 0
+
+
+def _print_best(best: BestParams | None) -> None:
+    """Print the best trial's number, value and parameters (nothing when none completed)."""
+    if best:
+        document = best.to_json()
+        print(f"best trial {best.trial}: val_accuracy {best.value:.4f}")
+        print(json.dumps({"model": document["model"], "train": document["train"]}))

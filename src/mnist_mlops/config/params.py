@@ -191,10 +191,15 @@ class BaselinesConfig(Section):
 
 
 class RegisterConfig(Section):
-    """``register``: the registered model and its promotion rule."""
+    """``register``: the registered model, its promotion rule and the floor of a version.
+
+    ``min_accuracy``: the least test accuracy a model needs to be registered at all (0.5 by
+    default: ten classes give chance 0.1, a diverged network predicts one class, ~0.1).
+    """
 
     model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1)
     min_improvement: float = Field(0.0, ge=0, le=1)
+    min_accuracy: float = Field(0.5, ge=0, le=1)
 
 
 with warnings.catch_warnings():

@@ -1,12 +1,14 @@
 """The promotion lock: one register at a time reads the champion, decides and moves aliases.
 
-Two registers at once (two clones, two machines, queued ``dvc exp run`` workers) would both
-read the same champion, both decide against it, and the last alias written would win: a lost
-update, and a model card comparing with a champion that was no longer one. The lock is a
-registered model named ``<model>.promotion-lock``: creating a registered model is atomic in
-every MLflow store (a unique name), so it needs nothing but the tracking server everyone
-already shares. It exists for the seconds of a promotion; one left by a killed process is
-taken over once older than :data:`STALE_S`.
+The lock is a registered model named ``<model>.promotion-lock`` (creating one is atomic in
+every MLflow store: a unique name), tagged with its holder's host, pid and process start time
+(:func:`~mnist_mlops.tracking.owner.owner_tags`). A waiting register takes it over
+
+- at once when the holder ran on this host and its process is gone (the liveness check of the
+  sweep of dead runs: pid and start time, so a reused pid does not count);
+- after :data:`STALE_S` when the holder ran on another host (its liveness cannot be seen).
+
+Why a lock at all (lost alias updates): docs/decisions/promotion-lock.md.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mnist_mlops.errors import PromotionLockedError
+from mnist_mlops.processes import process_alive
+from mnist_mlops.tracking.owner import HOST_TAG, PID_TAG, STARTED_TAG, owner_tags
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -29,7 +33,7 @@ logger = logging.getLogger(__name__)
 LOCK_SUFFIX = ".promotion-lock"
 OWNER_TAG = "mnist_mlops.lock_owner"
 WAIT_S = 300.0  # a register waits this long for the others' promotions
-STALE_S = 600.0  # a lock older than this was left by a process that died
+STALE_S = 600.0  # a lock of another host older than this was left by a process that died
 POLL_S = 0.5
 
 
@@ -49,7 +53,7 @@ def _try_create(client: MlflowClient, name: str, owner: str) -> bool:
     try:
         client.create_registered_model(
             name,
-            tags={OWNER_TAG: owner},
+            tags={OWNER_TAG: owner} | owner_tags(),
             description=f"mnist-mlops register: promotion in progress ({owner}); "
             "deleted when it ends",
         )
@@ -60,8 +64,17 @@ def _try_create(client: MlflowClient, name: str, owner: str) -> bool:
     return True
 
 
-def _holder(client: MlflowClient, name: str) -> tuple[str, float] | None:
-    """Return the lock's owner and age in seconds, or ``None`` when it is gone."""
+class Holder(NamedTuple):
+    """Who holds a lock: owner text, age, whether a dead process of this host, creation."""
+
+    owner: str
+    age_s: float
+    dead_here: bool
+    created_ms: int
+
+
+def _holder(client: MlflowClient, name: str) -> Holder | None:
+    """Return the lock's holder, or ``None`` when the lock is gone."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -70,8 +83,17 @@ def _holder(client: MlflowClient, name: str) -> tuple[str, float] | None:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
         raise
+    tags = model.tags or {}
     age = time.time() - model.creation_timestamp / 1000
-    return (model.tags or {}).get(OWNER_TAG, "unknown"), age
+    owner = tags.get(OWNER_TAG, "unknown")
+    return Holder(owner, age, _dead_here(tags), model.creation_timestamp)
+
+
+def _dead_here(tags: dict[str, str]) -> bool:
+    """Whether the tags name a process of this host that no longer runs."""
+    if tags.get(HOST_TAG) != socket.gethostname() or not tags.get(PID_TAG, "").isdigit():
+        return False
+    return not process_alive(int(tags[PID_TAG]), tags.get(STARTED_TAG))
 
 
 def _delete(client: MlflowClient, name: str) -> None:
@@ -93,7 +115,7 @@ def promotion_lock(
     Args:
         model_name: The registered model whose aliases the block moves.
         wait_s: How long to wait for another holder.
-        stale_s: The age after which a lock counts as left behind by a dead process.
+        stale_s: The age after which a lock of another host counts as left behind.
 
     Raises:
         PromotionLockedError: Another register held the lock for all of ``wait_s``.
@@ -105,19 +127,22 @@ def promotion_lock(
     waited = False
     while not _try_create(client, name, owner):
         holder = _holder(client, name)
-        if holder is not None and holder[1] > stale_s:
-            logger.warning("taking over %s: left by %s %.0f s ago", name, *holder)
-            _delete(client, name)
+        if holder is not None and (holder.dead_here or holder.age_s > stale_s):
+            why = "its process is gone" if holder.dead_here else f"{holder.age_s:.0f} s old"
+            again = _holder(client, name)  # the same lock, not one another waiter took over
+            if again is not None and again.created_ms == holder.created_ms:
+                logger.warning("taking over %s: left by %s (%s)", name, holder.owner, why)
+                _delete(client, name)
             continue
         if time.monotonic() > deadline:
-            who = f"{holder[0]}, for {holder[1]:.0f} s" if holder else "someone"
+            who = f"{holder.owner}, for {holder.age_s:.0f} s" if holder else "someone"
             raise PromotionLockedError(
                 f"the promotion of {model_name} is locked by {who}: another register is "
                 f"running; if that process is gone, delete the registered model {name!r} "
-                f"(it is taken over by itself after {stale_s:.0f} s)"
+                f"(a lock of another host is taken over after {stale_s:.0f} s)"
             )
         if not waited and holder is not None:
-            logger.info("waiting for %s (held by %s)", name, holder[0])
+            logger.info("waiting for %s (held by %s)", name, holder.owner)
             waited = True
         time.sleep(POLL_S)
     try:

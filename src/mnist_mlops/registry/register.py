@@ -1,18 +1,16 @@
 """The register stage: a new model version, the ``challenger`` alias and champion promotion.
 
-The trained model is logged as a :class:`~mnist_mlops.serving.pyfunc.DigitClassifier` into its
-training run and registered as ``register.model_name``. The new version always gets the alias
-``challenger``; it also takes ``champion`` when there is no champion yet, or when its test
-accuracy beats the current champion's by at least ``register.min_improvement``. Both models
-are scored on the same (current) test split, so the comparison is fair even when the split
-changed since the champion was registered, but only when both were trained on the same data
-source (the ``data.source`` tag of every version vs ``meta.json`` of the processed data): the
-"test" digits of one source can be training digits of another (``mnist_5k`` is drawn from
-MNIST's training set) or another task altogether (Fashion-MNIST). When the sources differ, or
-the champion has no ``data.source`` tag, the champion is not re-scored and keeps its alias; the
-decision says so and how to promote by hand. Only aliases are used (no deprecated stages).
-Reading the champion, deciding and moving the aliases happen under the model's promotion lock
-(:mod:`.lock`): registers run at once (other clones, other machines) take turns.
+:func:`register` refuses a model whose test accuracy (the evaluate stage's) is below
+``register.min_accuracy``, before anything is logged. Otherwise, under the model's promotion
+lock (:mod:`.lock`), it logs the trained model as a
+:class:`~mnist_mlops.serving.pyfunc.DigitClassifier` into its training run, scores it (and a
+comparable champion) on the current test split and registers it as ``register.model_name``.
+The new version always gets ``challenger``; it also takes ``champion`` when there is no
+champion yet, or when both were trained on the same data source (the ``data.source`` tag vs
+``meta.json`` of the processed data) and it beats the champion by at least
+``register.min_improvement``. A champion of another or an unknown source is not re-scored and
+keeps its alias; the decision says how to promote by hand. A register that fails leaves no
+model copy without a version (:mod:`.copies`). Only aliases are used (no deprecated stages).
 """
 
 from __future__ import annotations
@@ -26,8 +24,10 @@ from mnist_mlops.artifacts.metrics import RegisterSummary
 from mnist_mlops.artifacts.runs import RegisterRunInfo, TrainedRunInfo
 from mnist_mlops.config.constants import CHALLENGER, CHAMPION
 from mnist_mlops.config.params import RegisterConfig
+from mnist_mlops.errors import BelowFloorError
 from mnist_mlops.registry.candidate import Candidate, load_candidate
 from mnist_mlops.registry.card import code_version, decision_tags, model_card, version_tags
+from mnist_mlops.registry.copies import COPY_TAGS, remove_unregistered_copies
 from mnist_mlops.registry.lock import promotion_lock
 from mnist_mlops.registry.promotion import Champion, Decision, decide, manual_promotion, same_source
 from mnist_mlops.registry.scoring import current_champion, score
@@ -58,11 +58,30 @@ def log_candidate(candidate: Candidate) -> str:
         run = client.get_run(candidate.run_id)
         mlflow.set_experiment(experiment_id=run.info.experiment_id)
         pending = mlflow.initialize_logged_model(
-            name="model", source_run_id=candidate.run_id, experiment_id=run.info.experiment_id
+            name="model",
+            source_run_id=candidate.run_id,
+            tags=COPY_TAGS,
+            experiment_id=run.info.experiment_id,
         )
         info = log_classifier(candidate.model, model_id=pending.model_id, exported=exported)
     client.log_outputs(candidate.run_id, [LoggedModelOutput(pending.model_id, step=0)])
     return info.model_uri
+
+
+def check_floor(config: RegisterConfig, candidate: Candidate) -> None:
+    """Refuse a model whose test accuracy is below ``config.min_accuracy``.
+
+    Raises:
+        BelowFloorError: The evaluate stage's test accuracy is below the floor.
+    """
+    accuracy = candidate.metrics.test_accuracy
+    if accuracy < config.min_accuracy:
+        raise BelowFloorError(
+            f"not registered: test accuracy {accuracy:.4f} is below register.min_accuracy "
+            f"{config.min_accuracy} (chance is 0.1: a diverged or untrained network); "
+            "nothing was logged or registered. Train a better model, or lower "
+            "register.min_accuracy in params.yaml (0-1)"
+        )
 
 
 def score_and_decide(
@@ -143,10 +162,10 @@ def register(
     """Register the trained model, set its aliases and return the stage's summary.
 
     Both models are scored before anything is registered: a failure there leaves no version
-    without an alias. The champion is read, and the aliases moved, under the promotion lock.
+    without an alias, and no model copy (see the module docstring).
 
     Args:
-        config: The ``register`` section (model name, min_improvement).
+        config: The ``register`` section (model name, min_improvement, min_accuracy).
         trained_dir: The train stage's model folder.
         train_run: The train stage's run record (the run the model is logged into).
         evaluate_path: The evaluate stage's test metrics.
@@ -155,15 +174,31 @@ def register(
 
     Returns:
         The decision, both scores, the version and its URI.
+
+    Raises:
+        BelowFloorError: The model's test accuracy is below ``config.min_accuracy``.
+        PromotionLockedError: Another register held the promotion lock too long.
     """
+    from mlflow import MlflowClient
+
     candidate = load_candidate(
         Path(trained_dir), Path(train_run), Path(evaluate_path), Path(processed_dir)
     )
-    logged_uri = log_candidate(candidate)
+    check_floor(config, candidate)
     with promotion_lock(config.model_name):  # no lost update when registers run at once
-        champion = current_champion(config.model_name)
-        decision = score_and_decide(config, candidate, logged_uri, champion)
-        version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
+        client = MlflowClient()
+        remove_unregistered_copies(client, candidate.run_id)  # left by a killed register
+        try:
+            logged_uri = log_candidate(candidate)
+            champion = current_champion(config.model_name)
+            decision = score_and_decide(config, candidate, logged_uri, champion)
+            version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
+        except BaseException:
+            try:
+                remove_unregistered_copies(client, candidate.run_id)
+            except Exception as cleanup:  # the register's own error is the one to report
+                logger.warning("unregistered model copies left (%s)", cleanup)
+            raise
     return RegisterSummary(
         model_name=config.model_name,
         version=version,

@@ -98,10 +98,16 @@ def _running(client: MlflowClient, experiment_ids: list[str], condition: str) ->
     )
 
 
-def _close(client: MlflowClient, run_id: str, reason: str) -> None:
-    """Mark one run KILLED with the reason as a tag."""
+def _close(client: MlflowClient, run_id: str, reason: str) -> bool:
+    """Mark one run KILLED with the reason as a tag; ``False`` if it ended meanwhile.
+
+    A run that is no longer RUNNING keeps its status and tags (a terminal status is final).
+    """
+    if client.get_run(run_id).info.status != "RUNNING":
+        return False
     client.set_tag(run_id, CLOSED_TAG, reason)
     client.set_terminated(run_id, KILLED)
+    return True
 
 
 def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> list[str]:
@@ -127,8 +133,8 @@ def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> 
             continue
         if process_started(pid) == tags.get(STARTED_TAG):
             continue  # its process still runs
-        _close(client, run.info.run_id, f"ghost sweep by {process_id()}: process {pid} is gone")
-        closed.append(run.info.run_id)
+        if _close(client, run.info.run_id, f"ghost sweep by {process_id()}: process {pid} is gone"):
+            closed.append(run.info.run_id)
     if closed:
         logger.warning("marked %d runs KILLED whose process had died: %s", len(closed), closed)
     return closed
@@ -152,9 +158,8 @@ def close_session_runs(reason: str) -> list[str]:
     client = MlflowClient()
     session = os.environ.get(SESSION_ENV) or process_id()
     experiments = [experiment.experiment_id for experiment in client.search_experiments()]
-    runs = _running(client, experiments, f"tags.`{SESSION_TAG}` = '{session}'")
-    for run in runs:
-        _close(client, run.info.run_id, reason)
-    if runs:
-        logger.warning("marked %d runs KILLED (%s)", len(runs), reason)
-    return [run.info.run_id for run in runs]
+    running = _running(client, experiments, f"tags.`{SESSION_TAG}` = '{session}'")
+    closed = [run.info.run_id for run in running if _close(client, run.info.run_id, reason)]
+    if closed:
+        logger.warning("marked %d runs KILLED (%s)", len(closed), reason)
+    return closed

@@ -1,16 +1,12 @@
 """One lock per study around "is there room for another trial? then start it".
 
-Workers count the study's finished and running trials before they start one. Without a lock,
-two workers (processes, clones, machines) that count at the same moment both see room for the
-last trial and both start it: the study ends with more finished trials than ``n_trials``.
-:class:`BudgetLock` makes the count and the trial's creation one step for every worker of a
-study, whatever its storage:
+:class:`BudgetLock` makes the count of a study's trials and a new trial's creation one step
+for every worker of the study (processes, clones, machines), so the study never ends with more
+than ``n_trials`` finished trials (docs/decisions/tuning-workers.md). Per storage:
 
 - PostgreSQL: a session advisory lock (``pg_advisory_lock``) keyed by the study name;
 - MySQL: a named lock (``GET_LOCK``);
 - a journal file or a SQLite file: an exclusive ``flock`` of that file (one machine).
-
-The lock is held for milliseconds (one count, one insert), never while a trial trains.
 """
 
 from __future__ import annotations

@@ -3,9 +3,13 @@
 :class:`HeartbeatJournalStorage` is a ``JournalStorage`` that also implements Optuna's
 ``BaseHeartbeat`` interface, so ``study.optimize`` runs its heartbeat thread and fails stale
 trials exactly as it does for ``RDBStorage``. Each heartbeat is a trial system attribute
-``heartbeat = {"host", "pid", "time"}``. A RUNNING trial is stale when its last heartbeat is
-older than the grace period, or at once when it was written on this host by a process that no
-longer exists (a worker killed with ``kill -9``).
+``heartbeat = {"host", "pid", "time"}``. A RUNNING trial is stale when
+
+- its last heartbeat is older than the grace period;
+- at once, its last heartbeat was written on this host by a process that no longer exists
+  (a worker killed with ``kill -9``);
+- it has no heartbeat and started longer than the grace period ago (its process died
+  between ``study.ask()`` and the first heartbeat, which ``study.optimize`` sends at once).
 """
 
 from __future__ import annotations
@@ -23,27 +27,12 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import BaseJournalBackend
 from optuna.trial import FrozenTrial, TrialState
 
+from mnist_mlops.processes import process_alive
+
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_ATTR = "heartbeat"
 HOSTNAME = socket.gethostname()
-
-
-def process_alive(pid: int) -> bool:
-    """Return whether a process with this id exists on this host (zombies count as dead)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
@@ -80,16 +69,18 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
             logger.warning("trial %d was finished by another process (marked stale?)", trial_id)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
-        now = time.time()
-        stale = []
-        for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
-            beat: dict[str, Any] | None = trial.system_attrs.get(HEARTBEAT_ATTR)
-            if beat is None:
-                continue
-            dead = beat.get("host") == HOSTNAME and not process_alive(int(beat.get("pid", -1)))
-            if dead or now - float(beat.get("time", now)) > self.grace_period:
-                stale.append(trial._trial_id)
-        return stale
+        trials = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+        return [trial._trial_id for trial in trials if self.is_stale(trial, time.time())]
+
+    def is_stale(self, trial: FrozenTrial, now: float) -> bool:
+        """Return whether the RUNNING ``trial`` is stale at ``now`` (see the module docstring)."""
+        beat: dict[str, Any] | None = trial.system_attrs.get(HEARTBEAT_ATTR)
+        if beat is None:
+            started = trial.datetime_start  # naive local time, as Optuna gives it
+            return started is not None and now - started.timestamp() > self.grace_period
+        if beat.get("host") == HOSTNAME and not process_alive(int(beat.get("pid", -1))):
+            return True
+        return now - float(beat.get("time", now)) > self.grace_period
 
     def get_heartbeat_interval(self) -> int | None:
         """Return the heartbeat interval in seconds."""

@@ -1,32 +1,11 @@
 """One study launch: a parent MLflow run, N worker processes, a summary and the plots.
 
-A launch runs the study described by its ``tune`` section: callers override fields of it
-(``tune.model_copy(update=...)``: another study name, total, timeout, workers or storage), as
-``mnist-mlops tune`` does with its options and the tune stage with the pipeline's study name.
-
-``tune.n_trials`` is a total: a launch runs trials until the study holds that many finished
-(COMPLETE + PRUNED) trials, counting those of earlier launches, so a killed study resumed
-with the same command stops at the same total. Concurrent workers may finish up to
-``workers - 1`` trials more than the target (each checks the count before starting).
-
-Which trials compete for the best one:
-
-* the tune stage (``best_of_first_n=True``) considers only the first ``n_trials`` finished
-  trials by trial number, so that ``tuning/best_params.json`` is a function of ``params.yaml``
-  and the data, not of what the (persistent, DVC-untracked) storage holds: lowering
-  ``tune.n_trials`` from 30 to 10 gives the best of trials 0-9, as a fresh 10-trial study
-  would, not the best of the 30 already run. A warning says when the study holds more;
-* ``mnist-mlops tune`` (``best_of_first_n=False``) is interactive and reports the best of the
-  whole study, like ``mnist-mlops study show``.
-
-A launch refuses a study recorded with another search space, pruner, seed, ``model`` /
-``train`` params or data (see :func:`~mnist_mlops.tuning.outputs.check_study_identity`).
-
-A resumed study is not bit-identical to an uninterrupted one: the TPE sampler's random state
-is not stored, so after a crash (or with a larger total) the sampler starts again from
-``tune.seed`` with the trials the storage holds and may suggest other parameters than the
-uninterrupted run would have; a killed trial is retried with its parameters. The trials
-finished before the crash, and so the first-n rule, are unaffected.
+:func:`launch` runs the study described by its ``tune`` section (callers override fields of it:
+study name, total, timeout, workers, storage) until the study holds ``tune.n_trials`` finished
+(COMPLETE + PRUNED) trials, counting those of earlier launches, exactly: never more. A study
+already at its total starts no worker. Why the best trial is chosen among the first
+``n_trials`` for the tune stage, and why a resumed study is not bit-identical to an
+uninterrupted one: docs/decisions/tuning-workers.md.
 """
 
 from __future__ import annotations
@@ -46,7 +25,7 @@ from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tracking.owner import KILLED, end_status
 from mnist_mlops.tuning.outputs import check_study_identity, study_identity
-from mnist_mlops.tuning.parent_run import finish_parent_run, stale_run_closer, start_parent_run
+from mnist_mlops.tuning.parent_run import finish_parent_run, start_parent_run
 from mnist_mlops.tuning.pool import run_workers, worker_jobs
 from mnist_mlops.tuning.result import LaunchResult
 from mnist_mlops.tuning.storage import open_storage, resolve_storage
@@ -58,7 +37,7 @@ from mnist_mlops.tuning.summary import (
     counts_summary,
 )
 from mnist_mlops.tuning.trial_runs import TrialRuns, trial_run_ids
-from mnist_mlops.tuning.worker import fail_stale
+from mnist_mlops.tuning.worker import WorkerJob
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +63,36 @@ def check_storage(location: str, workers: int) -> None:
 
 def check_inputs(
     tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, location: str
-) -> None:
+) -> optuna.Study:
     """Fail before anything runs: missing data (DataError) or a study of another identity.
 
     Runs before the parent run exists, so that a refused launch leaves no MLflow run.
+
+    Returns:
+        The study (created, with this identity recorded, when it did not exist).
     """
     load_splits(processed_dir, names=("train", "val"))
     study = open_study(tune.study, open_storage(location), tune.pruner, tune.seed)
     check_study_identity(study, study_identity(tune, model, train, processed_dir), location)
+    return study
+
+
+def full_study(
+    tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, root: Path
+) -> optuna.Study | None:
+    """Return the study if it already holds ``tune.n_trials`` finished trials, else ``None``.
+
+    Checks what :func:`launch` checks first (storage, data, identity) and nothing else: no
+    MLflow run, no worker, no TensorFlow.
+
+    Raises:
+        TuneError: Bad storage for the mode, or a study of another identity.
+        DataError: The processed splits are missing or invalid.
+    """
+    location = resolve_storage(tune.storage, root)
+    check_storage(location, tune.workers)
+    study = check_inputs(tune, model, train, Path(processed_dir), location)
+    return study if finished_count(study) >= tune.n_trials else None
 
 
 def finish(study: optuna.Study, runs: TrialRuns, status: str, first_n: int | None) -> _Outcome:
@@ -136,7 +137,10 @@ def launch(
     """Run the study ``tune.study`` until it has ``tune.n_trials`` finished trials.
 
     No trial starts after ``tune.timeout_s``; ``tune.workers`` processes run trials (1: this
-    one); ``tune.storage`` (default: the project's journal) holds the study (module docstring).
+    one); ``tune.storage`` (default: the project's journal) holds the study. The study ends
+    with exactly ``tune.n_trials`` finished trials (or fewer at the timeout); one that holds
+    them already starts no worker. A study first created by another identity (space, pruner,
+    seed, ``model`` / ``train`` params, data) is refused before any run is created.
 
     Args:
         tune: The ``tune`` section of this launch (with the caller's overrides).
@@ -163,24 +167,32 @@ def launch(
     raw_dir = Path(raw_dir) if raw_dir is not None else ProjectPaths(root).raw_dir
     location = resolve_storage(tune.storage, root)
     check_storage(location, tune.workers)
-    check_inputs(tune, model, train, processed_dir, location)
+    study = check_inputs(tune, model, train, processed_dir, location)
     runs = start_parent_run(mlflow_config, tune, location, root, raw_dir, processed_dir)
-    study = open_study(
-        tune.study, open_storage(location, stale_run_closer(runs)), tune.pruner, tune.seed
-    )
-    fail_stale(study)
-    jobs = worker_jobs(tune, model, train, location, processed_dir, runs)
     target = tune.n_trials
+    jobs: list[WorkerJob] = []
+    already = finished_count(study)
+    if already < target:
+        jobs = worker_jobs(tune, model, train, location, processed_dir, runs)
+    else:
+        logger.info(
+            "study %s already holds %d finished trials (n_trials=%d): nothing to run, "
+            "no worker started",
+            tune.study,
+            already,
+            target,
+        )
 
     def report(done: int) -> None:
         if on_progress is not None:
             on_progress(done, target)
 
-    report(finished_count(study))
+    report(already)
     first_n = target if best_of_first_n else None
     status = "FAILED"
     try:
-        run_workers(jobs, study, report)
+        if jobs:
+            run_workers(jobs, study, report)
         status = "FINISHED"
     except BaseException as error:
         status = end_status(error)  # KILLED when stopped (a signal, Ctrl-C)

@@ -3,17 +3,11 @@
 The files: ``tuning/best_params.json``, ``metrics/tune.json``, ``records/tune.json`` (the
 study's counts) and ``runs/tune.json`` (its MLflow runs).
 
-In the pipeline the study is named ``<tune.study>-<fingerprint>``: the fingerprint hashes
-everything that changes what a trial means (the space, pruner, seed, the ``model`` / ``train``
-values the trials read and the processed data). ``dvc repro`` after a crash, or with a larger
-``tune.n_trials``, therefore continues the same study, while a changed space or new data starts
-a fresh one instead of mixing incomparable trials.
-
-Every launch also records that fingerprint on the study (user attributes
-``mnist_mlops.fingerprint`` and ``mnist_mlops.identity``) and refuses to add trials to a study
-recorded with another one (:func:`check_study_identity`): a study named explicitly
-(``mnist-mlops tune --study NAME``) keeps its name when ``params.yaml`` changes, so without the
-check it would silently mix trials of the old and the new space.
+In the pipeline the study is named ``<tune.study>-<fingerprint>``; the fingerprint hashes the
+space, pruner, seed, the ``model`` / ``train`` values the trials read and the processed data.
+Every launch records it on the study (user attributes ``mnist_mlops.fingerprint`` and
+``mnist_mlops.identity``); :func:`check_study_identity` refuses a study recorded with another
+one (docs/decisions/tuning-workers.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from mnist_mlops.tracking.setup import setup_tracking
 from mnist_mlops.tuning.plots import write_study_plots
 from mnist_mlops.tuning.storage import is_database
 from mnist_mlops.tuning.study import trial_value
-from mnist_mlops.tuning.trial_runs import RUN_ID_ATTR, TrialRuns, close_stale_run
+from mnist_mlops.tuning.trial_runs import RUN_ID_ATTR, TrialRuns
 
 
 def shown_storage(storage: str) -> str:
@@ -95,8 +94,3 @@ def finish_parent_run(
         if written:
             client.log_artifacts(run_id, folder, "optuna_plots")
     return [path.name for path in written]
-
-
-def stale_run_closer(runs: TrialRuns) -> Callable[[FrozenTrial], None]:
-    """Return the stale-trial hook that closes the trial's MLflow run."""
-    return lambda trial: close_stale_run(runs.tracking_uri, trial)

@@ -129,7 +129,13 @@ def trial_run_ids(trials: Sequence[FrozenTrial]) -> dict[str, str]:
 
 
 def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:
-    """Close a stale trial's child run, whichever launch created it."""
+    """Record that a stale trial failed on its child run, whichever launch created it.
+
+    The run's ``optuna.trial_state`` tag becomes ``FAIL``. A run still RUNNING is closed
+    FAILED with the reason; a run already ended (e.g. KILLED by a stop signal, with its
+    ``closed_by`` tag) keeps its status and tags: a terminal status is never rewritten.
+    Errors of the tracking store are logged, not raised.
+    """
     from mlflow import MlflowClient
 
     run_id = trial.user_attrs.get(RUN_ID_ATTR)
@@ -138,6 +144,8 @@ def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:
     client = MlflowClient(tracking_uri)
     try:
         client.set_tag(run_id, STATE_TAG, "FAIL")
+        if client.get_run(run_id).info.status != "RUNNING":
+            return
         client.set_tag(run_id, REASON_TAG, "worker stopped: no heartbeat (killed?)")
         client.set_terminated(run_id, "FAILED")
     except Exception:

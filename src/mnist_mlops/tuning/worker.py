@@ -1,11 +1,11 @@
 """One worker process: run trials of a shared study until it has ``target`` finished trials.
 
-A worker counts the study's COMPLETE + PRUNED trials before each trial; trials RUNNING in other
-workers count too (it waits for them rather than starting one too many), stale ones (dead
-worker) are failed first and their parameters queued again. The count and the new trial's
-start are one step for all the study's workers (:class:`~.budget.BudgetLock`), so a study
-never ends with more than ``n_trials`` finished trials. Workers started separately (other
-shells, other machines) join the same study through its name and storage.
+Before each trial a worker, under the study's :class:`~.budget.BudgetLock`, fails the study's
+stale trials (their parameters are queued again) and counts finished + running trials: it
+starts a trial only while that sum is below the target, and waits while the last trials run
+elsewhere. The study therefore ends with exactly ``n_trials`` finished trials (fewer only at
+the deadline). Workers started separately (other shells, machines) join through the study's
+name and storage.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import ModelConfig, TrainConfig, TuneConfig
 from mnist_mlops.errors import TuneError
 from mnist_mlops.tuning.budget import BudgetLock
-from mnist_mlops.tuning.objective import Objective
 from mnist_mlops.tuning.storage import open_storage
 from mnist_mlops.tuning.study import (
     DURATION_ATTR,
@@ -133,6 +132,8 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
     Raises:
         TuneError: ``MAX_CONSECUTIVE_FAILURES`` trials in a row failed (a bug, not bad luck).
     """
+    from mnist_mlops.tuning.objective import Objective  # Keras: only where trials run
+
     _limit_threads(job.threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     splits = load_splits(job.processed_dir, names=("train", "val"))
@@ -164,8 +165,8 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
     budget = BudgetLock(job.storage, job.study)
     try:
         while job.deadline is None or time.time() < job.deadline:
-            fail_stale(study)
-            budget.acquire()  # count and start as one step for all the study's workers
+            budget.acquire()  # fail stale trials, count and start: one step for all workers
+            fail_stale(study)  # (a stale trial's retry is queued before anyone counts)
             counts = state_counts(study)
             finished = sum(counts[state] for state in FINISHED)
             if finished >= job.target:
