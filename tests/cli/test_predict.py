@@ -8,9 +8,9 @@ from mlflow import MlflowClient
 from PIL import Image
 
 from mnist_mlops.cli.main import main
-from mnist_mlops.serving.files import read_image
-from mnist_mlops.serving.predict import probabilities_of
-from mnist_mlops.serving.pyfunc import log_classifier
+from mnist_mlops.serving.files.reading import read_image
+from mnist_mlops.serving.runtime.predictions import probabilities_of
+from mnist_mlops.serving.runtime.pyfunc import log_classifier
 from tests.helpers.models import tiny_model, use_test_store
 from tests.helpers.predictions import record_probabilities
 

@@ -56,7 +56,7 @@ def _encoded(frame: pd.DataFrame, suffix: str) -> bytes:
 
 def run(args: argparse.Namespace) -> int:
     """Print ``FILE#index  digit  confidence`` per digit, or write them to ``--output``."""
-    from mnist_mlops.serving.predict_files import predict_files
+    from mnist_mlops.serving.files.scoring import predict_files
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     frame = predict_files(args.model, args.files, tracking_uri_for(args.params), progress)

@@ -3,8 +3,8 @@
 Same protocol and answers as ``mlflow models serve`` (it is MLflow's own scoring app), plus a
 body limit, a read timeout, a bound on concurrent connections, JSON errors for every rejected
 request, 28x28 image inputs, PNG/JPEG pictures and uploads, the draw-a-digit page at ``/`` and
-a faster path for ``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.app` and
-:mod:`mnist_mlops.serving.protocol`. An alias is resolved once, at start: every worker serves
+a faster path for ``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.http.app` and
+:mod:`mnist_mlops.serving.http.protocol`. An alias is resolved once, at start: every worker serves
 the version it pointed to then.
 """
 
@@ -75,8 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def app_from_environment():
     """Uvicorn factory for ``--workers`` > 1: each worker process loads the model itself."""
-    from mnist_mlops.serving.app import create_app
-    from mnist_mlops.serving.model_info import ServedModel
+    from mnist_mlops.serving.http.app import create_app
+    from mnist_mlops.serving.runtime.model_info import ServedModel
 
     served = ServedModel.from_json(os.environ[MODEL_ENV])
     return create_app(served, int(os.environ[MAX_BODY_ENV]), float(os.environ[READ_TIMEOUT_ENV]))
@@ -95,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
     from mlflow.exceptions import MlflowException
 
-    from mnist_mlops.serving.app import GuardedScoringApp, create_app
-    from mnist_mlops.serving.model_info import resolve_model
-    from mnist_mlops.serving.protocol import GuardedH11Protocol
+    from mnist_mlops.serving.http.app import GuardedScoringApp, create_app
+    from mnist_mlops.serving.http.protocol import GuardedH11Protocol
+    from mnist_mlops.serving.runtime.model_info import resolve_model
 
     uri = tracking_uri_for(args.params)
     mlflow.set_tracking_uri(uri)

@@ -1,8 +1,8 @@
 """The register stage: a new model version, the ``challenger`` alias and champion promotion.
 
-The trained model is logged as a :class:`~mnist_mlops.serving.pyfunc.DigitClassifier` into its
-training run and registered as ``register.model_name``. The new version always gets the alias
-``challenger``; it also takes ``champion`` when there is no champion yet, or when its test
+The trained model is logged as a :class:`~mnist_mlops.serving.runtime.pyfunc.DigitClassifier`
+into its training run and registered as ``register.model_name``. The new version always gets
+the alias ``challenger``; it also takes ``champion`` when there is no champion yet, or when its test
 accuracy beats the current champion's by at least ``register.min_improvement``. Both models
 are scored on the same (current) test split, so the comparison is fair even when the split
 changed since the champion was registered, but only when both were trained on the same data
@@ -49,8 +49,8 @@ def log_candidate(candidate: Candidate) -> str:
     from mlflow import MlflowClient
     from mlflow.entities import LoggedModelOutput
 
-    from mnist_mlops.serving.onnx_network import ONNX_FILE
-    from mnist_mlops.serving.pyfunc import log_classifier, verified_export
+    from mnist_mlops.serving.runtime.onnx_network import ONNX_FILE
+    from mnist_mlops.serving.runtime.pyfunc import log_classifier, verified_export
 
     with tempfile.TemporaryDirectory(prefix="mnist-register-") as tmp:
         exported = verified_export(candidate.model, Path(tmp) / ONNX_FILE, candidate.test.x)
