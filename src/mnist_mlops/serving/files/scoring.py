@@ -1,15 +1,15 @@
 """``mnist-mlops predict``'s work: score image, ``.npy`` and ``.csv`` files (and folders of them).
 
-The files are read first (:mod:`.reading`: a bad file fails before any model is
-loaded), then the model is loaded the fastest way it allows
-(:func:`~mnist_mlops.serving.runtime.fast_model.load_classifier`: a registered ONNX-graph model
-answers without importing MLflow) and the digits are scored :data:`SCORE_BATCH` at a time,
-with progress bars on standard error when asked.
+:func:`predict_files` reads every file first (a file that cannot be read or holds no digit is
+skipped with its reason, or fails the call when ``strict``), then loads the model
+(:func:`~mnist_mlops.serving.runtime.fast_model.load_classifier`) and scores the digits
+:data:`SCORE_BATCH` at a time, with progress bars on standard error when asked.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 
 SCORE_BATCH = 1000  # digits per call of the model (a progress step)
 DIGIT_SUFFIXES = IMAGE_SUFFIXES + BATCH_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The predictions (one row per digit) and the files skipped, each with its reason."""
+
+    frame: pd.DataFrame
+    skipped: list[str]  # "<file>: <reason>", in the order the files were read
 
 
 def digit_files(paths: list[Path]) -> list[Path]:
@@ -60,39 +68,60 @@ def digit_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _read_all(
+    files: list[Path], strict: bool, progress: bool
+) -> tuple[list[Path], list[np.ndarray], list[str]]:
+    """Read every file: the files read, their digits, and ``"<file>: <reason>"`` per skip."""
+    from tqdm import tqdm
+
+    read, batches, skipped = [], [], []
+    for path in tqdm(files, desc="reading", unit="file", file=sys.stderr, disable=not progress):
+        try:
+            batches.append(read_digits(path))
+        except InputError as exc:
+            if strict:
+                raise
+            skipped.append(str(exc))
+            continue
+        read.append(path)
+    if not read:
+        raise InputError("nothing could be scored: " + "; ".join(skipped))
+    return read, batches, skipped
+
+
 def predict_files(
     model_uri: str,
     paths: list[Path],
     tracking_uri: str | None = None,
     progress: bool = False,
-) -> pd.DataFrame:
-    """Return one row per digit: file, index, digit, confidence and ``probability_0..9``.
+    strict: bool = False,
+) -> Scored:
+    """Score every readable digit of ``paths``: file, index, digit, confidence, probabilities.
 
     Args:
         model_uri: The model to load (e.g. ``models:/mnist-classifier@champion``).
         paths: Image, ``.npy`` and ``.csv`` files, and folders of them (:func:`digit_files`).
         tracking_uri: The MLflow store holding the registry (``None``: MLflow's default).
         progress: Show progress bars (files read, digits scored) on standard error.
+        strict: Fail at the first file that cannot be scored instead of skipping it.
 
     Returns:
-        The predictions, file by file, digit by digit.
+        The predictions, file by file, digit by digit, and the files skipped with reasons.
 
     Raises:
-        InputError: A file cannot be read or holds invalid values.
+        InputError: No file could be scored (naming each one and why), a folder holds no
+            digit file, or (``strict``) one file cannot be read or holds no digit.
         ModelLoadError: The model cannot be loaded.
     """
     import pandas as pd
     from tqdm import tqdm
 
-    files = digit_files(paths)
-    quiet = not progress
-    reading = tqdm(files, desc="reading", unit="file", file=sys.stderr, disable=quiet)
-    batches = [read_digits(path) for path in reading]
+    files, batches, skipped = _read_all(digit_files(paths), strict, progress)
     model = load_classifier(model_uri, tracking_uri)
-    rows = np.concatenate(batches) if batches else np.empty((0, 784), np.float32)
+    rows = np.concatenate(batches)
     probabilities = np.empty((len(rows), len(PROBABILITY_COLUMNS)), dtype=np.float32)
     with tqdm(
-        total=len(rows), desc="scoring", unit="digit", file=sys.stderr, disable=quiet
+        total=len(rows), desc="scoring", unit="digit", file=sys.stderr, disable=not progress
     ) as scored:
         for start in range(0, len(rows), SCORE_BATCH):
             chunk = rows[start : start + SCORE_BATCH]
@@ -101,7 +130,6 @@ def predict_files(
     frame = pd.DataFrame(probabilities, columns=list(PROBABILITY_COLUMNS))
     frame.insert(0, "confidence", probabilities.max(axis=1))
     frame.insert(0, DIGIT_COLUMN, probabilities.argmax(axis=1).astype(np.int64))
-    indexes = [np.arange(len(batch)) for batch in batches]
-    frame.insert(0, "index", np.concatenate(indexes) if indexes else np.empty(0, np.int64))
+    frame.insert(0, "index", np.concatenate([np.arange(len(batch)) for batch in batches]))
     frame.insert(0, "file", np.repeat([str(path) for path in files], [len(b) for b in batches]))
-    return frame
+    return Scored(frame, skipped)
