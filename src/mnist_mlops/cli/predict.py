@@ -61,7 +61,7 @@ def _encoded(frame: pd.DataFrame, suffix: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print ``FILE#index  digit  confidence`` per digit (or write ``--output``); skips to stderr."""
+    """Print ``FILE#index  digit  confidence`` per digit, or write ``--output``; skips: stderr."""
     from mnist_mlops.serving.files.scoring import predict_files
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress

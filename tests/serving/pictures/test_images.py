@@ -1,4 +1,6 @@
 import io
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -157,6 +159,21 @@ def test_image_bytes_other_than_png_and_jpeg_are_refused():
     blank = png_bytes(Image.new("L", (40, 40), 255))
     with pytest.raises(InputError, match="blank.png: no digit found: the image is blank"):
         read_digit_image(blank, "blank.png")
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "1"])
+def test_a_huge_blank_png_is_refused_before_any_array_is_made(mode):
+    blank = png_bytes(Image.new(mode, (4900, 4900), 255 if mode != "LA" else (0, 0)))
+    assert len(blank) < 50_000
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="huge.png: no digit found: the image is blank"):
+        read_digit_image(blank, "huge.png")
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4_000_000, peak  # Pillow's own buffer only: no 24-megapixel NumPy array
+    assert elapsed < 2.0  # generous: measured 0.06-0.2 s, against 0.25-1.3 s before
 
 
 def test_png_jpeg_transparency_and_camera_orientation_are_decoded():

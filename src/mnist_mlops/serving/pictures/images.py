@@ -21,7 +21,7 @@ import numpy as np
 
 from mnist_mlops.errors import InputError
 from mnist_mlops.serving.pictures.fit import fit_digit
-from mnist_mlops.serving.pictures.ink import WORK_SIDE, find_ink
+from mnist_mlops.serving.pictures.ink import BLANK_RANGE, WORK_SIDE, find_ink
 
 IMAGE_FORMATS = ("PNG", "JPEG")
 MNIST_STROKE = 2.8  # typical stroke width of MNIST digits in pixels (see benchmarks/README.md)
@@ -136,6 +136,22 @@ def _flatten_alpha(image: Any) -> Any:
     return Image.fromarray(np.rint(mixed).astype(np.uint8))
 
 
+def _check_not_blank(image: Any, name: str) -> None:
+    """Refuse a picture whose every channel spans fewer than ``BLANK_RANGE`` levels, cheaply.
+
+    Pillow's ``getextrema`` on the decoded picture, before any array is made: a blank
+    4900x4900 PNG is refused in the time its decoding takes.
+    """
+    extrema = image.getextrema()
+    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
+    spread = max(high - low for low, high in bands)
+    if spread < BLANK_RANGE:
+        raise InputError(
+            f"{name}: no digit found: the image is blank / uniform (every channel within "
+            f"{spread:.0f} levels)"
+        )
+
+
 def decode_image(data: bytes, name: str = "image", *, max_side: int | None = None) -> np.ndarray:
     """Decode PNG or JPEG bytes into a grayscale array (no normalisation yet).
 
@@ -152,7 +168,7 @@ def decode_image(data: bytes, name: str = "image", *, max_side: int | None = Non
         A 2-D uint8 array of gray levels.
 
     Raises:
-        InputError: The bytes are not a readable PNG or JPEG image.
+        InputError: The bytes are not a readable PNG or JPEG image, or the picture is blank.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -164,6 +180,7 @@ def decode_image(data: bytes, name: str = "image", *, max_side: int | None = Non
                 )
             if max_side is not None and image.format == "JPEG":
                 image.draft("L", (max_side, max_side))
+            _check_not_blank(image, name)
             oriented = ImageOps.exif_transpose(image)
             if oriented.mode in ("I", "I;16", "I;16B", "F"):  # 16-bit and float PNGs
                 values = np.asarray(oriented, dtype=np.float64)
