@@ -46,8 +46,8 @@ MAX_UPLOAD_FILES = 100
 
 # The serving guard (mnist-mlops serve): JSON bodies nest at most MAX_JSON_DEPTH arrays and
 # objects (a request needs 4: {"inputs": [[[pixels]]]}); the request head, then the body,
-# must each arrive within SERVE_READ_TIMEOUT_S; at most SERVE_MAX_CONCURRENCY connections
-# per worker are served at once (HTTP 503 beyond).
+# must each arrive within SERVE_READ_TIMEOUT_S; at most SERVE_MAX_CONCURRENCY requests
+# per worker are served at once (HTTP 503 beyond; idle connections do not count).
 MAX_JSON_DEPTH = 32
 SERVE_READ_TIMEOUT_S = 30.0
 SERVE_MAX_CONCURRENCY = 32

@@ -1,9 +1,10 @@
 """A real ``mnist-mlops serve`` process against hostile clients, over loopback sockets.
 
 Fuzzed bodies through the whole stack (the guard and MLflow's app behind it), clients that
-stall before or inside a request, bodies cut short, malformed HTTP framing, more connections
-than ``--max-concurrency``, and bodies over the limit (the server's memory, read from
-``/proc/<pid>/status``). One server for the module, with a short read timeout.
+stall before or inside a request, bodies cut short, malformed HTTP framing, idle connections
+and more requests than ``--max-concurrency``, foreign Host names and origins, and bodies over
+the limit (the server's memory, read from ``/proc/<pid>/status``). One server for the module,
+with a short read timeout.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ READ_TIMEOUT_S = 3
 MAX_CONCURRENCY = 3
 BODY_LIMIT_MB = 20
 MIB = 1024 * 1024
+ALLOWED_HOST = "digits.example.org"
+ALLOWED_ORIGIN = "http://page.example.org"
 SOCKET_TIMEOUT_S = READ_TIMEOUT_S + 30  # a connection still open then was never cut off
-JSON_HEAD = b"POST /invocations HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+JSON_HEAD = b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ def server(tmp_path_factory):
         port = free_port()
         options = ["--read-timeout-s", str(READ_TIMEOUT_S), "--max-concurrency"]
         options += [str(MAX_CONCURRENCY), "--max-body-mb", str(BODY_LIMIT_MB)]
+        options += ["--allowed-hosts", ALLOWED_HOST, "--allowed-origins", ALLOWED_ORIGIN]
         command = guarded_command(port, *options)
         with running_server_process(command, port, folder / "server.log") as (url, process):
             yield Server(url, port, process.pid, folder / "server.log")
@@ -120,7 +124,7 @@ def test_a_client_that_sends_nothing_is_disconnected(server):
 
 
 def test_a_stalled_request_head_gets_408(server):
-    answer = exchange(server, b"POST /invocations HTTP/1.1\r\nHost: test\r\n")
+    answer = exchange(server, b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     assert_json_error(answer, 408, f"the request head did not arrive within {READ_TIMEOUT_S} s")
 
 
@@ -174,18 +178,53 @@ def wait_for_ping_status(server: Server, status: int) -> int:
     return seen
 
 
-def test_connections_beyond_max_concurrency_get_503_and_service_resumes(server):
-    idle = [
-        socket.create_connection(("127.0.0.1", server.port)) for _ in range(MAX_CONCURRENCY - 1)
-    ]
+def test_idle_connections_do_not_keep_real_clients_out(server):
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(40)]
     try:
-        assert wait_for_ping_status(server, 200) == 200  # MAX_CONCURRENCY connections: served
-        idle.append(socket.create_connection(("127.0.0.1", server.port)))
-        assert wait_for_ping_status(server, 503) == 503  # one more: refused by uvicorn
+        time.sleep(0.5)  # all 40 accepted by the server
+        started = time.perf_counter()
+        answer = httpx.get(f"{server.url}/ping", timeout=5)
+        assert answer.status_code == 200 and time.perf_counter() - started < 1.0
+        idle[0].settimeout(SOCKET_TIMEOUT_S)
+        assert idle[0].recv(1) == b""  # closed by the server: it sent no request in time
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_requests_beyond_max_concurrency_get_503_and_service_resumes(server):
+    stalled = []  # requests in progress: their bodies never end
+    try:
+        for _ in range(MAX_CONCURRENCY):
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            sock.sendall(JSON_HEAD + b"Content-Length: 100\r\n\r\n{")
+            stalled.append(sock)
+        assert wait_for_ping_status(server, 503) == 503
+        answer = httpx.get(f"{server.url}/ping", timeout=5)
+        assert answer.headers["retry-after"] == "1"
+        assert f"serving {MAX_CONCURRENCY} requests at once" in answer.json()["message"]
+    finally:
+        for sock in stalled:
+            sock.close()
     assert wait_for_ping_status(server, 200) == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/invocations", "/model-info", "/ping"])
+def test_a_foreign_host_name_is_refused(server, path):
+    for host in ("evil.com", "evil.com:80", "127.0.0.1.evil.com"):
+        answer = httpx.post(f"{server.url}{path}", headers={"Host": host}, json={}, timeout=5)
+        assert answer.status_code == 400 and answer.text == "Invalid host header", host
+    for host in (f"localhost:{server.port}", ALLOWED_HOST):
+        answer = httpx.get(f"{server.url}/ping", headers={"Host": host}, timeout=5)
+        assert answer.status_code == 200, host
+
+
+def test_cors_headers_only_for_the_allowed_origins(server):
+    page = httpx.get(f"{server.url}/model-info", headers={"Origin": ALLOWED_ORIGIN}, timeout=5)
+    assert page.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    evil = httpx.get(f"{server.url}/model-info", headers={"Origin": "http://evil.com"}, timeout=5)
+    assert evil.status_code == 200
+    assert not [name for name in evil.headers if name.startswith("access-control-")]
 
 
 def send_chunked(server: Server, mebibytes: int) -> bytes:

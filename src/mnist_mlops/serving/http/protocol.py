@@ -1,22 +1,20 @@
-"""uvicorn's HTTP/1.1 protocol (h11) with a read timeout for the request head and JSON errors.
+"""uvicorn's HTTP/1.1 protocol (h11) with deadlines for the request head and JSON errors.
 
-uvicorn times out only idle kept-alive connections (``timeout_keep_alive``): a client that
-opens a connection and sends nothing, or part of a request head, holds it for ever, and the
-errors uvicorn answers itself (a malformed request line, header or chunked framing) are plain
-text. :class:`GuardedH11Protocol`, the protocol ``mnist-mlops serve`` runs:
+uvicorn times out only idle kept-alive connections (``timeout_keep_alive``): a connection that
+sends nothing, or part of a request head, is held for ever (uvicorn 0.54, measured).
+:class:`GuardedH11Protocol`, the protocol ``mnist-mlops serve`` runs:
 
-* closes a connection whose request head has not arrived within ``read_timeout_s`` of the
-  connection opening (or of the head's first byte, on a kept-alive connection): silently if
-  nothing came, after HTTP 408 in JSON if part of a head did;
+* closes a new connection that has sent nothing within uvicorn's ``timeout_keep_alive``
+  (5 s by default), as a kept-alive idle one;
+* closes a connection whose request head has not ended within ``read_timeout_s`` of its first
+  byte: after HTTP 408 in JSON;
 * closes a connection ``read_timeout_s`` after an answer given before the request's body
   ended (a 413, or a body sent to ``/ping``), if the client is still sending it;
 * answers a request that h11 cannot parse with HTTP 400 in JSON naming h11's reason (431 for
   a head still unfinished past its 16 KiB), and so a body cut short by the client's end of
-  file (half-close; a client that closes the whole connection gets nothing: it can read no
-  answer).
+  file (half-close).
 
-The request body's own deadline is the app's (:func:`~mnist_mlops.serving.http.asgi.read_body`:
-408). Everything else is uvicorn's ``H11Protocol``, whose methods are overridden, not copied.
+It overrides methods of uvicorn's ``H11Protocol`` (hence ``uvicorn<0.55`` in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -51,9 +49,10 @@ class GuardedH11Protocol(H11Protocol):
         self._timing_head = False
         self._head_bytes = 0  # bytes of a request head that has not ended yet
 
-    def _arm(self, head: bool) -> None:
+    def _arm(self, head: bool, seconds: float | None = None) -> None:
         self._disarm()
-        self._timer = self.loop.call_later(self.read_timeout_s, self._timed_out)
+        delay = self.read_timeout_s if seconds is None else seconds
+        self._timer = self.loop.call_later(delay, self._timed_out)
         self._timing_head = head
 
     def _disarm(self) -> None:
@@ -92,16 +91,16 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()  # answered already; the rest of the body is not waited for
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Start the connection's deadline for its first request head."""
+        """Start the idle deadline of a connection that has sent nothing yet."""
         super().connection_made(transport)
-        self._arm(head=True)
+        self._arm(head=True, seconds=min(self.timeout_keep_alive, self.read_timeout_s))
 
     def data_received(self, data: bytes) -> None:
         """Feed h11; time a request head from its first byte until it has ended."""
         waiting = self.conn.their_state is h11.IDLE
         if waiting:
-            if self._timer is None:
-                self._arm(head=True)
+            if self._timer is None or not self._head_bytes:
+                self._arm(head=True)  # the head's deadline runs from its first byte
             self._head_bytes += len(data)
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:
