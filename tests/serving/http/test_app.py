@@ -114,7 +114,7 @@ def test_other_forms_go_to_mlflows_app_with_the_body_replayed(client, model, tin
         ({"inputs": []}, "application/json", 400, "empty"),
         ({"instances": [["seven"] * 784]}, "application/json", 400, "got strings"),
         ({"inputs": [[-1] * 784]}, "application/json", 400, "[0, 255]"),
-        (b"[" * 100_000, "application/json", 400, "100000 levels deep; at most 32"),
+        (b"[" * 100_000, "application/json", 400, "nests arrays and objects too deeply"),
         (b'{"inputs": [[1e400' + b", 0" * 783 + b"]]}", "application/json", 400, "finite"),
         (b'{"dataframe_split": {"data": [[1e400]]}}', "application/json", 400, "64-bit float"),
         (b'{"inputs": [[0]], "inputs": [[1]]}', "application/json", 400, "appears twice"),

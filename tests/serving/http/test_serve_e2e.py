@@ -138,7 +138,7 @@ def test_served_champion_matches_in_process_and_survives_bad_requests(server, ti
     # What MLflow's own server mishandles (the findings of 829c01b): the guard refuses it.
     digit = {"inputs": [one_row]}
     guarded_only = {
-        "deep nesting": (b"[" * 100_000, "application/json", 400, "levels deep"),
+        "deep nesting": (b"[" * 100_000, "application/json", 400, "too deeply"),
         "unknown field beside inputs": (
             json.dumps({**digit, "pixels": 1}).encode(),
             "application/json",

@@ -1,21 +1,14 @@
 """JSON request bodies of MLflow's scoring protocol, checked before anything reads them.
 
 :func:`decode_json_request` decodes a body once and refuses, with HTTP 400 naming the problem
-(:class:`~mnist_mlops.errors.RequestRejectedError`):
-
-* a body that is not UTF-8 (the protocol's only encoding; ``json.loads`` of bytes would
-  guess UTF-16 or UTF-32);
-* arrays and objects nested deeper than :data:`MAX_JSON_DEPTH`, counted on the bytes before
-  parsing (:mod:`.json_depth`; 100,000 ``[`` made ``json.loads`` raise ``RecursionError``:
-  HTTP 500);
-* invalid JSON, ``NaN`` / ``Infinity``, an integer of more than Python's 4,300 digits;
-* the same key twice in one object (``json.loads`` would keep the last one silently);
-* anything but an object with exactly one of MLflow's input fields and, optionally,
-  ``params`` (an object): MLflow ignores other fields without a word.
+(:class:`~mnist_mlops.errors.RequestRejectedError`): a body that is not UTF-8; nesting deeper
+than the JSON parser's recursion allows (its ``RecursionError``, about 1,000 levels); invalid
+JSON, ``NaN`` / ``Infinity``, an integer of more than Python's 4,300 digits; the same key twice
+in one object; anything but an object of exactly one of MLflow's input fields and, optionally,
+``params`` (an object) - :class:`ScoringRequest`, a pydantic model with ``extra="forbid"``.
 
 :func:`check_numbers` refuses numbers that no 64-bit float holds (``1e400`` decodes to
-``inf``), for requests handed to MLflow's app; the guard's own path checks its digits with
-:func:`~mnist_mlops.serving.runtime.inputs.to_pixel_rows`.
+``inf``), for requests handed to MLflow's app.
 """
 
 from __future__ import annotations
@@ -25,9 +18,9 @@ import math
 import sys
 from typing import Any
 
-from mnist_mlops.config.constants import MAX_JSON_DEPTH
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from mnist_mlops.errors import RequestRejectedError
-from mnist_mlops.serving.http.json_depth import nesting_depth
 
 # MLflow's scoring_server.SUPPORTED_FORMATS and SERVING_PARAMS_KEY (a test compares them).
 INPUT_FIELDS = ("inputs", "instances", "dataframe_split", "dataframe_records")
@@ -37,6 +30,17 @@ FIELDS_HINT = (
     f"optionally {PARAMS_FIELD} (an object)"
 )
 _SHOWN = 40  # characters of a field name shown in a message
+
+
+class ScoringRequest(BaseModel):
+    """The fields of MLflow's scoring request (its values are checked downstream)."""
+
+    model_config = ConfigDict(extra="forbid")
+    inputs: Any = None
+    instances: Any = None
+    dataframe_split: Any = None
+    dataframe_records: Any = None
+    params: dict[str, Any] | None = None
 
 
 def _rejected(message: str) -> RequestRejectedError:
@@ -81,18 +85,25 @@ def check_fields(request: object) -> dict[str, Any]:
     """
     if not isinstance(request, dict):
         raise _rejected(f"the body is a JSON {_kind(request)}; {FIELDS_HINT}")
-    unknown = [repr(key[:_SHOWN]) for key in request if key not in (*INPUT_FIELDS, PARAMS_FIELD)]
-    if unknown:
+    try:
+        ScoringRequest.model_validate(request)
+    except ValidationError as exc:
+        errors = exc.errors()
+        unknown = [
+            repr(str(e["loc"][0])[:_SHOWN]) for e in errors if e["type"] == "extra_forbidden"
+        ]
+        if not unknown:
+            raise _rejected(
+                f"{PARAMS_FIELD} is a JSON {_kind(request[PARAMS_FIELD])}; {FIELDS_HINT}"
+            ) from None
         names = ", ".join(unknown[:5]) + (
             f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         )
-        raise _rejected(f"unknown field{'s' * (len(unknown) > 1)} {names}; {FIELDS_HINT}")
+        raise _rejected(f"unknown field{'s' * (len(unknown) > 1)} {names}; {FIELDS_HINT}") from None
     given = [key for key in request if key in INPUT_FIELDS]
     if len(given) != 1:
         found = f"the input fields {', '.join(given)}" if given else "no input field"
         raise _rejected(f"the request has {found}; {FIELDS_HINT}")
-    if PARAMS_FIELD in request and not isinstance(request[PARAMS_FIELD], dict):
-        raise _rejected(f"{PARAMS_FIELD} is a JSON {_kind(request[PARAMS_FIELD])}; {FIELDS_HINT}")
     return request
 
 
@@ -115,17 +126,13 @@ def decode_json_request(body: bytes) -> dict[str, Any]:
             f"the body is not valid JSON: it is not UTF-8 (byte 0x{body[exc.start]:02x} at "
             f"position {exc.start}: {exc.reason})"
         ) from None
-    depth = nesting_depth(body)
-    too_deep = _rejected(
-        f"the body nests arrays and objects {depth} levels deep; at most {MAX_JSON_DEPTH} are "
-        'allowed ({"inputs": [[[pixels]]]} needs 4)'
-    )
-    if depth > MAX_JSON_DEPTH:
-        raise too_deep
     try:
         request = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except RecursionError:  # not reached while MAX_JSON_DEPTH is far below the stack's depth
-        raise too_deep from None
+    except RecursionError:
+        raise _rejected(
+            "the body nests arrays and objects too deeply for the JSON parser (about 1,000 "
+            'levels); {"inputs": [[[pixels]]]} needs 4'
+        ) from None
     except json.JSONDecodeError as exc:
         raise _rejected(f"the body is not valid JSON: {exc}") from None
     except ValueError:  # int(): more than sys.get_int_max_str_digits() digits

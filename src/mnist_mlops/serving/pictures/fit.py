@@ -18,10 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from mnist_mlops.config.constants import DIGIT_BOX, IMAGE_SIDE, MAX_PIXEL, MNIST_CENTRE
-from mnist_mlops.serving.pictures.morphology import centre_of_mass, grow, shrink
 from mnist_mlops.serving.pictures.resample import resize
+
+CROSS = ndimage.generate_binary_structure(2, 1)  # a pixel and its 4 neighbours
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def stroke_width(ink: np.ndarray) -> float:
     mask = ink > 0.5
     if not mask.any():
         return 0.0
-    outline = mask & ~shrink(mask)
+    outline = mask & ~ndimage.binary_erosion(mask, CROSS)
     return 2 * float(mask.sum()) / float(outline.sum())
 
 
@@ -68,10 +70,10 @@ def _normalise_strokes(crop: np.ndarray, width: float, target: float) -> np.ndar
     if steps > 0:
         crop = np.pad(crop, steps)
         for _ in range(steps):
-            crop = grow(crop)
+            crop = ndimage.grey_dilation(crop, footprint=CROSS, mode="constant")
         return crop
     for _ in range(-steps):
-        thinner = shrink(crop)
+        thinner = ndimage.grey_erosion(crop, footprint=CROSS, mode="constant")
         if not (thinner > 0.5).any():
             break
         crop = thinner
@@ -103,7 +105,7 @@ def fit_digit(ink: np.ndarray, target_stroke: float | None = None) -> Fitted:
         scale = DIGIT_BOX / max(crop.shape)
     size = (max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
     patch = np.clip(resize(crop, size), 0, 1)
-    centre = centre_of_mass(patch)
+    centre = ndimage.center_of_mass(patch)
     top = round(MNIST_CENTRE[0] - centre[0])
     left = round(MNIST_CENTRE[1] - centre[1])
     canvas = np.zeros((IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32)

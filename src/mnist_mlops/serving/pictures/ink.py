@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from mnist_mlops.config.constants import IMAGE_SIDE
 from mnist_mlops.errors import InputError
@@ -34,7 +35,6 @@ from mnist_mlops.serving.pictures.marks import (
     otsu_threshold,
     pixel_noise,
 )
-from mnist_mlops.serving.pictures.morphology import box_blur, gaussian_blur, percentile_filter
 from mnist_mlops.serving.pictures.resample import resize
 
 WORK_SIDE = 256  # larger pictures are reduced to this longer side first ...
@@ -90,7 +90,8 @@ def _small_copy(pixels: np.ndarray) -> np.ndarray:
 def _background_filter(small: np.ndarray, percentile: float, full: tuple[int, int]) -> np.ndarray:
     """A smooth background at the working size: a percentile filter of the small copy."""
     window = max(3, int(BACKGROUND_WINDOW * min(small.shape)) | 1)
-    background = box_blur(percentile_filter(small, percentile, window), max(3, window // 2) | 1)
+    background = ndimage.percentile_filter(small, percentile, size=window, mode="reflect")
+    background = ndimage.uniform_filter(background, max(3, window // 2) | 1, mode="reflect")
     return resize(background, full)
 
 
@@ -157,7 +158,7 @@ def find_ink(gray: np.ndarray) -> Ink:
     strength, bright, deviation = _strength(pixels)
     flattened = deviation is None
     noise = pixel_noise(strength)
-    smooth = gaussian_blur(strength, MASK_BLUR) if flattened else strength
+    smooth = ndimage.gaussian_filter(strength, MASK_BLUR, mode="reflect") if flattened else strength
     smooth_noise = noise * BLUR_NOISE if flattened else noise
     threshold = max(otsu_threshold(smooth), NOISE_SIGMAS * smooth_noise, MIN_CONTRAST)
     mask = smooth > threshold

@@ -8,9 +8,9 @@ far away are dropped. :func:`check_digit_like` refuses what cannot be one digit.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from mnist_mlops.errors import InputError
-from mnist_mlops.serving.pictures.morphology import label
 
 PART_SHARE = 0.08  # a mark at least this share of the largest one's area ...
 PART_GAP = 0.4  # ... and at most this share of the digit's size away belongs to it
@@ -65,6 +65,18 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
 
 
 Box = tuple[int, int, int, int]  # (top, left, bottom, right), bottom and right exclusive
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def label(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Box]]:
+    """Label the 8-connected marks of ``mask``: labels (0 outside), each one's area and box."""
+    labels, count = ndimage.label(mask, structure=EIGHT_CONNECTED)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    boxes = [
+        (rows.start, cols.start, rows.stop, cols.stop)
+        for rows, cols in ndimage.find_objects(labels)
+    ]
+    return labels, areas, boxes
 
 
 def _box_gap(part: Box, box: Box) -> int:
@@ -90,8 +102,7 @@ def digit_marks(mask: np.ndarray) -> tuple[np.ndarray, int, int]:
     Returns:
         The mask of the kept marks, how many were kept and how many dropped.
     """
-    labels, areas, boxes = label(mask)
-    parts: list[Box] = [(int(t), int(le), int(b), int(r)) for t, le, b, r in boxes]
+    labels, areas, parts = label(mask)
     order = [int(index) for index in np.argsort(-areas, kind="stable")]
     box = parts[order[0]]
     kept = {order[0]}
