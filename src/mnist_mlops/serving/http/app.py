@@ -1,30 +1,20 @@
-"""MLflow's scoring server with a guard in front: limits, JSON errors, pictures, the page.
+"""MLflow's scoring app behind a guard: limits, JSON errors, pictures, the page, a fast path.
 
-``mlflow models serve`` runs MLflow's generic scoring app. This module serves the same app
-(MLflow's own ``scoring_server.init`` for the same ``models:/`` URI: same protocol, same
-signature enforcement) behind an ASGI guard that adds what the generic app lacks:
+:class:`GuardedScoringApp` serves the same app as ``mlflow models serve`` (MLflow's
+``scoring_server.init`` for the same model) and answers first, in JSON:
 
-* **limits**: a ``Content-Length`` or streamed body over ``max_body_bytes`` gets HTTP 413
-  before it is buffered (MLflow reads any size); one not in within ``read_timeout_s``, 408
-  (:mod:`.protocol` times the request head);
-* **JSON errors everywhere**: a missing or unsupported content type or charset gets HTTP 415
-  in JSON (MLflow: plain text, or 500 without a Content-Type); every JSON body is decoded
-  once and checked by :mod:`.json_requests` (400 for invalid UTF-8, deep nesting, duplicate
-  keys, non-finite numbers, fields beside MLflow's, which MLflow ignores);
-* **28x28 images** in ``inputs`` / ``instances`` (MLflow's tensor check admits ``(-1, 784)``);
-  **pictures** (:mod:`.image_requests`) on ``/invocations`` and ``POST /predict/image``
-  (which adds each file's ``name`` and the 28x28 ``image`` the model saw); **the page** at
-  ``GET /`` (:mod:`.page`) and ``GET /model-info`` (:mod:`.model_info`);
-* **a fast path** for ``inputs`` / ``instances``: validated and scaled by
-  :func:`~mnist_mlops.serving.runtime.inputs.to_pixel_rows` into a ``(N, 784)`` float32 array, run
-  through the :class:`~mnist_mlops.serving.runtime.pyfunc.DigitClassifier`'s network and written as
-  the records MLflow writes for its ``predict`` DataFrame (MLflow's generic path decodes the
-  JSON twice and deep-copies it, and a one-digit DataFrame costs more than the network; any
-  other model goes through its ``predict``).
+* ``POST /invocations``: a media type other than MLflow's or a picture's, or a charset other
+  than UTF-8, gets 415; a body over ``max_body_bytes`` 413, one slower than ``read_timeout_s``
+  408 (:mod:`.bodies`); JSON bodies are checked by :mod:`.json_requests` (400); ``inputs`` /
+  ``instances`` of ``(N, 784)``, ``(28, 28)`` or ``(N, 28, 28)`` digits are answered here
+  (the records MLflow writes); PNG/JPEG bodies and uploads by :mod:`.image_requests`;
+* ``POST /predict/image``: pictures, answered with each file's ``name`` and the 28x28
+  ``image`` the model saw;
+* ``GET /model-info`` (:mod:`~mnist_mlops.serving.runtime.model_info`) and the page
+  (:mod:`.page`).
 
-Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Parquet, ``/ping``,
-``/health``, ``/version``) goes to MLflow's app, body replayed. Plumbing: :mod:`.asgi`
-(headers, JSON answers), :mod:`.request_body` (the bounded body read, its replay).
+Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Parquet,
+``/ping``, ``/health``, ``/version``) goes to MLflow's app, body replayed.
 """
 
 from __future__ import annotations
@@ -38,26 +28,25 @@ from typing import Any
 
 import numpy as np
 from mlflow.exceptions import MlflowException
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from mnist_mlops.config.constants import MAX_PIXEL, SERVE_READ_TIMEOUT_S
 from mnist_mlops.errors import InputError, RequestRejectedError
-from mnist_mlops.serving.http.asgi import (
+from mnist_mlops.serving.http.bodies import (
     CONTENT_TYPES,
     JSON_TYPE,
-    Receive,
-    Scope,
-    Send,
     check_charset,
     check_content_type,
-    header,
-    send_bytes,
-    send_error,
-    with_media_type,
+    error_response,
+    read_body,
+    replay,
 )
 from mnist_mlops.serving.http.image_requests import MEDIA_TYPES, png_data_url, read_image_request
 from mnist_mlops.serving.http.json_requests import PARAMS_FIELD, check_numbers, decode_json_request
-from mnist_mlops.serving.http.page import is_page_path, send_page_file
-from mnist_mlops.serving.http.request_body import read_body, replay
+from mnist_mlops.serving.http.page import is_page_path, page_response
 from mnist_mlops.serving.runtime.inputs import to_pixel_rows
 from mnist_mlops.serving.runtime.model_info import ServedModel, resolve_model
 from mnist_mlops.serving.runtime.predictions import probability_records
@@ -116,9 +105,9 @@ class GuardedScoringApp:
             await self._post(scope, receive, send)
         elif method in ("GET", "HEAD") and path == MODEL_INFO:
             info = json.dumps(self.model_info()).encode()
-            await send_bytes(send, 200, info, JSON_TYPE, head=method == "HEAD")
+            await Response(info, 200, media_type=JSON_TYPE)(scope, receive, send)
         elif method in ("GET", "HEAD") and is_page_path(path):
-            await send_page_file(send, path, head=method == "HEAD")
+            await page_response(path)(scope, receive, send)
         else:
             await self.scoring_app(scope, receive, send)
 
@@ -129,27 +118,32 @@ class GuardedScoringApp:
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer ``POST /invocations`` or ``/predict/image``, or hand it to MLflow's app."""
+        request = Request(scope, receive)
         with_images = scope["path"] == PREDICT_IMAGE
         answer: bytes | None = None
         try:
-            media_type = check_content_type(scope, MEDIA_TYPES if with_images else INVOCATION_TYPES)
+            allowed = MEDIA_TYPES if with_images else INVOCATION_TYPES
+            media_type = check_content_type(request, allowed)
             if media_type in CONTENT_TYPES:
-                check_charset(scope)
-            body = await read_body(scope, receive, self.max_body_bytes, self.read_timeout_s)
+                check_charset(request)
+            body = await read_body(request, self.max_body_bytes, self.read_timeout_s)
             if media_type in MEDIA_TYPES:
-                content_type = header(scope, b"content-type") or ""
+                content_type = request.headers.get("content-type", "")
                 answer = await self._pictures(media_type, content_type, body, with_images)
             elif media_type == JSON_TYPE:
                 answer = await self._fast_path(body)
         except RequestRejectedError as exc:
-            await send_error(send, exc)
+            await error_response(exc)(scope, receive, send)
             return
         except ConnectionAbortedError:
             return
         if answer is None:
-            await self.scoring_app(with_media_type(scope, media_type), replay(body), send)
+            # MLflow's app compares the media type case-sensitively and answers unknown
+            # parameters in plain text: it gets the checked, bare type.
+            MutableHeaders(scope=scope)["content-type"] = media_type
+            await self.scoring_app(scope, replay(body), send)
         else:
-            await send_bytes(send, 200, answer, JSON_TYPE)
+            await Response(answer, 200, media_type=JSON_TYPE)(scope, receive, send)
 
     def _records(self, rows: np.ndarray) -> list[dict[str, Any]]:
         """The JSON records MLflow would write for the model's answer to validated ``rows``.

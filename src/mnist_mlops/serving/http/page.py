@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from mnist_mlops.serving.http.asgi import Send, send_bytes
+from starlette.responses import JSONResponse, Response
 
 STATIC_FOLDER = "static"
 STATIC_PREFIX = "/static/"
@@ -54,18 +54,14 @@ def read_page_file(name: str) -> bytes:
     return resources.files(__package__).joinpath(STATIC_FOLDER, name).read_bytes()
 
 
-async def send_page_file(send: Send, path: str, head: bool = False) -> None:
+def page_response(path: str) -> Response:
     """Answer a ``GET`` (or ``HEAD``) of a page path: the file, or 404 with a JSON message.
 
     Args:
-        send: The ASGI ``send`` callable.
         path: The request path (:func:`is_page_path` is true for it).
-        head: Send the headers only.
     """
     entry = PAGE_FILES.get(path)
     if entry is None:
-        body = b'{"error_code": "NOT_FOUND", "message": "no such file"}'
-        await send_bytes(send, 404, body, "application/json", head=head)
-        return
+        return JSONResponse({"error_code": "NOT_FOUND", "message": "no such file"}, 404)
     name, content_type = entry
-    await send_bytes(send, 200, read_page_file(name), content_type, HEADERS, head)
+    return Response(read_page_file(name), 200, dict(HEADERS), content_type)
