@@ -12,9 +12,9 @@ from mnist_mlops.serving.pictures.images import (
     MNIST_STROKE,
     decode_image,
     normalise_digit,
-    normalise_digit_report,
     read_digit_image,
 )
+from mnist_mlops.serving.pictures.ink import find_ink
 from tests.helpers.handwriting import (
     accuracy,
     as_photo,
@@ -63,10 +63,11 @@ def test_the_aspect_ratio_is_kept():
 @pytest.mark.parametrize("dark_on_light", [True, False])
 def test_either_polarity_gives_a_bright_digit_on_black(dark_on_light):
     clean = normalise_digit(drawn_seven())
-    report = normalise_digit_report(as_photo(drawn_seven(), dark_on_light))
-    assert report.polarity == ("dark-on-light" if dark_on_light else "light-on-dark")
-    assert aligned_difference(report.image, clean) < 12
-    assert report.image[:3].max() == 0 and report.image.max() > 240
+    photo = as_photo(drawn_seven(), dark_on_light)
+    assert find_ink(photo).polarity == ("dark-on-light" if dark_on_light else "light-on-dark")
+    image = normalise_digit(photo)
+    assert aligned_difference(image, clean) < 12
+    assert image[:3].max() == 0 and image.max() > 240
 
 
 def test_inverting_a_picture_changes_nothing():
@@ -81,9 +82,8 @@ def test_uneven_light_is_flattened_before_thresholding():
     # as the ink on the left, so no single gray level separates ink from paper
     photo = as_photo(zero, dark_on_light=True, gradient=0.7)
     assert photo[:, -5:].mean() < 80 and photo[:, :5].mean() > 190
-    report = normalise_digit_report(photo)
-    assert report.flattened
-    assert aligned_difference(report.image, evenly_lit) < 6
+    assert find_ink(photo.astype(np.float32)).flattened
+    assert aligned_difference(normalise_digit(photo), evenly_lit) < 6
 
 
 def test_specks_and_stray_marks_are_ignored():
@@ -93,9 +93,8 @@ def test_specks_and_stray_marks_are_ignored():
     rng = np.random.default_rng(0)
     for row, column in rng.integers(0, 160, size=(40, 2)):
         speckled[row : row + 2, column : column + 2] = 255
-    report = normalise_digit_report(speckled)
-    assert report.dropped_marks >= 30
-    assert np.abs(report.image.astype(int) - clean).mean() < 3
+    assert find_ink(speckled.astype(np.float32)).dropped >= 30
+    assert np.abs(normalise_digit(speckled).astype(int) - clean).mean() < 3
 
 
 def test_an_mnist_style_image_is_left_as_it_is():
@@ -194,15 +193,13 @@ def test_png_jpeg_transparency_and_camera_orientation_are_decoded():
     assert decode_image(jpeg).shape == seven.shape
 
 
-def test_the_report_says_what_each_step_found():
+def test_the_ink_is_found_in_a_large_unevenly_lit_photo():
     photo = as_photo(drawn_seven(size=(400, 600), at=(100, 300)), dark_on_light=True, gradient=0.4)
-    report = normalise_digit_report(photo)
-    summary = report.summary()
-    assert summary["polarity"] == "dark-on-light" and summary["flattened"] is True
-    top, left, bottom, right = summary["box"]
-    assert 85 <= top <= 100 and 290 <= left <= 300 and 195 <= bottom <= 215
-    assert report.ink.dtype == np.uint8 and report.ink.max() == 255
-    assert 0 < report.scale < 1 and report.noise > 0.5
+    ink = find_ink(photo.astype(np.float32))
+    assert ink.polarity == "dark-on-light" and ink.flattened and ink.noise > 0.5
+    rows, columns = np.nonzero(ink.mask)
+    top, left = rows.min() / ink.work_scale, columns.min() / ink.work_scale
+    assert 85 <= top <= 100 and 290 <= left <= 300 and 0 < ink.work_scale < 1
 
 
 def test_drawn_lines_in_any_stroke_colour_on_white_work():

@@ -1,16 +1,10 @@
-"""Fit a digit's ink into MNIST's frame, as MNIST itself was made.
+"""Fit a digit's ink into MNIST's frame, as MNIST was made.
 
-LeCun, Cortes and Burges describe MNIST's digits as "size normalized to fit in a 20x20 pixel
-box while preserving their aspect ratio" with anti-aliasing, then "centered in a 28x28 image
-by computing the center of mass of the pixels, and translating the image so as to position
-this point at the center of the 28x28 field". :func:`fit_digit` does the same with the ink
-found by :mod:`mnist_mlops.serving.pictures.ink`: crop to the ink, scale its longer side to
-:data:`~mnist_mlops.config.constants.DIGIT_BOX` pixels (anti-aliased), and shift it by whole
-pixels so that its centre of mass lands on :data:`~mnist_mlops.config.constants.MNIST_CENTRE`
-(as in MNIST, whose digits' centres of mass lie within half a pixel of it).
-
-An MNIST digit given as it is (28x28, its ink already spanning 20 pixels) is therefore kept as
-it is, at most re-centred.
+:func:`fit_digit` crops to the ink, scales its longer side to
+:data:`~mnist_mlops.config.constants.DIGIT_BOX` pixels (anti-aliased, aspect ratio kept) and
+shifts it by whole pixels so that its centre of mass lands on
+:data:`~mnist_mlops.config.constants.MNIST_CENTRE` of a 28x28 frame; an MNIST digit given as
+it is comes back at most re-centred.
 """
 
 from __future__ import annotations

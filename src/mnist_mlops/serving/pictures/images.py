@@ -1,20 +1,15 @@
-"""Turn a picture of one handwritten digit into the 28x28 image the model expects.
+"""A picture of one handwritten digit to the 28x28 image the model expects.
 
-One module for every image path: ``mnist-mlops predict`` (files), the REST server (image
-bodies and uploads) and the draw-a-digit page all call :func:`decode_image` (bytes),
-:func:`normalise_digit` (a grayscale array) or :func:`read_digit_image` (both);
-:func:`normalise_digit_report` also says what each step found.
-
-The result is MNIST's convention: a ``(28, 28)`` uint8 array, a bright digit on black, made
-as MNIST was made - the ink found whatever the polarity and light
-(:mod:`mnist_mlops.serving.pictures.ink`), fitted into a 20x20 box keeping its aspect ratio and
-centred by its centre of mass (:mod:`mnist_mlops.serving.pictures.fit`).
+Every image path (``mnist-mlops predict``, the REST server, the draw-a-digit page) calls
+:func:`decode_image` (bytes to gray levels), :func:`normalise_digit` (gray levels to MNIST's
+form) or :func:`read_digit_image` (both). MNIST's form is a ``(28, 28)`` uint8 array, a bright
+digit on black: the ink found whatever the polarity and light (:mod:`.ink`), fitted into a
+20x20 box keeping its aspect ratio and centred by its centre of mass (:mod:`.fit`).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,37 +22,6 @@ IMAGE_FORMATS = ("PNG", "JPEG")
 MNIST_STROKE = 2.8  # typical stroke width of MNIST digits in pixels (see benchmarks/README.md)
 
 
-@dataclass(frozen=True)
-class Normalisation:
-    """The normalised digit and what each step found (for display, e.g. the draw page)."""
-
-    image: np.ndarray  # the (28, 28) uint8 the model is given
-    ink: np.ndarray  # the digit's ink at the working size, uint8, bright on black
-    polarity: str  # "dark-on-light" or "light-on-dark", as given
-    flattened: bool  # an uneven background was estimated and subtracted
-    threshold: float  # gray levels of ink strength
-    noise: float  # gray levels
-    kept_marks: int
-    dropped_marks: int  # specks and strays left out
-    box: tuple[int, int, int, int]  # (top, left, bottom, right) of the digit, input pixels
-    scale: float  # output pixels per input pixel
-    stroke_width: float  # output pixels, before any stroke normalisation
-
-    def summary(self) -> dict[str, Any]:
-        """Return the steps' findings as JSON-ready values (no arrays)."""
-        return {
-            "polarity": self.polarity,
-            "flattened": self.flattened,
-            "threshold": round(self.threshold, 1),
-            "noise": round(self.noise, 1),
-            "kept_marks": self.kept_marks,
-            "dropped_marks": self.dropped_marks,
-            "box": list(self.box),
-            "scale": round(self.scale, 4),
-            "stroke_width": round(self.stroke_width, 2),
-        }
-
-
 def _as_gray(gray: np.ndarray) -> np.ndarray:
     pixels = np.asarray(gray)
     if pixels.ndim != 2 or min(pixels.shape) < 1:
@@ -65,38 +29,6 @@ def _as_gray(gray: np.ndarray) -> np.ndarray:
     if pixels.dtype.kind not in "uif" or not np.isfinite(pixels).all():
         raise InputError("an image must hold finite numbers (gray levels in [0, 255])")
     return np.clip(pixels.astype(np.float32), 0, 255)
-
-
-def normalise_digit_report(gray: np.ndarray, *, stroke_width: float | None = None) -> Normalisation:
-    """Normalise a picture of one digit like :func:`normalise_digit`, reporting each step.
-
-    Args:
-        gray: A 2-D array of gray levels in [0, 255], any size, either polarity.
-        stroke_width: When given, thicken or thin the strokes towards this width in output
-            pixels (:data:`MNIST_STROKE` is MNIST's); off by default.
-
-    Returns:
-        The digit and the findings of each step.
-
-    Raises:
-        InputError: Not a 2-D picture, or no digit in it (blank, uniform, only noise or specks).
-    """
-    ink = find_ink(_as_gray(gray))
-    fitted = fit_digit(ink.strength, target_stroke=stroke_width)
-    top, left, bottom, right = (round(edge / ink.work_scale) for edge in fitted.box)
-    return Normalisation(
-        image=fitted.image,
-        ink=np.rint(ink.strength * 255).astype(np.uint8),
-        polarity=ink.polarity,
-        flattened=ink.flattened,
-        threshold=ink.threshold,
-        noise=ink.noise,
-        kept_marks=ink.kept,
-        dropped_marks=ink.dropped,
-        box=(top, left, bottom, right),
-        scale=fitted.scale * ink.work_scale,
-        stroke_width=fitted.stroke_width,
-    )
 
 
 def normalise_digit(gray: np.ndarray, *, stroke_width: float | None = None) -> np.ndarray:
@@ -117,7 +49,7 @@ def normalise_digit(gray: np.ndarray, *, stroke_width: float | None = None) -> n
     Raises:
         InputError: Not a 2-D picture, or no digit in it (blank, uniform, only noise or specks).
     """
-    return normalise_digit_report(gray, stroke_width=stroke_width).image
+    return fit_digit(find_ink(_as_gray(gray)).strength, target_stroke=stroke_width).image
 
 
 def _flatten_alpha(image: Any) -> Any:

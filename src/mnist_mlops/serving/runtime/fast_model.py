@@ -1,14 +1,10 @@
 """The registered classifier without MLflow: its ONNX graph, read from the model's folder.
 
-A model logged by :func:`~mnist_mlops.serving.runtime.pyfunc.log_classifier` holds everything the
-forward pass needs: ``network.onnx``, run by :class:`~.onnx_network.OnnxNetwork`.
-:func:`load_classifier` finds the model's folder (:mod:`.model_dir`) and,
-when it is such a model - the pickled python model is (by reference)
-:class:`~mnist_mlops.serving.runtime.pyfunc.DigitClassifier`, its only artifact the ONNX graph, its
-signature the float32 ``(-1, 784)`` tensor - answers with :class:`OnnxClassifier`, which does
-what ``DigitClassifier.predict`` does (the same functions, in this process) without importing
-MLflow. Any other model (another class, an unreadable folder) is loaded with
-``mlflow.pyfunc.load_model`` as before: the same answers, seconds slower.
+:func:`load_classifier` finds the model's folder (:mod:`.model_dir`); when it holds a
+:class:`~.pyfunc.DigitClassifier` (read from the pickle without unpickling it) whose only
+artifact is the ONNX graph and whose signature is the float32 ``(-1, 784)`` tensor, it answers
+with :class:`OnnxClassifier` (the same answers as the pyfunc's ``predict``, without importing
+MLflow); any other model is loaded with ``mlflow.pyfunc.load_model``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Which registered model a server serves: name, version and alias, resolved once at start.
 
-``models:/mnist-classifier@champion`` names whatever version the alias points to *now*;
-:func:`resolve_model` asks the registry which one that is and pins it
-(``models:/mnist-classifier/3``), so that the model loaded, the model every worker process
-loads and the model ``/model-info`` (and the page) reports are the same, even if the alias
-moves while the server runs.
+:func:`resolve_model` pins an alias to the version it names now
+(``models:/mnist-classifier@champion`` -> ``models:/mnist-classifier/3``): every worker loads,
+and ``/model-info`` reports, that version even if the alias moves while the server runs.
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
 """The trained network as an ONNX graph, run by ONNX Runtime: one forward pass for every model.
 
-:func:`export_onnx` turns a Keras model (the course's MLP, ``model.kind: cnn``, any layer
-Keras can export) into an ONNX file with Keras 3's own exporter (``model.export(format=
-"onnx")``, tf2onnx under TensorFlow; GELU is exported through erf, which ONNX has);
-:func:`check_export` runs that file beside Keras on the
-digits given and refuses it (:class:`~mnist_mlops.errors.ExportMismatchError`) when a
-probability differs by more than :data:`ONNX_TOLERANCE`. :class:`OnnxNetwork` is what the
-registered model, ``mnist-mlops predict`` and ``mnist-mlops serve`` call: ``(N, 784)`` float32
-rows in, ``(N, 10)`` probabilities out, run in chunks of :data:`CHUNK_ROWS` rows (a 10,000-digit
-batch in one call makes a CNN's convolutions allocate a gigabyte and run 8x slower here).
+:func:`export_onnx` writes a Keras model's graph with Keras 3's exporter (GELU through erf);
+:func:`check_export` compares it with Keras and raises
+:class:`~mnist_mlops.errors.ExportMismatchError` beyond :data:`ONNX_TOLERANCE`;
+:class:`OnnxNetwork` runs it: ``(N, 784)`` float32 rows in, ``(N, 10)`` probabilities out, in
+chunks of :data:`CHUNK_ROWS` rows.
 """
 
 from __future__ import annotations

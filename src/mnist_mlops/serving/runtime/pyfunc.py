@@ -1,26 +1,12 @@
-"""The registered model: an MLflow pyfunc that carries its preprocessing and an ONNX graph.
+"""The registered model: an MLflow pyfunc that validates digits and runs an ONNX graph.
 
-Request forms (MLflow's scoring protocol, JSON body):
-
-* ``{"inputs": [[784 values], ...]}`` and ``{"instances": [[784 values], ...]}``
-* ``{"dataframe_split": {"columns": [784 names], "data": [[784 values], ...]}}``
-
-Each row holds either floats in [0, 1] or raw 0-255 pixels: a row whose largest value is
-above 1 is divided by 255 (see :mod:`mnist_mlops.serving.runtime.inputs`). The signature, enforced
-by MLflow before :meth:`DigitClassifier.predict` runs, is one float32 tensor of shape
-``(-1, 784)``: to ``mlflow models serve`` a 28x28 image is sent as its 784 pixels row by row
-(``image.reshape(-1)``); ``mnist-mlops serve`` (:mod:`mnist_mlops.serving.http.app`) flattens
-``(28, 28)`` and ``(N, 28, 28)`` arrays before MLflow's check, and
-the unwrapped :meth:`DigitClassifier.predict` (the class, not the loaded pyfunc) takes them
-too, and DataFrames of any numeric dtype (raw ``uint8`` pixels included); through
-``mlflow.pyfunc.load_model`` the signature check lets float32 through only. The answer
-is a DataFrame, one row per digit: ``digit`` and ``probability_0`` ... ``probability_9``
-(:func:`~mnist_mlops.serving.runtime.predictions.digit_frame`; as JSON, one ``{"digit": 7,
-"probability_0": ...}`` record per digit). Bad input raises
-``MlflowException(INVALID_PARAMETER_VALUE)``: the scoring server answers HTTP 400.
-
-The forward pass is ONNX Runtime on the model's ONNX graph (:mod:`.onnx_network`), exported
-and checked against Keras by :func:`log_classifier`: serving needs neither TensorFlow nor Keras.
+:class:`DigitClassifier` takes MLflow's scoring inputs (``inputs``, ``instances``,
+``dataframe_split``) of rows of 784 floats in [0, 1] or raw 0-255 pixels
+(:func:`~mnist_mlops.serving.runtime.inputs.to_pixel_rows`); its signature is one float32
+``(-1, 784)`` tensor. It answers a DataFrame, one row per digit: ``digit`` and
+``probability_0`` ... ``probability_9``; bad input raises
+``MlflowException(INVALID_PARAMETER_VALUE)`` (HTTP 400). :func:`log_classifier` exports a
+Keras model to ONNX, checks the export against Keras and logs it (with this package as code).
 """
 
 from __future__ import annotations
