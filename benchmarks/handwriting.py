@@ -9,7 +9,7 @@ side by side, with the NumPy forward pass the registered model uses, on:
   photos  each held-out digit as a seeded "photo" (random size and position on a larger
           canvas, dark-on-light or light-on-dark, blur, uneven lighting, noise), then
           (a) the old path: grayscale, resize to 28x28, invert when the border is light;
-          (b) the MNIST-style normalisation of mnist_mlops.serving.images (the default);
+          (b) the MNIST-style normalisation of mnist_mlops.serving.pictures.images (the default);
           (c) the same with stroke-width normalisation (the optional keyword);
 and the same for scikit-learn's bundled UCI digits (load_digits: 1,797 digits of other
 writers, 8x8, not MNIST at all), clean (enlarged) and as photos. A picture the normalisation
@@ -43,7 +43,7 @@ def train_course_model(epochs: int | None):
     from mnist_mlops.config.params import Params
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
-    from mnist_mlops.serving.onnx_network import exported_network
+    from mnist_mlops.serving.runtime.onnx_network import exported_network
     from mnist_mlops.training.model import build_model, set_determinism
 
     params = Params()
@@ -70,9 +70,9 @@ def normalised_both_ways(photos) -> tuple[list, list, int, float, float]:
     (the shared ink search counted in both).
     """
     from mnist_mlops.errors import InputError
-    from mnist_mlops.serving.fit import fit_digit
-    from mnist_mlops.serving.images import MNIST_STROKE
-    from mnist_mlops.serving.ink import find_ink
+    from mnist_mlops.serving.pictures.fit import fit_digit
+    from mnist_mlops.serving.pictures.images import MNIST_STROKE
+    from mnist_mlops.serving.pictures.ink import find_ink
 
     plain, stroked, refused, seconds = [], [], 0, np.zeros(3)
     for photo in photos:
@@ -162,7 +162,7 @@ def main() -> None:
 
 def check_same_as_the_public_function(photos, images) -> None:
     from mnist_mlops.errors import InputError
-    from mnist_mlops.serving.images import normalise_digit
+    from mnist_mlops.serving.pictures.images import normalise_digit
 
     for photo, image in zip(photos, images, strict=True):
         try:

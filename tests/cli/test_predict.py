@@ -8,9 +8,9 @@ from mlflow import MlflowClient
 from PIL import Image
 
 from mnist_mlops.cli.main import main
-from mnist_mlops.serving.files import read_image
-from mnist_mlops.serving.predict import probabilities_of
-from mnist_mlops.serving.pyfunc import log_classifier
+from mnist_mlops.serving.files.reading import read_image
+from mnist_mlops.serving.runtime.predictions import probabilities_of
+from mnist_mlops.serving.runtime.pyfunc import log_classifier
 from tests.helpers.models import tiny_model, use_test_store
 from tests.helpers.predictions import record_probabilities
 
@@ -120,3 +120,30 @@ def test_a_folder_is_scored_in_batches_with_a_progress_bar(champion, tiny_splits
     (tmp_path / "empty").mkdir()
     code, _, err = cli(capsys, tmp_path / "empty")
     assert code == 1 and "folder holds no digit files" in err
+
+
+def test_a_folder_with_a_blank_and_a_broken_picture_scores_the_rest(
+    champion, tiny_splits, tmp_path, capsys
+):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    digit = np.round(tiny_splits["test"].x[0] * 255).astype(np.uint8).reshape(28, 28)
+    Image.fromarray(digit).save(folder / "a_digit.png")
+    Image.new("L", (64, 64), 255).save(folder / "b_blank.png")
+    (folder / "c_broken.jpg").write_bytes(b"not a jpeg")
+    Image.fromarray(255 - digit).save(folder / "d_digit.png")
+    code, out, err = cli(capsys, folder)
+    assert code == 0, err
+    assert [line.split("#")[0] for line in out.splitlines()] == [
+        str(folder / "a_digit.png"),
+        str(folder / "d_digit.png"),
+    ]
+    assert f"skipped {folder / 'b_blank.png'}: no digit found" in err
+    assert f"skipped {folder / 'c_broken.jpg'}: not a readable image" in err
+    code, out, err = cli(capsys, folder, "--strict")
+    assert code == 1 and out == "" and "b_blank.png: no digit found" in err
+    (folder / "a_digit.png").unlink()
+    (folder / "d_digit.png").unlink()
+    code, out, err = cli(capsys, folder)
+    assert code == 1 and out == "", err
+    assert "nothing could be scored" in err and "b_blank.png" in err and "c_broken.jpg" in err

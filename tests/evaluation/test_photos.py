@@ -7,7 +7,7 @@ from mnist_mlops.evaluation.photos import (
     plain_resize,
     uci_digits,
 )
-from mnist_mlops.serving.images import normalise_digit
+from mnist_mlops.serving.pictures.images import normalise_digit
 from tests.helpers.handwriting import accuracy, embedded_mnist_model
 
 PHOTOS = 150

@@ -71,7 +71,7 @@ def embedded_mnist_model():
     from mnist_mlops.config.params import PreprocessConfig
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
-    from mnist_mlops.serving.onnx_network import exported_network
+    from mnist_mlops.serving.runtime.onnx_network import exported_network
     from tests.helpers.models import tiny_model
 
     images, labels = mnist_data()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_mlops.serving.predict import PROBABILITY_COLUMNS
+from mnist_mlops.serving.runtime.predictions import PROBABILITY_COLUMNS
 
 
 def record_probabilities(records: list[dict]) -> np.ndarray:

@@ -30,7 +30,7 @@ def register_champion(train, **fit) -> str:
     import mlflow
     from mlflow import MlflowClient
 
-    from mnist_mlops.serving.pyfunc import log_classifier
+    from mnist_mlops.serving.runtime.pyfunc import log_classifier
     from tests.helpers.models import tiny_model, use_test_store
 
     use_test_store()

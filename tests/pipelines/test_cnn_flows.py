@@ -21,7 +21,7 @@ from mnist_mlops.artifacts.metrics import RegisterSummary
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import parse_params
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.serving.onnx_network import ONNX_FILE
+from mnist_mlops.serving.runtime.onnx_network import ONNX_FILE
 from mnist_mlops.tuning.outputs import pipeline_study_name
 from mnist_mlops.tuning.storage import open_storage
 from tests.helpers.models import use_test_store, write_processed

@@ -12,8 +12,8 @@ from mnist_mlops.errors import ExportMismatchError
 from mnist_mlops.registry import register as register_module
 from mnist_mlops.registry.promotion import decide, same_source
 from mnist_mlops.registry.register import register
-from mnist_mlops.serving import pyfunc as pyfunc_module
-from mnist_mlops.serving.onnx_network import export_onnx
+from mnist_mlops.serving.runtime import pyfunc as pyfunc_module
+from mnist_mlops.serving.runtime.onnx_network import export_onnx
 from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG, SOURCE_TAG
 from tests.helpers.models import tiny_model, use_test_store, write_processed, write_trained
 

@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from mnist_mlops.config.params import CnnConfig, ModelConfig, OptimizerConfig, TrainConfig
-from mnist_mlops.serving.onnx_network import ONNX_FILE
-from mnist_mlops.serving.predict import probabilities_of
-from mnist_mlops.serving.pyfunc import log_classifier
+from mnist_mlops.serving.runtime.onnx_network import ONNX_FILE
+from mnist_mlops.serving.runtime.predictions import probabilities_of
+from mnist_mlops.serving.runtime.pyfunc import log_classifier
 from mnist_mlops.training.fit import fit
 from mnist_mlops.training.model import build_model
 from mnist_mlops.training.tracked import train_details

@@ -42,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="progress bars on standard error (default: when it is a terminal)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail at the first file that cannot be scored (default: skip it, naming why, and "
+        "fail only when nothing could be scored)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,11 +61,16 @@ def _encoded(frame: pd.DataFrame, suffix: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print ``FILE#index  digit  confidence`` per digit, or write them to ``--output``."""
-    from mnist_mlops.serving.predict_files import predict_files
+    """Print ``FILE#index  digit  confidence`` per digit, or write ``--output``; skips: stderr."""
+    from mnist_mlops.serving.files.scoring import predict_files
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    frame = predict_files(args.model, args.files, tracking_uri_for(args.params), progress)
+    scored = predict_files(
+        args.model, args.files, tracking_uri_for(args.params), progress, args.strict
+    )
+    for reason in scored.skipped:
+        print(f"skipped {reason}", file=sys.stderr)
+    frame = scored.frame
     if args.output:
         atomic_write_bytes(args.output, _encoded(frame, args.output.suffix.lower()))
         print(f"{len(frame)} predictions written to {args.output}")

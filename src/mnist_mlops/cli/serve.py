@@ -3,8 +3,8 @@
 Same protocol and answers as ``mlflow models serve`` (it is MLflow's own scoring app), plus a
 body limit, a read timeout, a bound on concurrent connections, JSON errors for every rejected
 request, 28x28 image inputs, PNG/JPEG pictures and uploads, the draw-a-digit page at ``/`` and
-a faster path for ``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.app` and
-:mod:`mnist_mlops.serving.protocol`. An alias is resolved once, at start: every worker serves
+a faster path for ``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.http.app` and
+:mod:`mnist_mlops.serving.http.protocol`. An alias is resolved once, at start: every worker serves
 the version it pointed to then.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import ipaddress
+import json
 import logging
 import os
 import sys
@@ -30,8 +31,7 @@ from mnist_mlops.tracking.setup import tracking_uri_for
 logger = logging.getLogger(__name__)
 
 MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"  # the ServedModel, as JSON
-MAX_BODY_ENV = "MNIST_MLOPS_SERVE_MAX_BODY_BYTES"
-READ_TIMEOUT_ENV = "MNIST_MLOPS_SERVE_READ_TIMEOUT_S"
+OPTIONS_ENV = "MNIST_MLOPS_SERVE_OPTIONS"  # the app's options, as JSON
 MEBIBYTE = 1024 * 1024
 
 
@@ -67,19 +67,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-concurrency",
         type=int_at_least(1),
         default=SERVE_MAX_CONCURRENCY,
-        help="open connections served at once, per worker; a request on one more gets "
-        f"HTTP 503 ({SERVE_MAX_CONCURRENCY})",
+        help="requests served at once, per worker; one more gets HTTP 503 (idle connections "
+        "count for nothing; one that sends no request is closed after 5 s) "
+        f"({SERVE_MAX_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        type=_names,
+        default=[],
+        help="more Host names to answer, comma-separated (*.example.com patterns; * for any); "
+        "loopback names and --host are always answered, others get HTTP 400",
+    )
+    parser.add_argument(
+        "--allowed-origins",
+        type=_names,
+        default=[],
+        help="origins whose browser pages may call the server (CORS), comma-separated; "
+        "default: none, and no CORS headers",
     )
     parser.set_defaults(func=run)
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _app(served: Any, options: dict[str, Any]) -> Any:
+    """The guarded app for ``served``, behind :func:`~mnist_mlops.serving.http.limits.protected`."""
+    from mnist_mlops.serving.http.app import create_app
+    from mnist_mlops.serving.http.limits import allowed_host_names, protected
+
+    app = create_app(served, options["max_body"], options["read_timeout_s"])
+    hosts = allowed_host_names(options["host"], options["allowed_hosts"])
+    return protected(app, hosts, options["allowed_origins"], options["max_concurrency"])
+
+
 def app_from_environment():
     """Uvicorn factory for ``--workers`` > 1: each worker process loads the model itself."""
-    from mnist_mlops.serving.app import create_app
-    from mnist_mlops.serving.model_info import ServedModel
+    from mnist_mlops.serving.runtime.model_info import ServedModel
 
     served = ServedModel.from_json(os.environ[MODEL_ENV])
-    return create_app(served, int(os.environ[MAX_BODY_ENV]), float(os.environ[READ_TIMEOUT_ENV]))
+    return _app(served, json.loads(os.environ[OPTIONS_ENV]))
 
 
 def _is_loopback(host: str) -> bool:
@@ -95,21 +123,27 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
     from mlflow.exceptions import MlflowException
 
-    from mnist_mlops.serving.app import GuardedScoringApp, create_app
-    from mnist_mlops.serving.model_info import resolve_model
-    from mnist_mlops.serving.protocol import GuardedH11Protocol
+    from mnist_mlops.serving.http.protocol import GuardedH11Protocol
+    from mnist_mlops.serving.runtime.model_info import resolve_model
 
     uri = tracking_uri_for(args.params)
     mlflow.set_tracking_uri(uri)
     os.environ["MLFLOW_TRACKING_URI"] = uri  # for worker processes
-    max_body = args.max_body_mb * MEBIBYTE
+    options = {
+        "max_body": args.max_body_mb * MEBIBYTE,
+        "read_timeout_s": args.read_timeout_s,
+        "host": args.host,
+        "allowed_hosts": args.allowed_hosts,
+        "allowed_origins": args.allowed_origins,
+        "max_concurrency": args.max_concurrency,
+    }
     # Loading puts the model's own copy of this package (its code_paths) first on sys.path;
     # worker processes inherit sys.path and must import the installed package, as this one did.
     search_path = list(sys.path)
-    app: GuardedScoringApp | str
+    app: Any
     try:
         served = resolve_model(args.model)
-        app = create_app(served, max_body, args.read_timeout_s)
+        app = _app(served, options)
     except (MlflowException, OSError) as exc:
         raise ModelLoadError(f"cannot load model {args.model}: {exc}") from None
     finally:
@@ -117,18 +151,18 @@ def run(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         logger.warning(
             "binding to %s exposes the model to the network without TLS or authentication; "
-            "keep 127.0.0.1 behind a reverse proxy instead (README, 'Exposing the server')",
+            "keep 127.0.0.1 behind a reverse proxy instead (README, 'Exposing the server'); "
+            "requests naming a Host other than localhost, %s or --allowed-hosts get HTTP 400",
+            args.host,
             args.host,
         )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     logger.info("draw a digit: http://%s:%d/ (REST: /invocations)", shown, args.port)
     if args.workers > 1:
-        os.environ[MODEL_ENV], os.environ[MAX_BODY_ENV] = served.to_json(), str(max_body)
-        os.environ[READ_TIMEOUT_ENV] = str(args.read_timeout_s)
+        os.environ[MODEL_ENV], os.environ[OPTIONS_ENV] = served.to_json(), json.dumps(options)
         app = "mnist_mlops.cli.serve:app_from_environment"
     # uvicorn calls the protocol "class" with its own arguments; a partial adds ours (and
-    # pickles for the worker processes). limit_concurrency counts the connection a request
-    # arrives on: N + 1 serves N connections and answers 503 on the next.
+    # pickles for the worker processes).
     protocol: Any = functools.partial(GuardedH11Protocol, read_timeout_s=args.read_timeout_s)
     uvicorn.run(
         app,
@@ -139,6 +173,5 @@ def run(args: argparse.Namespace) -> int:
         log_level="warning",
         http=protocol,
         ws="none",  # no WebSocket endpoints: an Upgrade header is ignored
-        limit_concurrency=args.max_concurrency + 1,
     )
     return 0

@@ -44,10 +44,8 @@ MAX_IMAGE_PIXELS = 25_000_000
 MAX_REQUEST_PIXELS = 4 * MAX_IMAGE_PIXELS
 MAX_UPLOAD_FILES = 100
 
-# The serving guard (mnist-mlops serve): JSON bodies nest at most MAX_JSON_DEPTH arrays and
-# objects (a request needs 4: {"inputs": [[[pixels]]]}); the request head, then the body,
-# must each arrive within SERVE_READ_TIMEOUT_S; at most SERVE_MAX_CONCURRENCY connections
-# per worker are served at once (HTTP 503 beyond).
-MAX_JSON_DEPTH = 32
+# The serving guard (mnist-mlops serve): the request head, then the body, must each arrive
+# within SERVE_READ_TIMEOUT_S; at most SERVE_MAX_CONCURRENCY requests per worker are served
+# at once (HTTP 503 beyond; idle connections do not count).
 SERVE_READ_TIMEOUT_S = 30.0
 SERVE_MAX_CONCURRENCY = 32

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from mnist_mlops.config.constants import IMAGE_SIDE
-from mnist_mlops.serving.resample import resize
+from mnist_mlops.serving.pictures.resample import resize
 
 LIGHT_BORDER = 127.5  # the old path inverted images whose border was lighter than this
 UCI_MAX = 16.0  # load_digits' gray levels go from 0 to 16

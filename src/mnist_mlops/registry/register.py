@@ -3,7 +3,7 @@
 :func:`register` refuses a model whose test accuracy (the evaluate stage's) is below
 ``register.min_accuracy``, before anything is logged. Otherwise, under the model's promotion
 lock (:mod:`.lock`), it logs the trained model as a
-:class:`~mnist_mlops.serving.pyfunc.DigitClassifier` into its training run, scores it (and a
+:class:`~mnist_mlops.serving.runtime.pyfunc.DigitClassifier` into its training run, scores it (and a
 comparable champion) on the current test split and registers it as ``register.model_name``.
 The new version always gets ``challenger``; it also takes ``champion`` when there is no
 champion yet, or when both were trained on the same data source (the ``data.source`` tag vs
@@ -49,8 +49,8 @@ def log_candidate(candidate: Candidate) -> str:
     from mlflow import MlflowClient
     from mlflow.entities import LoggedModelOutput
 
-    from mnist_mlops.serving.onnx_network import ONNX_FILE
-    from mnist_mlops.serving.pyfunc import log_classifier, verified_export
+    from mnist_mlops.serving.runtime.onnx_network import ONNX_FILE
+    from mnist_mlops.serving.runtime.pyfunc import log_classifier, verified_export
 
     with tempfile.TemporaryDirectory(prefix="mnist-register-") as tmp:
         exported = verified_export(candidate.model, Path(tmp) / ONNX_FILE, candidate.test.x)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.config.constants import CHAMPION
 from mnist_mlops.registry.promotion import Champion, known_source
-from mnist_mlops.serving.predict import DIGIT_COLUMN
+from mnist_mlops.serving.runtime.predictions import DIGIT_COLUMN
 from mnist_mlops.tracking.provenance import SOURCE_TAG
 
 

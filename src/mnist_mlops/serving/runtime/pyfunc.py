@@ -1,0 +1,168 @@
+"""The registered model: an MLflow pyfunc that validates digits and runs an ONNX graph.
+
+:class:`DigitClassifier` takes MLflow's scoring inputs (``inputs``, ``instances``,
+``dataframe_split``) of rows of 784 floats in [0, 1] or raw 0-255 pixels
+(:func:`~mnist_mlops.serving.runtime.inputs.to_pixel_rows`); its signature is one float32
+``(-1, 784)`` tensor. It answers a DataFrame, one row per digit: ``digit`` and
+``probability_0`` ... ``probability_9``; bad input raises
+``MlflowException(INVALID_PARAMETER_VALUE)`` (HTTP 400). :func:`log_classifier` exports a
+Keras model to ONNX, checks the export against Keras and logs it (with this package as code).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import mlflow.pyfunc
+import numpy as np
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc.model import PythonModel, PythonModelContext
+from mlflow.types import ColSpec, DataType, Schema, TensorSpec
+
+import mnist_mlops
+from mnist_mlops.config.constants import INPUT_DIM
+from mnist_mlops.errors import InputError
+from mnist_mlops.serving.runtime.inputs import to_pixel_rows
+from mnist_mlops.serving.runtime.onnx_network import (
+    ONNX_ARTIFACT,
+    ONNX_FILE,
+    OnnxNetwork,
+    check_export,
+    export_onnx,
+)
+from mnist_mlops.serving.runtime.predictions import DIGIT_COLUMN, PROBABILITY_COLUMNS, digit_frame
+from mnist_mlops.tracking.requirements import pinned_requirements
+
+if TYPE_CHECKING:
+    import keras
+    import pandas as pd
+    from mlflow.models.model import ModelInfo
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE = ModelSignature(
+    inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, INPUT_DIM))]),
+    outputs=Schema(
+        [
+            ColSpec(DataType.long, DIGIT_COLUMN),
+            *(ColSpec(DataType.float, column) for column in PROBABILITY_COLUMNS),
+        ]
+    ),
+)
+REQUIREMENTS = ("mlflow", "numpy", "pandas", "onnxruntime")
+
+
+# The signature is the explicit tensor one above, not type hints: silence MLflow's advice.
+warnings.filterwarnings("ignore", message="Add type hints to the `predict` method")
+
+
+class DigitClassifier(PythonModel):
+    """Validate and scale digits, run the ONNX graph, return each digit and its probabilities."""
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Open the model's ONNX graph with ONNX Runtime.
+
+        Raises:
+            MlflowException: The model has no ONNX graph (it was registered by an older
+                mnist-mlops, which stored ``network.npz``): register it again.
+        """
+        if ONNX_ARTIFACT not in context.artifacts:
+            raise MlflowException(
+                f"this model has no ONNX graph (artifacts: {sorted(context.artifacts)}); it was "
+                "logged by an older mnist-mlops: register it again (dvc repro -f register)"
+            )
+        self._network = OnnxNetwork(context.artifacts[ONNX_ARTIFACT])
+
+    # ``model_input`` and ``params`` carry no type hints on purpose: MLflow 3 would derive a
+    # type-hint signature from them and replace the tensor signature above.
+    def predict(self, context, model_input, params=None) -> pd.DataFrame:
+        """Return the digits' DataFrame: ``digit``, ``probability_0`` ... ``probability_9``.
+
+        Any number of rows (ONNX Runtime runs them in chunks; ``mnist-mlops serve`` bounds a
+        request's size); ``mnist-mlops predict`` computes the same without MLflow
+        (:mod:`mnist_mlops.serving.runtime.fast_model`).
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE (HTTP 400) naming what is wrong.
+        """
+        try:
+            rows = to_pixel_rows(model_input, max_rows=None)
+        except InputError as exc:
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+        return digit_frame(self.probabilities(rows))
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """Return the ``(N, 10)`` probabilities of rows :func:`to_pixel_rows` validated.
+
+        ``mnist-mlops serve``'s JSON fast path calls this after its own checks (which leave
+        nothing for the float32 ``(-1, 784)`` signature to refuse) and writes the records of
+        :meth:`predict`'s DataFrame without building it
+        (:func:`~mnist_mlops.serving.runtime.predictions.probability_records`).
+        """
+        return self._network(rows)
+
+
+def log_classifier(
+    model: keras.Model,
+    name: str = "model",
+    registered_model_name: str | None = None,
+    model_id: str | None = None,
+    check_rows: np.ndarray | None = None,
+    exported: Path | None = None,
+) -> ModelInfo:
+    """Log ``model`` as a :class:`DigitClassifier` into the active MLflow run.
+
+    The model is exported to ONNX and the graph checked against Keras first
+    (:func:`~mnist_mlops.serving.runtime.onnx_network.check_export`): a model that does not export,
+    or whose export answers differently, raises before anything is logged.
+
+    Args:
+        model: The trained Keras model.
+        name: The logged model's name.
+        registered_model_name: Also register a new version of this registered model.
+        model_id: Log into this pending logged model (:func:`mlflow.initialize_logged_model`)
+            instead of a new one.
+        check_rows: The digits the export is checked on (the register stage: the test
+            split); ``None``: seeded noise and blank digits.
+        exported: The model's graph, already written and checked by :func:`verified_export`
+            (``check_rows`` is then unused).
+
+    Returns:
+        MLflow's model info (``model_uri``, ``registered_model_version``, ...).
+
+    Raises:
+        UnsupportedNetworkError: The model cannot be exported to ONNX.
+        ExportMismatchError: The export does not match Keras.
+    """
+    with tempfile.TemporaryDirectory(prefix="mnist-pyfunc-") as tmp:
+        path = exported or verified_export(model, Path(tmp) / ONNX_FILE, check_rows)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=DigitClassifier(),  # pickled by reference to this module
+            artifacts={ONNX_ARTIFACT: str(path)},
+            # The model carries the package it is pickled against: it loads and serves without
+            # this checkout, and an old version keeps the serving code it was registered with.
+            code_paths=[str(Path(mnist_mlops.__file__).parent)],
+            signature=SIGNATURE,
+            pip_requirements=pinned_requirements(REQUIREMENTS),
+            registered_model_name=registered_model_name,
+            model_id=model_id,
+        )
+
+
+def verified_export(model: keras.Model, path: Path, check_rows: np.ndarray | None) -> Path:
+    """Export ``model`` to ONNX at ``path`` and check it against Keras; return ``path``.
+
+    Raises:
+        UnsupportedNetworkError: The model cannot be exported.
+        ExportMismatchError: The export does not match Keras on ``check_rows``.
+    """
+    export_onnx(model, path)
+    check_export(OnnxNetwork(path), model, check_rows)
+    return path
