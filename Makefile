@@ -74,7 +74,7 @@ prefect-ui: $(STAMP)  ## Prefect UI over the project's flow runs (.prefect/) on 
 	PREFECT_HOME="$(PREFECT_HOME_DIR)" PREFECT_UI_API_URL="http://127.0.0.1:$(PREFECT_PORT)/api" PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) --no-services
 
 prefect-stop: $(STAMP)  ## stop the project's Prefect server now (it stops itself after 10 idle minutes)
-	@$(BIN)/python -m pipelines.project_server stop
+	@$(BIN)/python -m pipelines.prefect_server stop
 
 SERVE_MODEL ?= models:/mnist-classifier@champion
 serve: $(STAMP)  ## serve the champion on 127.0.0.1:$(SERVE_PORT): MLflow's scoring protocol behind the guard (body limit, read timeout, connection bound, JSON errors), 28x28 inputs, pictures, the draw-a-digit page at /

@@ -1,10 +1,9 @@
 """Run a command (``dvc repro``) with the project's Prefect server, in its own process group.
 
-``make repro`` runs ``dvc repro`` through this wrapper. It uses the project's shared server
-(:mod:`pipelines.project_server`: started if none runs, history in ``.prefect/``) for the whole
-command, so that the stages need not look for it, and points ``PREFECT_API_URL`` at it; when
-``PREFECT_API_URL`` is already set, the command simply uses that server. The server stays up
-for the next command and stops itself once idle.
+``make repro`` runs ``dvc repro`` through this wrapper. It holds the project's shared server
+(:mod:`pipelines.prefect_server`, started if none runs) for the whole command and points
+``PREFECT_API_URL`` at it; when ``PREFECT_API_URL`` is already set, the command uses that
+server. The server stays up for the next command and stops itself once idle.
 
 The command runs in its own process group. SIGINT, SIGTERM and SIGHUP to this process (``make``
 passes SIGTERM on) are sent to that whole group, so the running stage gets them too and stops
@@ -26,7 +25,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from mnist_mlops.processes import running_processes
-from pipelines.project_server import project_server
+from pipelines.prefect_server import project_server
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
 STOP_TIMEOUT_S = 8.0
