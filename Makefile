@@ -35,8 +35,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the locked dependency set (no-op when up to date)
 
-repro: $(STAMP)  ## run the whole DVC pipeline (plain dvc repro works too: both use the project's Prefect server)
-	$(BIN)/python -m pipelines.with_prefect_server dvc repro $(REPRO_ARGS)
+repro: $(STAMP)  ## run the whole DVC pipeline (the same as plain dvc repro: the stages share the project's Prefect server)
+	$(BIN)/dvc repro $(REPRO_ARGS)
 
 # pytest-xdist workers (TEST_WORKERS=0: one process); loadgroup keeps the tests that share the
 # Prefect server and the pipeline's repro in one worker. --durations: the 15 slowest, every run.

@@ -1,9 +1,8 @@
 """The project's Prefect server: one ``prefect server start`` per project, shared, idle-stopped.
 
-Measured with Prefect 3.8.8 (docs/decisions/prefect-server.md): a stage's flow takes 1.3-1.9 s
-against a running server and 8-15 s with Prefect's ephemeral server, and ``prefect server start
---background`` pipes the server's output to the CLI that exits (the server dies on a later log
-line), records no port and never stops when idle: this module adds only those three.
+Measured (Prefect 3.8.8, docs/decisions/prefect-server.md): a stage's flow takes 1.3-1.9 s on a
+running server, 8-15 s on Prefect's ephemeral one, and ``prefect server start --background``
+records no port and never stops: this adds only the shared start, the port record, the idle stop.
 
 Files in ``<project>/.prefect/`` (the server's ``PREFECT_HOME``: ``prefect.db``, the UI build):
 

@@ -21,7 +21,6 @@ INFRASTRUCTURE = {
     "pipelines/_stage.py",
     "pipelines/prefect_server.py",
     "pipelines/stage_server.py",
-    "pipelines/with_prefect_server.py",
     "src/mnist_mlops/native_stderr.py",
     "src/mnist_mlops/processes.py",
     "src/mnist_mlops/stopping.py",

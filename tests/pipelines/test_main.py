@@ -21,9 +21,7 @@ sys.exit(code)
 
 
 @pytest.mark.parametrize("stage", ["download", "train", "tune", "register"])
-def test_bad_params_are_refused_before_prefect_tensorflow_or_mlflow_is_imported(
-    tmp_path, stage
-):
+def test_bad_params_are_refused_before_prefect_tensorflow_or_mlflow_is_imported(tmp_path, stage):
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"train": {"epochs": 0}}))
     probe = subprocess.run(
