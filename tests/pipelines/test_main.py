@@ -50,7 +50,7 @@ def test_the_stage_command_refuses_bad_params_within_seconds(tmp_path):
     )
     elapsed = time.monotonic() - started
     assert stage.returncode == 2 and "data.source" in stage.stderr, stage.stderr
-    assert elapsed < 5, f"refused after {elapsed:.1f} s (8-16 s when Prefect came first)"
+    assert elapsed < 10, f"refused after {elapsed:.1f} s (8-16 s idle when Prefect came first)"
 
 
 def test_an_unknown_stage_is_refused_with_the_stages_allowed():
