@@ -35,8 +35,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the locked dependency set (no-op when up to date)
 
-repro: $(STAMP)  ## run the whole DVC pipeline (plain dvc repro works too: both use the project's Prefect server)
-	$(BIN)/python -m pipelines.with_prefect_server dvc repro $(REPRO_ARGS)
+repro: $(STAMP)  ## run the whole DVC pipeline (the same as plain dvc repro: the stages share the project's Prefect server)
+	$(BIN)/dvc repro $(REPRO_ARGS)
 
 # pytest-xdist workers (TEST_WORKERS=0: one process); loadgroup keeps the tests that share the
 # Prefect server and the pipeline's repro in one worker. --durations: the 15 slowest, every run.
@@ -74,7 +74,7 @@ prefect-ui: $(STAMP)  ## Prefect UI over the project's flow runs (.prefect/) on 
 	PREFECT_HOME="$(PREFECT_HOME_DIR)" PREFECT_UI_API_URL="http://127.0.0.1:$(PREFECT_PORT)/api" PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) --no-services
 
 prefect-stop: $(STAMP)  ## stop the project's Prefect server now (it stops itself after 10 idle minutes)
-	@$(BIN)/python -m pipelines.project_server stop
+	@$(BIN)/python -m pipelines.prefect_server stop
 
 SERVE_MODEL ?= models:/mnist-classifier@champion
 serve: $(STAMP)  ## serve the champion on 127.0.0.1:$(SERVE_PORT): MLflow's scoring protocol behind the guard (body limit, read timeout, connection bound, JSON errors), 28x28 inputs, pictures, the draw-a-digit page at /

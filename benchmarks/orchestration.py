@@ -1,10 +1,12 @@
-"""Per-stage orchestration overhead: plain `dvc repro` (the project's server) vs `make repro`.
+"""Per-stage orchestration overhead: Prefect's ephemeral server vs the project's shared one.
 
 For the download and preprocess stages (embedded 5,000 digits) it times, side by side in one run:
   bare      the stage's library call in a fresh Python process, no Prefect at all;
-  shared    `python -m pipelines.<stage>` with `PREFECT_API_URL` set, as under `make repro`
-            (its wrapper points the stages at the project's server);
-  project   the same command with no `PREFECT_API_URL`, as under plain `dvc repro` or
+  ephemeral the stage's flow with no server: Prefect starts its ephemeral server in the
+            process (what Prefect does without the project's server);
+  shared    `python -m pipelines <stage>` with `PREFECT_API_URL` naming the running server
+            (a server of your own);
+  project   the same command with no `PREFECT_API_URL`, as under `make repro`, `dvc repro` or
             `dvc exp run`: the stage finds the project's running server (.prefect/server.json)
             and holds it while it runs.
 Overhead = stage time - bare time. Both ways start the project's server once (timed here as
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 import yaml
-from pipelines.project_server import project_server, stop
+from pipelines.prefect_server import project_server, stop
 from tests.helpers.workspace import copy_repository, environment
 
 BARE = {
@@ -39,6 +41,13 @@ BARE = {
     "paths = ProjectPaths.for_params_file('params.yaml'); "
     "write_report(preprocess(p, paths.raw_dir, paths.processed_dir), paths.reports_dir)",
 }
+# the stage's flow in Prefect's ephemeral mode (no PREFECT_API_URL, no project server)
+EPHEMERAL = (
+    "import importlib, sys; from mnist_mlops.config.params import load_params; "
+    "from mnist_mlops.config.paths import ProjectPaths; "
+    "importlib.import_module('pipelines.' + sys.argv[1]).run("
+    "load_params('params.yaml'), ProjectPaths.for_params_file('params.yaml'))"
+)
 STAGES_IN_PIPELINE = len(yaml.safe_load(Path("dvc.yaml").read_text())["stages"])
 
 
@@ -61,11 +70,13 @@ def main() -> None:
             server_start = time.perf_counter() - start
             assert api_url, "the project's Prefect server did not start"
             shared_env = environment(root, PREFECT_API_URL=api_url)
+            ephemeral_env = environment(root, PREFECT_HOME=str(root / ".prefect-ephemeral"))
             for _ in range(args.repeats):
                 for stage in ("download", "preprocess"):
-                    flow = [sys.executable, "-m", f"pipelines.{stage}"]
+                    flow = [sys.executable, "-m", "pipelines", stage]
                     runs = {
                         "bare": ([sys.executable, "-c", BARE[stage]], env),
+                        "ephemeral": ([sys.executable, "-c", EPHEMERAL, stage], ephemeral_env),
                         "shared": (flow, shared_env),
                         "project": (flow, env),
                     }
@@ -79,30 +90,33 @@ def main() -> None:
         )
         stop(root / ".prefect")
     print(
-        f"{'stage':<11} {'bare s':>7} {'shared s':>9} {'project s':>10} "
+        f"{'stage':<11} {'bare s':>7} {'ephemeral s':>12} {'shared s':>9} {'project s':>10} "
         f"{'overhead shared':>16} {'overhead project':>17}"
     )
-    modes = ("shared", "project")
+    modes = ("ephemeral", "shared", "project")
     overheads: dict[str, list[float]] = {mode: [] for mode in modes}
     for stage in ("download", "preprocess"):
         median = {mode: statistics.median(times[(stage, mode)]) for mode in ("bare", *modes)}
         for mode in modes:
             overheads[mode].append(median[mode] - median["bare"])
         print(
-            f"{stage:<11} {median['bare']:7.2f} {median['shared']:9.2f} {median['project']:10.2f} "
+            f"{stage:<11} {median['bare']:7.2f} {median['ephemeral']:12.2f} "
+            f"{median['shared']:9.2f} {median['project']:10.2f} "
             f"{median['shared'] - median['bare']:16.2f} {median['project'] - median['bare']:17.2f}"
         )
     per_stage = {mode: statistics.mean(values) for mode, values in overheads.items()}
-    pipeline = {mode: server_start + STAGES_IN_PIPELINE * per_stage[mode] for mode in modes}
+    pipeline = {mode: server_start + STAGES_IN_PIPELINE * per_stage[mode] for mode in modes[1:]}
     print(f"project Prefect server start-up (cold, once per idle period): {server_start:.2f} s")
     print(
-        f"orchestration overhead per stage: shared {per_stage['shared']:.2f} s, "
-        f"project {per_stage['project']:.2f} s"
+        f"orchestration overhead per stage: ephemeral {per_stage['ephemeral']:.2f} s, "
+        f"shared {per_stage['shared']:.2f} s, project {per_stage['project']:.2f} s"
     )
     print(
-        f"for a {STAGES_IN_PIPELINE}-stage pipeline (start-up included): make repro "
-        f"{pipeline['shared']:.1f} s, plain dvc repro {pipeline['project']:.1f} s, "
-        f"ratio plain/make {pipeline['project'] / pipeline['shared']:.2f} (bound: 1.5)"
+        f"for a {STAGES_IN_PIPELINE}-stage pipeline: ephemeral servers "
+        f"{STAGES_IN_PIPELINE * per_stage['ephemeral']:.1f} s, the project's server "
+        f"{pipeline['project']:.1f} s (start-up included), a server named by PREFECT_API_URL "
+        f"{pipeline['shared']:.1f} s; ratio project/shared "
+        f"{pipeline['project'] / pipeline['shared']:.2f} (bound: 1.5)"
     )
     print(f"no-op `dvc repro preprocess` (nothing changed): {noop:.2f} s")
 

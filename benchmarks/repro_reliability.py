@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.project_server import stop
+from pipelines.prefect_server import stop
 from tests.helpers.workspace import commit, copy_repository, environment
 
 

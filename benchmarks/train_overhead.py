@@ -2,7 +2,7 @@
 
 Side by side in one process, alternating, --repeats times each:
   bare     set_determinism + build_model + model.fit(validation_data=val): no callbacks at all;
-  tracked  mnist_mlops.training.train_tracked (what `python -m pipelines.train` runs): the same
+  tracked  mnist_mlops.training.train_tracked (what `python -m pipelines train` runs): the same
            fit plus the NaN guard and the per-epoch MLflow callback, inside an MLflow run with
            params, tags, summary, history PNG and the logged model.
 Printed: median fit time of each and their ratio (target <= 1.05: tracking costs under 5% of

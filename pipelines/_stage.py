@@ -16,7 +16,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, NoReturn, ParamSpec, TypeVar, overload
 
 from prefect import Flow, Task, flow, task
 from prefect.cache_policies import NO_CACHE
@@ -92,7 +92,7 @@ def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
         The process exit code: 0 on success, 2 for invalid params, 1 for a failed flow,
         128 + the signal number when stopped.
     """
-    parser = argparse.ArgumentParser(prog=f"python -m pipelines.{name}")
+    parser = argparse.ArgumentParser(prog=f"python -m pipelines {name}")
     parser.add_argument(
         "--params", default=PARAMS_FILE, help="parameters file (its folder is the project root)"
     )
@@ -135,18 +135,22 @@ def _stopped(name: str, stop: BaseException) -> int:
     return stopping.exit_code(stop)
 
 
-def main(name: str, run: StageRun) -> None:
+def main(name: str, run: StageRun, argv: list[str]) -> NoReturn:
     """Run the stage as this process: stop signals handled, exit with :func:`run_stage`'s code.
 
     The stage's process is the session of the MLflow runs it and its workers create.
-    TensorFlow's native noise is filtered out (normally on since the package's import,
-    ``pipelines/__init__.py``); ``MNIST_MLOPS_NATIVE_NOISE=1`` keeps every native line (see
-    :mod:`mnist_mlops.native_stderr`).
+    TensorFlow's native noise is filtered out (``MNIST_MLOPS_NATIVE_NOISE=1`` keeps every
+    native line, see :mod:`mnist_mlops.native_stderr`).
+
+    Args:
+        name: The stage's name.
+        run: Calls the stage's flow (the stage module's ``run``).
+        argv: The arguments :func:`run_stage` parses.
     """
     filter_native_stderr()
     start_session()
     stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
-    code = run_stage(name, run)
+    code = run_stage(name, run, argv)
     if code >= STOPPED:  # runs closed: stop the children, exit without the slow teardown
         stopping.stop_children()
         restore_native_stderr()  # (os._exit skips the atexit that writes out its last lines)

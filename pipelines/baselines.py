@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mnist_mlops.artifacts.metrics import BaselineMetrics
 from mnist_mlops.artifacts.processed import load_splits
-from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
+from mnist_mlops.config.params import BaselinesConfig, MlflowConfig, Params
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.baselines import (
     BaselineRun,
@@ -14,7 +14,7 @@ from mnist_mlops.evaluation.baselines import (
 )
 from mnist_mlops.tracking.provenance import run_tags
 from mnist_mlops.tracking.setup import setup_tracking
-from pipelines._stage import main, stage_flow, stage_task
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_task(name="write-outputs")
@@ -39,10 +39,6 @@ def baselines_flow(
     return runs
 
 
-if __name__ == "__main__":
-    main(
-        "baselines",
-        lambda params, paths: baselines_flow(
-            params.baselines, params.mlflow, params.train.seed, paths
-        ),
-    )
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines baselines``)."""
+    return baselines_flow(params.baselines, params.mlflow, params.train.seed, paths)

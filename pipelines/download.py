@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect.tasks import exponential_backoff
 
 from mnist_mlops.artifacts.manifest import RawManifest
-from mnist_mlops.config.params import DataConfig
+from mnist_mlops.config.params import DataConfig, Params
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.data.download import download
+from mnist_mlops.data.download import Fetcher, download
 from mnist_mlops.data.fetch import fetch_file
-from mnist_mlops.errors import NetworkUnreachableError
-from pipelines._stage import main, stage_flow, stage_task
-
-
-def _worth_retrying(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's signature)
-    """Retry every failure except a failed DNS lookup: the machine is plainly offline."""
-    error = state.result(raise_on_failure=False)
-    return not (isinstance(error, NetworkUnreachableError) and error.offline)
+from mnist_mlops.errors import DownloadError, NetworkUnreachableError
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_task(name="fetch-file")
-def fetch_task(url: str, dest: Path, sha256: str, timeout_s: float) -> Path:
-    """Download one verified file (retried with exponential backoff)."""
-    return fetch_file(url, dest, sha256, timeout_s)
+def fetch_task(url: str, dest: Path, sha256: str, timeout_s: float) -> Path | DownloadError:
+    """Download one verified file (retried with exponential backoff).
+
+    Returns:
+        The file, or the error when even the host name did not resolve (the machine is
+        offline: the expected case of ``data.source: auto``, not retried, not a failed task).
+    """
+    try:
+        return fetch_file(url, dest, sha256, timeout_s)
+    except NetworkUnreachableError as error:
+        if error.offline:
+            return error
+        raise
+
+
+def fetch_or_raise(fetch: Callable[..., Path | DownloadError]) -> Fetcher:
+    """Return a fetcher that raises the error ``fetch`` returned (for the fallback to catch)."""
+
+    def call(url: str, dest: Path, sha256: str, timeout_s: float) -> Path:
+        result = fetch(url, dest, sha256, timeout_s)
+        if isinstance(result, DownloadError):
+            raise result
+        return result
+
+    return call
 
 
 @stage_flow("download")
@@ -33,10 +50,10 @@ def download_flow(config: DataConfig, paths: ProjectPaths) -> RawManifest:
     fetch = fetch_task.with_options(
         retries=config.retries,
         retry_delay_seconds=exponential_backoff(backoff_factor=config.retry_delay_s),
-        retry_condition_fn=_worth_retrying,
     )
-    return download(config, paths.raw_dir, fetch=fetch)
+    return download(config, paths.raw_dir, fetch=fetch_or_raise(fetch))
 
 
-if __name__ == "__main__":
-    main("download", lambda params, paths: download_flow(params.data, paths))
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines download``)."""
+    return download_flow(params.data, paths)

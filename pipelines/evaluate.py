@@ -6,7 +6,7 @@ from mnist_mlops.artifacts.metrics import EvaluateMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
-from mnist_mlops.config.params import MlflowConfig
+from mnist_mlops.config.params import MlflowConfig, Params
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.metrics import evaluate_model
 from mnist_mlops.evaluation.outputs import (
@@ -16,7 +16,7 @@ from mnist_mlops.evaluation.outputs import (
     write_run_record,
 )
 from mnist_mlops.tracking.setup import setup_tracking
-from pipelines._stage import main, stage_flow, stage_task
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_flow("evaluate")
@@ -34,5 +34,6 @@ def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
     return EvaluateMetrics.from_scores(evaluation.metrics)
 
 
-if __name__ == "__main__":
-    main("evaluate", lambda params, paths: evaluate_flow(params.mlflow, paths))
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines evaluate``)."""
+    return evaluate_flow(params.mlflow, paths)

@@ -1,12 +1,26 @@
-"""Start, probe and stop a ``prefect server start`` process on loopback.
+"""The project's Prefect server: one ``prefect server start`` per project, shared, idle-stopped.
 
-The building blocks of the project's shared server (:mod:`pipelines.project_server`) and of
-the tests' and benchmarks' servers: a free port, a health check, a server process, and the
-stop of a process group.
+Measured (Prefect 3.8.8, docs/decisions/prefect-server.md): a stage's flow takes 1.3-1.9 s on a
+running server, 8-15 s on Prefect's ephemeral one, and ``prefect server start --background``
+records no port and never stops: this adds only the shared start, the port record, the idle stop.
+
+Files in ``<project>/.prefect/`` (the server's ``PREFECT_HOME``: ``prefect.db``, the UI build):
+
+- ``server.json``: the running server's API URL and its supervisor's pid, written once it answers;
+- ``server.log``: the supervisor's and the server's output;
+- ``start.lock``: held while a server starts (parallel stages start one);
+- ``alive.lock``: held by the supervisor as long as it runs;
+- ``in-use.lock``: held shared by every user; the supervisor stops the server after
+  ``MNIST_MLOPS_PREFECT_IDLE_S`` seconds (default 600) during which it could take it exclusively.
+
+A queued experiment's copy (``<project>/.dvc/tmp/exps/<copy>``) uses its project's server.
+Usage: ``python -m pipelines.prefect_server stop|supervise [FOLDER]``.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
 import signal
@@ -15,11 +29,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 logger = logging.getLogger("mnist_mlops.prefect_server")
+PREFECT_DIR = ".prefect"  # in the project root; git-ignored
+QUEUED_COPY_PARENTS = (".dvc", "tmp", "exps")  # where `dvc exp run --queue` runs an experiment
+IDLE_ENV = "MNIST_MLOPS_PREFECT_IDLE_S"
 START_TIMEOUT_S = 90.0
+POLL_S = 0.5
 
 
 def free_port() -> int:
@@ -50,58 +69,172 @@ def stop_process_group(process: subprocess.Popen, timeout_s: float = 20.0) -> No
         process.wait()
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the parent dies (Linux ``PR_SET_PDEATHSIG``)."""
-    import ctypes
+def server_folder(root: Path) -> Path:
+    """Return (and create) ``<project>/.prefect`` of ``root`` or of the queued copy ``root``."""
+    root = root.resolve()
+    for folder in root.parents:
+        if (folder.parent.parent.name, folder.parent.name, folder.name) == QUEUED_COPY_PARENTS:
+            root = folder.parent.parent.parent
+            break
+    (root / PREFECT_DIR).mkdir(parents=True, exist_ok=True)
+    return root / PREFECT_DIR
 
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+def _locked(folder: Path, name: str) -> bool:
+    """Return whether some process holds ``folder/name`` exclusively."""
+    with open(folder / name, "a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
 
 
-def start_server(
-    port: int,
-    log_path: Path,
-    env: dict[str, str] | None = None,
-    die_with_parent: bool = False,
-) -> subprocess.Popen:
-    """Start ``prefect server start`` on ``127.0.0.1:port`` in its own session, UI off.
+def running(folder: Path) -> dict | None:
+    """Return ``server.json`` of ``folder`` while its supervisor runs (a copied one is not)."""
+    try:
+        state = json.loads((folder / "server.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if _locked(folder, "alive.lock") else None
 
-    Args:
-        port: The loopback port to listen on.
-        log_path: The file that gets the server's output.
-        env: The server's environment (default: this process's); analytics are always off.
-        die_with_parent: Stop the server (SIGTERM) when this process dies, even by SIGKILL:
-            a supervisor killed with ``kill -9`` leaves no server running (Linux only).
+
+@contextmanager
+def project_server(root: Path, timeout_s: float = START_TIMEOUT_S) -> Iterator[str | None]:
+    """Use the project's server for the block: yield its API URL, starting it if needed.
+
+    While the block runs the server is in use (not stopped for idleness). Yields ``None`` when
+    no server answered within ``timeout_s`` (the reason is in ``server.log``).
     """
-    server_env = dict(env if env is not None else os.environ)
-    server_env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
-    command = [sys.executable, "-m", "prefect", "server", "start"]
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
+    folder = server_folder(root)
+    with open(folder / "in-use.lock", "a") as lease:
+        fcntl.flock(lease, fcntl.LOCK_SH)  # released when the file closes
+        with open(folder / "start.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = running(folder)
+            if state is None or not healthy(state["api_url"]):
+                state = _start(folder, timeout_s)
+        yield None if state is None else state["api_url"]
+
+
+def _start(folder: Path, timeout_s: float) -> dict | None:
+    """Start a detached supervisor of a new server; return its record once the server answers."""
+    stop(folder)  # a supervisor whose server stopped answering
+    logger.info("starting the project's Prefect server (PREFECT_HOME=%s)", folder)
+    with open(folder / "server.log", "ab") as log:
+        subprocess.run(  # returns once the supervisor holds alive.lock and has detached
+            [sys.executable, "-m", "pipelines.prefect_server", "supervise", str(folder)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=server_env,
             start_new_session=True,
-            preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
+            check=True,
         )
-
-
-def wait_healthy(
-    process: subprocess.Popen,
-    api_url: str,
-    timeout_s: float = START_TIMEOUT_S,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> bool:
-    """Wait until the server answers at ``api_url``.
-
-    Returns:
-        ``False`` if it exited, timed out or the wait was ``cancelled()``.
-    """
     deadline = time.monotonic() + timeout_s
-    while not healthy(api_url):
-        if process.poll() is not None or time.monotonic() > deadline or cancelled():
-            return False
+    while _locked(folder, "alive.lock") and time.monotonic() < deadline:
+        state = running(folder)
+        if state is not None and healthy(state["api_url"]):
+            logger.info("project Prefect server: %s", state["api_url"][: -len("/api")])
+            return state
+        time.sleep(0.2)
+    logger.warning("the Prefect server did not start: see %s", folder / "server.log")
+    return None
+
+
+def stop(folder: Path, timeout_s: float = 30.0) -> bool:
+    """Stop the server of ``folder`` now; return whether one ran."""
+    state = running(folder)
+    if state is None:
+        return False
+    with suppress(ProcessLookupError):
+        os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _locked(folder, "alive.lock") and time.monotonic() < deadline:
         time.sleep(0.2)
     return True
+
+
+def _die_with_parent() -> None:
+    """In the server before exec: get SIGTERM when the supervisor dies, even by SIGKILL."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def supervise(folder: Path) -> int:
+    """Run a server over ``folder`` (UI on), record it once it answers, stop it when idle.
+
+    Returns:
+        0 after an idle stop or a stop signal, 1 if the server did not start or died.
+    """
+    (folder / "server.json").unlink(missing_ok=True)  # a SIGKILLed supervisor's
+    stopping: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda number, frame: stopping.append(number))
+    api_url = f"http://127.0.0.1:{free_port()}/api"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env |= {"PREFECT_HOME": str(folder), "PREFECT_UI_API_URL": api_url}
+    env |= {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "true"}
+    port = api_url.split(":")[-1].split("/")[0]
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    server = subprocess.Popen(
+        [*command, "--port", port],
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not healthy(api_url):
+        if server.poll() is not None or time.monotonic() > deadline or stopping:
+            logger.error("the Prefect server did not start (exit code %s)", server.poll())
+            stop_process_group(server)
+            return 1
+        time.sleep(0.2)
+    record = folder / "server.json.tmp"
+    record.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
+    record.replace(folder / "server.json")  # readers see all of it or none
+    idle_s = float(os.environ.get(IDLE_ENV) or 600)
+    logger.info("Prefect server %s ready; stops after %s s idle", api_url, idle_s)
+    code, idle_since = 0, time.monotonic()
+    with open(folder / "in-use.lock", "a") as lease:
+        while not stopping:
+            if server.poll() is not None:
+                logger.error("the Prefect server exited with %s", server.returncode)
+                code = 1
+                break
+            try:
+                fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                idle_since = time.monotonic()
+            else:
+                if time.monotonic() - idle_since >= idle_s:
+                    logger.info("idle for %s s: stopping", idle_s)
+                    break  # the lock stays held until the server is gone
+                fcntl.flock(lease, fcntl.LOCK_UN)
+            time.sleep(POLL_S)
+        (folder / "server.json").unlink(missing_ok=True)
+        stop_process_group(server)
+    return code
+
+
+def main(argv: list[str]) -> int:
+    """``stop`` the project's server (``make prefect-stop``), or ``supervise`` one (detached)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if not argv or argv[0] not in ("stop", "supervise"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    folder = Path(argv[1]).resolve() if len(argv) > 1 else server_folder(Path.cwd())
+    if argv[0] == "stop":
+        print("stopped" if stop(folder) else "not running")
+        return 0
+    alive = open(folder / "alive.lock", "a")  # noqa: SIM115 (held until the supervisor exits)
+    fcntl.flock(alive, fcntl.LOCK_EX)
+    if os.fork() > 0:  # detach: the caller returns, the child keeps the lock
+        os._exit(0)
+    return supervise(folder)
+
+
+if __name__ == "__main__":
+    with suppress(KeyboardInterrupt):
+        sys.exit(main(sys.argv[1:]))

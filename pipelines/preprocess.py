@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mnist_mlops.config.params import PreprocessConfig
+from mnist_mlops.config.params import Params, PreprocessConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.data.preprocess import preprocess
 from mnist_mlops.data.report import write_report
-from pipelines._stage import main, stage_flow, stage_task
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_flow("preprocess")
@@ -18,5 +18,6 @@ def preprocess_flow(config: PreprocessConfig, paths: ProjectPaths) -> dict[str, 
     return stage_task(write_report)(splits, paths.reports_dir)
 
 
-if __name__ == "__main__":
-    main("preprocess", lambda params, paths: preprocess_flow(params.preprocess, paths))
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines preprocess``)."""
+    return preprocess_flow(params.preprocess, paths)

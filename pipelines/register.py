@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from mnist_mlops.artifacts.metrics import RegisterSummary
-from mnist_mlops.config.params import MlflowConfig, RegisterConfig
+from mnist_mlops.config.params import MlflowConfig, Params, RegisterConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.registry.register import register, write_run_record
 from mnist_mlops.tracking.setup import setup_tracking
-from pipelines._stage import main, stage_flow, stage_task
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_flow("register")
@@ -29,5 +29,6 @@ def register_flow(
     return summary
 
 
-if __name__ == "__main__":
-    main("register", lambda params, paths: register_flow(params.register, params.mlflow, paths))
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines register``)."""
+    return register_flow(params.register, params.mlflow, paths)

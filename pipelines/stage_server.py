@@ -1,11 +1,11 @@
 """Which Prefect server a stage's flow runs go to, and what they are called and tagged.
 
-A stage uses the server that ``PREFECT_API_URL`` names (``make repro``, a server of your own,
-the tests' harness); without one, the project's shared server (:mod:`pipelines.project_server`),
-started if none runs. Each flow run is named like its MLflow runs (``train · @1a2b3c4 ·
-exp my-exp``) and tagged ``stage:<stage>``, ``commit:<short commit>``,
-``mlflow-experiment:<mlflow.experiment>`` and, inside ``dvc exp run``, ``exp:<DVC experiment
-name>``: on a server shared by several clones or machines, each run says where it came from.
+A stage uses the server that ``PREFECT_API_URL`` names (a server of your own, the tests'
+harness); without one, the project's shared server (:mod:`pipelines.prefect_server`), started if
+none runs, else Prefect's ephemeral server (its runs in the same ``.prefect/`` database).
+Each flow run is named like its MLflow runs (``train · @1a2b3c4 · exp my-exp``) and tagged
+``stage:<stage>``, ``commit:<short commit>``, ``mlflow-experiment:<mlflow.experiment>`` and,
+inside ``dvc exp run``, ``exp:<DVC experiment name>``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from prefect import tags
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from mnist_mlops.tracking.provenance import DVC_EXP_NAME_ENV, git_commit, run_name
-from pipelines.project_server import project_server
+from pipelines.prefect_server import project_server
 
 logger = logging.getLogger("mnist_mlops.stage")
 _flow_run_name: ContextVar[str | None] = ContextVar("stage_flow_run_name", default=None)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.artifacts.trained import save_trained
-from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
+from mnist_mlops.config.params import MlflowConfig, ModelConfig, Params, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tracking.log import flatten_params
 from mnist_mlops.tracking.provenance import run_name, run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from mnist_mlops.training.tracked import train_details, train_tracked
 from mnist_mlops.training.tuned_params import resolve_training_params
-from pipelines._stage import main, stage_flow, stage_task
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_flow("train")
@@ -35,8 +35,6 @@ def train_flow(
     return trained.run_id
 
 
-if __name__ == "__main__":
-    main(
-        "train",
-        lambda params, paths: train_flow(params.model, params.train, params.mlflow, paths),
-    )
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines train``)."""
+    return train_flow(params.model, params.train, params.mlflow, paths)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.metrics import TuneSummary
 from mnist_mlops.artifacts.runs import TuneRunInfo
-from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig, TuneConfig
+from mnist_mlops.config.params import MlflowConfig, ModelConfig, Params, TrainConfig, TuneConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.tuning.launch import launch
 from mnist_mlops.tuning.outputs import pipeline_study_name, write_outputs, write_skipped
-from pipelines._stage import main, stage_flow, stage_task
+from pipelines._stage import stage_flow, stage_task
 
 
 @stage_task(name="run-study")
@@ -69,10 +69,6 @@ def tune_flow(
     )
 
 
-if __name__ == "__main__":
-    main(
-        "tune",
-        lambda params, paths: tune_flow(
-            params.tune, params.model, params.train, params.mlflow, paths
-        ),
-    )
+def run(params: Params, paths: ProjectPaths) -> object:
+    """Run the stage's flow with its sections of ``params`` (``python -m pipelines tune``)."""
+    return tune_flow(params.tune, params.model, params.train, params.mlflow, paths)

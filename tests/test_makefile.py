@@ -1,4 +1,4 @@
-"""The Makefile's contract: an up-to-date .venv is not reinstalled; repro shares one server."""
+"""The Makefile's contract: an up-to-date .venv is not reinstalled; repro is dvc repro."""
 
 import subprocess
 
@@ -21,9 +21,9 @@ def test_an_up_to_date_venv_is_not_reinstalled():
     assert "uv pip sync" not in make("-n", "install").stdout
 
 
-def test_repro_runs_dvc_through_one_shared_prefect_server():
+def test_repro_is_plain_dvc_repro():
     plan = make("-n", "repro").stdout
-    assert "-m pipelines.with_prefect_server dvc repro" in plan
+    assert ".venv/bin/dvc repro" in plan
     assert "uv pip sync" not in plan
 
 

@@ -93,7 +93,7 @@ def test_stage_stops_before_any_work_on_bad_params(tmp_path, stage):
     bad = tmp_path / "params.yaml"
     bad.write_text(yaml.safe_dump({"preprocess": {"val_fraction": 1.5}, "data": {"retries": -1}}))
     result = subprocess.run(
-        [sys.executable, "-m", f"pipelines.{stage}", "--params", str(bad)],
+        [sys.executable, "-m", "pipelines", stage, "--params", str(bad)],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from pipelines.server_state import PREFECT_DIR
+from pipelines.prefect_server import PREFECT_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 
 The ``pipeline`` fixture copies the checkout, shrinks its params (the embedded 5,000 digits,
 one hidden layer of 32, 2 epochs, 2 tuning trials over a tiny space) and runs
-``python -m pipelines.with_prefect_server dvc repro`` as ``make repro`` does. Tests that only
+``dvc repro`` as ``make repro`` does. Tests that only
 read its results use it directly and must not change it; tests that change something work in
 ``project_clone``, a copy of the finished project (git, DVC cache and run cache, the MLflow
 store, the Optuna journal), where DVC re-runs only the stages their change affects.
@@ -67,7 +67,7 @@ def _start_repro(config: pytest.Config) -> None:
         paths = {"root": root, "log": root.parent / "repro.log", "done": shared / "repro.done"}
         log = paths["log"].open("w", encoding="utf-8")
         record_exit = '"$@"; code=$?; echo $code > "$0.tmp" && mv "$0.tmp" "$0"; exit $code'
-        process = subprocess.Popen(  # a process group: its Prefect server is stopped with it
+        process = subprocess.Popen(  # a process group of its own
             ["sh", "-c", record_exit, str(paths["done"]), *REPRO],
             cwd=root,
             env=environment(root),

@@ -1,15 +1,31 @@
-"""dvc.yaml lists exactly the code files and params sections each stage uses."""
+"""dvc.yaml lists exactly the code files and params sections each stage uses, and none of the
+infrastructure that runs it: editing the Prefect server code re-runs no stage."""
 
 import ast
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mnist_mlops.config.params import load_params
-from tests.helpers.workspace import REPO_ROOT
+from tests.helpers.workspace import REPO_ROOT, copy_repository, environment
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+# What runs a stage but cannot change its outputs: the entry point and the Prefect server,
+# stop handling, the filter of TensorFlow's native noise, the MLflow runs' process ownership.
+# No stage lists them, and the closure of a stage's imports does not follow theirs.
+INFRASTRUCTURE = {
+    "pipelines/__main__.py",
+    "pipelines/_stage.py",
+    "pipelines/prefect_server.py",
+    "pipelines/stage_server.py",
+    "src/mnist_mlops/native_stderr.py",
+    "src/mnist_mlops/processes.py",
+    "src/mnist_mlops/stopping.py",
+    "src/mnist_mlops/tracking/owner.py",
+}
 
 
 def module_path(name: str) -> Path | None:
@@ -41,7 +57,7 @@ def code_closure(entry: Path) -> set[str]:
     seen, todo = set(), [entry]
     while todo:
         path = todo.pop()
-        if path in seen:
+        if path in seen or path.relative_to(REPO_ROOT).as_posix() in INFRASTRUCTURE:
             continue
         seen.add(path)
         for name in imported_modules(path):
@@ -65,8 +81,8 @@ def sections_used(entry: Path) -> set[str]:
 
 def stage_module(stage: dict) -> Path:
     command = stage["cmd"].split()
-    assert command[:3] == ["python", "-m", command[2]] and command[2].startswith("pipelines.")
-    return module_path(command[2])
+    assert command[:3] == ["python", "-m", "pipelines"] and len(command) == 4, command
+    return module_path(f"pipelines.{command[3]}")
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
@@ -74,6 +90,47 @@ def test_stage_lists_exactly_the_code_it_imports(name):
     stage = STAGES[name]
     listed = {d for d in stage.get("deps", []) if d.endswith(".py")}
     assert listed == code_closure(stage_module(stage))
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_depends_on_its_own_flow_and_no_infrastructure(name):
+    deps = set(STAGES[name]["deps"])
+    assert {d for d in deps if d.startswith("pipelines/")} == {f"pipelines/{name}.py"}
+    assert not deps & INFRASTRUCTURE
+    assert {f for f in INFRASTRUCTURE if (REPO_ROOT / f).is_file()}  # (names that exist)
+
+
+def dvc_status(root: Path) -> dict:
+    status = subprocess.run(
+        ["dvc", "status", "--json"],
+        cwd=root,
+        env=environment(root),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.returncode == 0, status.stderr
+    return json.loads(status.stdout)
+
+
+@pytest.mark.slow
+def test_editing_the_prefect_server_code_re_runs_no_stage_and_a_flows_code_re_runs_it(tmp_path):
+    root = copy_repository(tmp_path)  # dvc.lock as committed, no outputs (the same each time)
+    before = dvc_status(root)
+    for infrastructure in ("pipelines/prefect_server.py", "pipelines/_stage.py"):
+        with (root / infrastructure).open("a") as code:
+            code.write("\n# edited\n")
+    assert dvc_status(root) == before
+    with (root / "pipelines" / "train.py").open("a") as code:
+        code.write("\n# edited\n")
+    changed = dvc_status(root)
+    deps = {
+        path: why
+        for entry in changed["train"]
+        for path, why in entry.get("changed deps", {}).items()
+    }
+    assert deps["pipelines/train.py"] == "modified", changed
+    assert changed["download"] == before["download"]
 
 
 def tune_keys_read() -> set[str]:

@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pipelines.project_server import stop
-from pipelines.server_state import ServerState
+from pipelines.prefect_server import running, stop
 
 from mnist_mlops.config.params import load_params
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
@@ -29,11 +28,11 @@ DROP_DEPS = "[^:]*/[^:]*$"
 
 def assert_flow_runs_of_the_experiment(root: Path, experiment: str, stages: tuple) -> None:
     """The stages' flow runs are in the project's server, one per stage, named and tagged."""
-    state = ServerState.read(root / ".prefect")
+    state = running(root / ".prefect")
     assert state is not None, "no project Prefect server was started"
     log = (root / ".prefect" / "server.log").read_text()
-    assert log.count("ready (pid") == 1, log  # started once, reused by the later stage
-    runs = {run["name"]: set(run["tags"]) for run in api(state.api_url, "/flow_runs/filter", {})}
+    assert log.count(" ready; stops after") == 1, log  # started once, reused by the later stage
+    runs = {run["name"]: set(run["tags"]) for run in api(state["api_url"], "/flow_runs/filter", {})}
     commit = subprocess.run(
         ["git", "rev-parse", "--short=7", "HEAD"], cwd=root, capture_output=True, text=True
     ).stdout.strip()
