@@ -1,14 +1,6 @@
-"""The promotion lock: one register at a time reads the champion, decides and moves aliases.
+"""The promotion lock: a registered model ``<model>.promotion-lock``.
 
-The lock is a registered model named ``<model>.promotion-lock`` (creating one is atomic in
-every MLflow store: a unique name), tagged with its holder's host, pid and process start time
-(:func:`~mnist_mlops.tracking.owner.owner_tags`). A waiting register takes it over
-
-- at once when the holder ran on this host and its process is gone (the liveness check of the
-  sweep of dead runs: pid and start time, so a reused pid does not count);
-- after :data:`STALE_S` when the holder ran on another host (its liveness cannot be seen).
-
-Why a lock at all (lost alias updates): docs/decisions/promotion-lock.md.
+Why and how it is taken over: docs/decisions/promotion-lock.md.
 """
 
 from __future__ import annotations
@@ -47,7 +39,7 @@ def _owner() -> str:
 
 
 def _try_create(client: MlflowClient, name: str, owner: str) -> bool:
-    """Create the lock; ``False`` when it exists already (someone else holds it)."""
+    """Create the lock; ``False`` when someone else holds it."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -110,12 +102,10 @@ def _delete(client: MlflowClient, name: str) -> None:
 def promotion_lock(
     model_name: str, wait_s: float = WAIT_S, stale_s: float = STALE_S
 ) -> Iterator[None]:
-    """Hold ``model_name``'s promotion lock for the block (see the module docstring).
+    """Hold ``model_name``'s promotion lock for the block, waiting up to ``wait_s`` for it.
 
-    Args:
-        model_name: The registered model whose aliases the block moves.
-        wait_s: How long to wait for another holder.
-        stale_s: The age after which a lock of another host counts as left behind.
+    A lock whose holder ran on this host and is gone is taken over at once; one of another
+    host once older than ``stale_s``.
 
     Raises:
         PromotionLockedError: Another register held the lock for all of ``wait_s``.
