@@ -34,10 +34,6 @@ def lock_name(model_name: str) -> str:
     return f"{model_name}{LOCK_SUFFIX}"
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()}"
-
-
 def _try_create(client: MlflowClient, name: str, owner: str) -> bool:
     """Create the lock; ``False`` when someone else holds it."""
     from mlflow.exceptions import MlflowException
@@ -75,10 +71,9 @@ def _holder(client: MlflowClient, name: str) -> Holder | None:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
         raise
-    tags = model.tags or {}
-    age = time.time() - model.creation_timestamp / 1000
+    tags, created = model.tags or {}, model.creation_timestamp
     owner = tags.get(OWNER_TAG, "unknown")
-    return Holder(owner, age, _dead_here(tags), model.creation_timestamp)
+    return Holder(owner, time.time() - created / 1000, _dead_here(tags), created)
 
 
 def _dead_here(tags: dict[str, str]) -> bool:
@@ -112,7 +107,8 @@ def promotion_lock(
     """
     from mlflow import MlflowClient
 
-    client, name, owner = MlflowClient(), lock_name(model_name), _owner()
+    client, name = MlflowClient(), lock_name(model_name)
+    owner = f"{socket.gethostname()} pid {os.getpid()}"
     deadline = time.monotonic() + wait_s
     waited = False
     while not _try_create(client, name, owner):
