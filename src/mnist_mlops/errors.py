@@ -1,8 +1,4 @@
-"""Every exception the project raises on purpose, under one base class.
-
-The command line and the stage entry points print these without a traceback: a
-:class:`ConfigError` exits with code 2 (bad input), any other :class:`MnistMlopsError` with 1.
-"""
+"""The project's exceptions: printed without a traceback, exit code 2 for ConfigError, else 1."""
 
 from __future__ import annotations
 
@@ -28,10 +24,7 @@ class DownloadError(MnistMlopsError, OSError):
 
 
 class NetworkUnreachableError(DownloadError):
-    """The server could not be reached at all (no route, DNS failure, refused, timeout).
-
-    ``offline`` is true when even the host name could not be resolved: retrying is pointless.
-    """
+    """The server could not be reached; ``offline``: not even its name resolved (no retry)."""
 
     def __init__(self, message: str, offline: bool = False) -> None:
         super().__init__(message)

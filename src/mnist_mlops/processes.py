@@ -1,11 +1,4 @@
-"""The process tree through psutil: children, group members, the watched parents.
-
-Used by :mod:`mnist_mlops.stopping` (stop the children, notice a dead parent), by the sweep
-of dead runs and the promotion lock (is the process that wrote a tag still alive?) and by the
-shared Prefect server's wrapper (the members of its process group). A process is identified
-by its pid *and* start time, so a reused pid does not pass for the old process; zombies count
-as gone.
-"""
+"""Processes through psutil, identified by pid *and* start time (zombies count as gone)."""
 
 from __future__ import annotations
 
@@ -14,8 +7,7 @@ from dataclasses import dataclass
 
 import psutil
 
-# Shells that run a command for its parent (``$SHELL -c cmd``, as DVC runs a stage): bash and
-# zsh ``exec`` a lone command, dash and others stay in between, waiting for it.
+# shells that may stay between a stage and the ``dvc`` running it (stopping-stages.md)
 SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "ash", "busybox", "fish"})
 GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
 
@@ -31,14 +23,9 @@ def _running(process: psutil.Process) -> bool:
 
 
 def process_started(pid: int) -> str | None:
-    """Return the start time of process ``pid`` (seconds since the epoch, as text).
+    """Return the start time of process ``pid`` of this host as text, ``None`` when not running.
 
-    Args:
-        pid: A process id of this host.
-
-    Returns:
-        The start time, the same text on every call for the same process; ``None`` when no
-        such process runs (gone, or a zombie).
+    The same process always gives the same text.
     """
     try:
         process = psutil.Process(pid)
@@ -48,26 +35,13 @@ def process_started(pid: int) -> str | None:
 
 
 def process_alive(pid: int, started: str | None = None) -> bool:
-    """Return whether process ``pid`` runs on this host (and, when given, started at ``started``).
-
-    Args:
-        pid: A process id of this host.
-        started: Its start time as :func:`process_started` gave it; ``None``: any start time.
-    """
+    """Return whether process ``pid`` runs on this host (and started at ``started``, if given)."""
     now = process_started(pid)
     return now is not None and (started is None or now == started)
 
 
 def running_processes(*, parent: int | None = None, group: int | None = None) -> list[int]:
-    """Return the running processes (zombies do not count) with this parent or process group.
-
-    Args:
-        parent: Keep the children of this pid.
-        group: Keep the members of this process group.
-
-    Returns:
-        Their pids.
-    """
+    """Return the pids of running processes with this ``parent`` and / or process ``group``."""
     found = []
     for process in psutil.process_iter(["ppid", "status"]):
         if process.info["status"] in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
@@ -103,12 +77,7 @@ class Ancestor:
 
 
 def stage_ancestors() -> list[Ancestor]:
-    """Return this process's parent and, through any shells in between, the first non-shell.
-
-    ``dvc repro`` runs a stage as ``$SHELL -c 'python -m pipelines.train'``: with dash the
-    shell stays as the stage's parent and outlives a killed ``dvc``, so the stage also watches
-    ``dvc`` itself.
-    """
+    """Return this process's parent and, through any shells in between, the first non-shell."""
     pid = os.getppid()
     ancestors: list[Ancestor] = []
     while pid > 1:

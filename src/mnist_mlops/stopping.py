@@ -101,11 +101,8 @@ def install(
 ) -> Callable[[], None]:
     """Turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; SIGTERM itself when the parent dies.
 
-    Only the first signal raises; later ones are ignored. ``grace_s`` after it, ``cleanup``
-    runs (in a helper thread) and the process exits.
-
-    Returns:
-        A function that undoes this (previous handlers back, no parent watch, no forced exit).
+    Only the first signal raises. ``grace_s`` after it, ``cleanup`` runs and the process exits.
+    Returns a function that undoes this.
     """
     received: list[int] = []
     done = threading.Event()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from mnist_mlops.cli.arguments import int_at_least
@@ -64,28 +65,23 @@ def run(args: argparse.Namespace) -> int:
     setup_tracking(params.mlflow, paths.root)
     tags = run_tags(paths.root, paths.raw_dir, data)  # the hash of the splits actually read
     rows, histories, started = [], {}, time.perf_counter()
+    say = partial(print, file=sys.stderr, flush=True)
     for index, exercise in enumerate(selected, start=1):
-        print(
-            f"[{index}/{len(selected)}] {exercise.name}: {exercise.description} ...",
-            file=sys.stderr,
-            flush=True,
-        )
+        say(f"[{index}/{len(selected)}] {exercise.name}: {exercise.description} ...")
         row, history = run_exercise(
             exercise, params.model, params.train, splits, tags, args.max_epochs
         )
         rows.append(row)
         histories[exercise.name] = history
-        print(
+        say(
             f"[{index}/{len(selected)}] {exercise.name}: val {row['val_accuracy']:.4f}, "
             f"test {row['test_accuracy']:.4f}, gap {row['train_val_gap']:+.4f}, "
-            f"{row['fit_time_s']:.1f} s (total {time.perf_counter() - started:.0f} s)",
-            file=sys.stderr,
-            flush=True,
+            f"{row['fit_time_s']:.1f} s (total {time.perf_counter() - started:.0f} s)"
         )
     table = comparison_markdown(rows)
     atomic_write_bytes(out / "comparison.csv", comparison_csv(rows).encode())
     atomic_write_bytes(out / "comparison.md", table.encode())
     atomic_write_bytes(out / "learning_curves.png", plots.curves_png(histories))
     print(table, end="")
-    print(f"wrote {out}/comparison.csv, comparison.md, learning_curves.png", file=sys.stderr)
+    say(f"wrote {out}/comparison.csv, comparison.md, learning_curves.png")
     return 0

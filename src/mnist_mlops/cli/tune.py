@@ -13,13 +13,8 @@ from mnist_mlops.cli.arguments import int_at_least
 from mnist_mlops.config.params import TuneConfig, load_params
 from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 
-# the options that override a field of the tune section: option attribute -> field
-TUNE_OVERRIDES = {
-    "n_trials": "n_trials",
-    "timeout": "timeout_s",
-    "workers": "workers",
-    "storage": "storage",
-}
+# option -> the field of the tune section it overrides
+TUNE_OVERRIDES = {"n_trials": "n_trials", "timeout": "timeout_s", "workers": "workers"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,19 +60,17 @@ def effective_tune(args: argparse.Namespace, tune: TuneConfig, study: str) -> Tu
     """Return ``tune`` with the study name and the options given on the command line."""
     update: dict[str, object] = {"study": study}
     for option, name in TUNE_OVERRIDES.items():
-        value = getattr(args, option)
-        if value is None or (name == "storage" and not value):
-            continue  # not given: the params file's value
-        update[name] = value
+        if getattr(args, option) is not None:
+            update[name] = getattr(args, option)
+    if args.storage:
+        update["storage"] = args.storage
     return tune.model_copy(update=update)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Launch the study and print its summary.
+    """Launch the study and print its summary; on a stop signal end its runs KILLED.
 
-    SIGTERM, SIGHUP and Ctrl-C stop it cleanly (:mod:`mnist_mlops.stopping`): the workers are
-    stopped (:mod:`mnist_mlops.tuning.pool`), the runs of this launch end KILLED and the exit
-    code is 128 + the signal number.
+    Returns 0, or 128 + the signal number when stopped.
     """
     from mnist_mlops import stopping
     from mnist_mlops.tracking.owner import SESSION_ENV, close_session_runs, start_session
@@ -102,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Launch the study and print its summary (:func:`run` without the stop handling)."""
+    """:func:`run` without the stop handling."""
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 

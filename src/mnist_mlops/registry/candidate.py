@@ -1,8 +1,4 @@
-"""The register stage's inputs: the trained model, its training run, test scores and data.
-
-:func:`load_candidate` reads the train, evaluate and preprocess outputs once; the steps of
-:func:`mnist_mlops.registry.register.register` work on the :class:`Candidate` it returns.
-"""
+"""The register stage's inputs: the trained model, its training run, test scores and data."""
 
 from __future__ import annotations
 
@@ -22,15 +18,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Candidate:
-    """The model to register and what it is scored and described with.
+    """The model to register (``run_id``: its training run) and what it is scored with.
 
-    Attributes:
-        run_id: Its MLflow training run.
-        model: The trained Keras model.
-        metrics: The evaluate stage's test scores.
-        test: The current test split (scores both it and the champion).
-        data_source: The source of the processed data (``None``: unknown).
-        processed_sha256: The hash of the processed splits (``None``: no splits found).
+    ``test`` scores both it and the champion; ``data_source`` is ``None`` when unknown.
     """
 
     run_id: str
@@ -44,16 +34,7 @@ class Candidate:
 def load_candidate(
     trained_dir: Path, train_run: Path, evaluate_path: Path, processed_dir: Path
 ) -> Candidate:
-    """Read the train stage's model and run, the evaluate metrics and the test split.
-
-    Args:
-        trained_dir: The train stage's model folder.
-        train_run: The train stage's run record.
-        evaluate_path: The evaluate stage's metrics file.
-        processed_dir: The processed splits and their meta file.
-
-    Returns:
-        The candidate.
+    """Read the train stage's model and run record, the evaluate metrics and the test split.
 
     Raises:
         MissingArtifactError: An earlier stage has not run.

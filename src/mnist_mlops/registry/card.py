@@ -1,9 +1,4 @@
-"""What a registered version says about itself: its tags and its model card.
-
-:func:`version_tags` gives the facts recorded on the model version (test scores, data, code,
-params and the promotion decision; the ``register.*`` ones also go on the training run);
-:func:`model_card` turns them into the version's Markdown description.
-"""
+"""What a registered version says about itself: its tags and its Markdown model card."""
 
 from __future__ import annotations
 
@@ -38,17 +33,10 @@ def code_version(root: Path) -> str:
 def version_tags(
     candidate: Candidate, decision: Decision, params: Mapping[str, str], code: str
 ) -> dict[str, str]:
-    """Return the tags of the new version.
+    """Return the new version's tags.
 
-    Args:
-        candidate: The registered model's inputs.
-        decision: The promotion decision (its final reason).
-        params: The training run's params.
-        code: The code version (:func:`code_version`).
-
-    Returns:
-        Test scores, data source and hash, test size, code, params, training run and the
-        ``register.*`` decision tags.
+    Test scores, data, ``code``, the training run and its ``params``, and the ``register.*``
+    tags of ``decision``.
     """
     metrics, had_champion = candidate.metrics, decision.champion_version is not None
     champion_accuracy = decision.champion_accuracy
@@ -82,17 +70,7 @@ def decision_tags(tags: Mapping[str, str]) -> dict[str, str]:
 
 
 def model_card(name: str, version: str, tags: Mapping[str, str], decision: Decision) -> str:
-    """Return the version's description: a short Markdown model card.
-
-    Args:
-        name: The registered model.
-        version: The new version.
-        tags: Its :func:`version_tags`.
-        decision: The promotion decision.
-
-    Returns:
-        Markdown: data, test metrics, params, promotion and code.
-    """
+    """Return version ``version`` of ``name``'s Markdown card from its :func:`version_tags`."""
     params = json.loads(tags["params"])
     param_lines = "\n".join(f"- `{key}`: {value}" for key, value in sorted(params.items()))
     if decision.comparable is False:

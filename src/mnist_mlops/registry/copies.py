@@ -1,11 +1,6 @@
-"""The model copies a register logs: found and deleted when no registered version uses them.
+"""The model copies a register logs (tagged :data:`COPY_TAGS`), deleted when no version uses them.
 
-A register logs the trained model as a logged model of its training run (a copy under the
-store's ``models/<model_id>/``) and then registers a version of it. A register that fails or
-is killed in between leaves a copy no version points at; :func:`remove_unregistered_copies`
-deletes those of one training run (their files first, then the logged model, as
-``mlflow gc`` does). A register's copies carry :data:`COPY_TAGS`; other logged models of the
-run (the train stage's Keras model) are never touched.
+See docs/decisions/promotion-lock.md.
 """
 
 from __future__ import annotations
@@ -22,14 +17,9 @@ COPY_TAGS = {"mnist_mlops.logged_by": "register"}
 
 
 def remove_unregistered_copies(client: MlflowClient, run_id: str) -> list[str]:
-    """Delete the register's copies (:data:`COPY_TAGS`) of run ``run_id`` that no version uses.
+    """Delete the register's copies of run ``run_id`` that no version uses (files, then model).
 
-    Args:
-        client: A client on the tracking store and registry.
-        run_id: The training run the copies were logged into.
-
-    Returns:
-        The ids of the logged models deleted.
+    Other logged models of the run are never touched. Returns the ids deleted.
 
     Raises:
         MlflowException: The store cannot be read or written.

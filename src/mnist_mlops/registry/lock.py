@@ -1,14 +1,6 @@
-"""The promotion lock: one register at a time reads the champion, decides and moves aliases.
+"""The promotion lock: a registered model ``<model>.promotion-lock``.
 
-The lock is a registered model named ``<model>.promotion-lock`` (creating one is atomic in
-every MLflow store: a unique name), tagged with its holder's host, pid and process start time
-(:func:`~mnist_mlops.tracking.owner.owner_tags`). A waiting register takes it over
-
-- at once when the holder ran on this host and its process is gone (the liveness check of the
-  sweep of dead runs: pid and start time, so a reused pid does not count);
-- after :data:`STALE_S` when the holder ran on another host (its liveness cannot be seen).
-
-Why a lock at all (lost alias updates): docs/decisions/promotion-lock.md.
+Why and how it is taken over: docs/decisions/promotion-lock.md.
 """
 
 from __future__ import annotations
@@ -42,12 +34,8 @@ def lock_name(model_name: str) -> str:
     return f"{model_name}{LOCK_SUFFIX}"
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()}"
-
-
 def _try_create(client: MlflowClient, name: str, owner: str) -> bool:
-    """Create the lock; ``False`` when it exists already (someone else holds it)."""
+    """Create the lock; ``False`` when someone else holds it."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -83,10 +71,9 @@ def _holder(client: MlflowClient, name: str) -> Holder | None:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
         raise
-    tags = model.tags or {}
-    age = time.time() - model.creation_timestamp / 1000
+    tags, created = model.tags or {}, model.creation_timestamp
     owner = tags.get(OWNER_TAG, "unknown")
-    return Holder(owner, age, _dead_here(tags), model.creation_timestamp)
+    return Holder(owner, time.time() - created / 1000, _dead_here(tags), created)
 
 
 def _dead_here(tags: dict[str, str]) -> bool:
@@ -110,19 +97,18 @@ def _delete(client: MlflowClient, name: str) -> None:
 def promotion_lock(
     model_name: str, wait_s: float = WAIT_S, stale_s: float = STALE_S
 ) -> Iterator[None]:
-    """Hold ``model_name``'s promotion lock for the block (see the module docstring).
+    """Hold ``model_name``'s promotion lock for the block, waiting up to ``wait_s`` for it.
 
-    Args:
-        model_name: The registered model whose aliases the block moves.
-        wait_s: How long to wait for another holder.
-        stale_s: The age after which a lock of another host counts as left behind.
+    A lock whose holder ran on this host and is gone is taken over at once; one of another
+    host once older than ``stale_s``.
 
     Raises:
         PromotionLockedError: Another register held the lock for all of ``wait_s``.
     """
     from mlflow import MlflowClient
 
-    client, name, owner = MlflowClient(), lock_name(model_name), _owner()
+    client, name = MlflowClient(), lock_name(model_name)
+    owner = f"{socket.gethostname()} pid {os.getpid()}"
     deadline = time.monotonic() + wait_s
     waited = False
     while not _try_create(client, name, owner):

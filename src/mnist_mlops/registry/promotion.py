@@ -1,14 +1,13 @@
-"""Champion/challenger promotion: whether a new model version takes the ``champion`` alias.
+"""Champion/challenger promotion: whether a new version takes the ``champion`` alias (pure).
 
-Pure decision logic (no MLflow calls), used by :mod:`.register`. A challenger is
-compared with the champion only when both were trained on the same data source: the "test"
-digits of one source can be training digits of another (``mnist_5k`` is drawn from MNIST's
-training set), or another task altogether (Fashion-MNIST).
+Models trained on different data sources are never compared: one source's test digits can be
+another's training digits (``mnist_5k`` is drawn from MNIST's training set).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from mnist_mlops.config.constants import CHAMPION
 from mnist_mlops.tracking.provenance import SOURCE_TAG
@@ -31,17 +30,10 @@ class Decision:
     """The outcome of comparing a challenger with the current champion.
 
     Attributes:
-        promoted: Whether the challenger takes the ``champion`` alias.
         reason: One line for logs, tags and the model card.
-        challenger_accuracy: The challenger's accuracy on the current test split.
-        champion_accuracy: The champion's accuracy on the same split; ``None`` when there is no
-            champion or it was not re-scored (``comparable`` is ``False``).
+        champion_accuracy: ``None`` when there is no champion or it was not scored.
         champion_version: The champion's version before this decision, or ``None``.
-        comparable: Whether both models were trained on the same data source; ``None`` when
-            there is no champion to compare with.
-        data_source: The data source of the challenger (the current processed data).
-        champion_source: The champion's ``data.source`` tag (``None`` when unknown or no
-            champion).
+        comparable: Whether both were trained on the same data source (``None``: no champion).
     """
 
     promoted: bool
@@ -65,8 +57,7 @@ def known_source(value: object) -> str | None:
 def same_source(data_source: str | None, champion_source: str | None) -> bool:
     """Whether a champion trained on ``champion_source`` may be scored on ``data_source``.
 
-    An unknown source on either side is never comparable: a champion registered by something
-    else than this stage (no ``data.source`` tag) may have been trained on these test digits.
+    An unknown source on either side is never comparable.
     """
     data, champion = known_source(data_source), known_source(champion_source)
     return data is not None and data == champion
@@ -81,37 +72,26 @@ def decide(
     data_source: str | None,
     champion_source: str | None,
 ) -> Decision:
-    """Decide whether the challenger becomes champion.
+    """Decide whether the challenger (accuracy ``challenger``) becomes champion.
 
-    Args:
-        challenger: The challenger's accuracy on the current test split.
-        champion: The champion's accuracy on the same split (``None`` when there is no
-            champion or the sources differ, so it was not scored).
-        min_improvement: The least gain over the champion that promotes.
-        champion_version: The version holding ``champion``, or ``None`` when there is none.
-        data_source: The data source of the current processed data (the challenger's).
-        champion_source: The champion version's ``data.source`` tag (``None`` when missing).
-
-    Returns:
-        Promoted when there is no champion, or when both were trained on the same source and
-        ``challenger - champion >= min_improvement``. A champion from another (or an unknown)
-        source is never replaced automatically: the reason names both sources.
+    Promoted when there is no champion (``champion_version`` ``None``), or when both were
+    trained on the same source and ``challenger - champion >= min_improvement``. A champion of
+    another or unknown source stays; the reason names both sources.
 
     Raises:
         ValueError: The sources match but ``champion`` was not scored.
     """
     data_source, champion_source = known_source(data_source), known_source(champion_source)
+    decision = partial(
+        Decision,
+        challenger_accuracy=challenger,
+        champion_version=champion_version,
+        data_source=data_source,
+        champion_source=champion_source,
+    )
     if champion_version is None:
-        return Decision(
-            promoted=True,
-            reason="first model: no champion yet",
-            challenger_accuracy=challenger,
-            champion_accuracy=None,
-            champion_version=None,
-            comparable=None,
-            data_source=data_source,
-            champion_source=None,
-        )
+        first = "first model: no champion yet"
+        return decision(promoted=True, reason=first, champion_accuracy=None, champion_source=None)
     if not same_source(data_source, champion_source):
         trained_on = (
             f"data source '{champion_source}'"
@@ -124,16 +104,7 @@ def decide(
             f"comparable; champion v{champion_version} stays (test accuracy {challenger:.4f} "
             f"on '{data_source or UNKNOWN_SOURCE}')"
         )
-        return Decision(
-            promoted=False,
-            reason=reason,
-            challenger_accuracy=challenger,
-            champion_accuracy=None,
-            champion_version=champion_version,
-            comparable=False,
-            data_source=data_source,
-            champion_source=champion_source,
-        )
+        return decision(promoted=False, reason=reason, champion_accuracy=None, comparable=False)
     if champion is None:
         raise ValueError(f"champion v{champion_version} has the same data source but no score")
     gain = challenger - champion
@@ -143,16 +114,7 @@ def decide(
         f"test accuracy {challenger:.4f} vs champion v{champion_version} {champion:.4f} "
         f"(both on '{data_source}'): gain {gain:+.4f} {verb} min_improvement {min_improvement}"
     )
-    return Decision(
-        promoted=promoted,
-        reason=reason,
-        challenger_accuracy=challenger,
-        champion_accuracy=champion,
-        champion_version=champion_version,
-        comparable=True,
-        data_source=data_source,
-        champion_source=champion_source,
-    )
+    return decision(promoted=promoted, reason=reason, champion_accuracy=champion, comparable=True)
 
 
 def manual_promotion(name: str, version: str) -> str:

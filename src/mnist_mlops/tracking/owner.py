@@ -1,17 +1,6 @@
 """Which process owns an MLflow run, and closing the runs whose process is gone.
 
-Every run this project creates carries :func:`owner_tags`: the host, the pid and the start time
-of the process that created it, and the *session*, the top-level process (a stage, ``mnist-mlops
-tune``) whose workers share it through ``$MNIST_MLOPS_SESSION``.
-
-* :func:`close_session_runs` - a stopped stage (SIGTERM, SIGINT) marks the runs of its session
-  still RUNNING as KILLED, its workers' runs included.
-* :func:`sweep_ghost_runs` - a run left RUNNING by a process that died without cleaning up
-  (``kill -9``, power loss) is marked KILLED the next time a stage or ``mnist-mlops tune`` starts
-  on the same host (:func:`~mnist_mlops.tracking.setup.setup_tracking` calls it). A process is
-  gone when its pid does not exist or belongs to a process started at another time (reused
-  pid). Runs of other hosts are never touched: there is no heartbeat to tell a dead remote
-  process from a live one; close those by hand (``MlflowClient().set_terminated``).
+See docs/decisions/run-ownership.md.
 """
 
 from __future__ import annotations
@@ -65,11 +54,7 @@ def owner_tags() -> dict[str, str]:
 
 
 def end_status(error: BaseException | None) -> str:
-    """Return the status of a run ended by ``error``: FINISHED, FAILED, or KILLED for a stop.
-
-    An exception that is not an :class:`Exception` (KeyboardInterrupt, a signal turned into an
-    exception, SystemExit) stopped the process: the run was killed, it did not fail.
-    """
+    """Return FINISHED for ``None``, FAILED for an :class:`Exception`, else KILLED (a stop)."""
     if error is None:
         return "FINISHED"
     return "FAILED" if isinstance(error, Exception) else KILLED
@@ -99,10 +84,7 @@ def _running(client: MlflowClient, experiment_ids: list[str], condition: str) ->
 
 
 def _close(client: MlflowClient, run_id: str, reason: str) -> bool:
-    """Mark one run KILLED with the reason as a tag; ``False`` if it ended meanwhile.
-
-    A run that is no longer RUNNING keeps its status and tags (a terminal status is final).
-    """
+    """Mark one run KILLED with the reason as a tag; ``False`` (untouched) if it ended meanwhile."""
     if client.get_run(run_id).info.status != "RUNNING":
         return False
     client.set_tag(run_id, CLOSED_TAG, reason)
@@ -111,15 +93,7 @@ def _close(client: MlflowClient, run_id: str, reason: str) -> bool:
 
 
 def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> list[str]:
-    """Mark KILLED the experiment's RUNNING runs of this host whose process is gone.
-
-    Args:
-        experiment_id: The experiment to sweep (the project's).
-        client: A client on the project's tracking store (a new one by default).
-
-    Returns:
-        The ids of the runs closed.
-    """
+    """Mark KILLED the experiment's RUNNING runs of this host whose process is gone; return ids."""
     from mlflow import MlflowClient
 
     client = client or MlflowClient()
@@ -141,15 +115,9 @@ def sweep_ghost_runs(experiment_id: str, client: MlflowClient | None = None) -> 
 
 
 def close_session_runs(reason: str) -> list[str]:
-    """Mark KILLED the RUNNING runs of this process's session (after a stop signal).
+    """Mark KILLED (tagged ``reason``) the RUNNING runs of this process's session; return ids.
 
     Does nothing in a process that never imported MLflow (it created no run).
-
-    Args:
-        reason: Why (a tag of each run closed).
-
-    Returns:
-        The ids of the runs closed.
     """
     if "mlflow" not in sys.modules:
         return []

@@ -1,12 +1,7 @@
-"""One lock per study around "is there room for another trial? then start it".
+"""A lock per study around counting its trials and creating one.
 
-:class:`BudgetLock` makes the count of a study's trials and a new trial's creation one step
-for every worker of the study (processes, clones, machines), so the study never ends with more
-than ``n_trials`` finished trials (docs/decisions/tuning-workers.md). Per storage:
-
-- PostgreSQL: a session advisory lock (``pg_advisory_lock``) keyed by the study name;
-- MySQL: a named lock (``GET_LOCK``);
-- a journal file or a SQLite file: an exclusive ``flock`` of that file (one machine).
+PostgreSQL: an advisory lock; MySQL: a named lock; a journal or SQLite file: ``flock`` of it
+(why: docs/decisions/tuning-workers.md).
 """
 
 from __future__ import annotations
@@ -31,14 +26,9 @@ def lock_key(study: str) -> int:
 
 
 class BudgetLock:
-    """An exclusive lock shared by every worker of one study (see the module docstring).
+    """An exclusive lock shared by every worker of ``study`` in ``storage`` (URL or journal path).
 
-    Use ``acquire()`` then ``release()`` (``release`` may be called more than once), or
-    ``with lock:``.
-
-    Args:
-        storage: The study's storage: a database URL or a journal file path.
-        study: The study name.
+    ``acquire()`` then ``release()`` (idempotent), or ``with lock:``; ``close()`` at the end.
     """
 
     def __init__(self, storage: str, study: str) -> None:

@@ -1,15 +1,7 @@
-"""Heartbeats for Optuna's journal file storage (Optuna 5 has them only for RDB storages).
+"""Heartbeats for Optuna's journal file storage (Optuna has them only for RDB storages).
 
-:class:`HeartbeatJournalStorage` is a ``JournalStorage`` that also implements Optuna's
-``BaseHeartbeat`` interface, so ``study.optimize`` runs its heartbeat thread and fails stale
-trials exactly as it does for ``RDBStorage``. Each heartbeat is a trial system attribute
-``heartbeat = {"host", "pid", "time"}``. A RUNNING trial is stale when
-
-- its last heartbeat is older than the grace period;
-- at once, its last heartbeat was written on this host by a process that no longer exists
-  (a worker killed with ``kill -9``);
-- it has no heartbeat and started longer than the grace period ago (its process died
-  between ``study.ask()`` and the first heartbeat, which ``study.optimize`` sends at once).
+Each heartbeat is a trial system attribute ``heartbeat = {"host", "pid", "time"}``; when a
+trial is stale: :meth:`HeartbeatJournalStorage.is_stale` (docs/decisions/tuning-workers.md).
 """
 
 from __future__ import annotations
@@ -36,14 +28,10 @@ HOSTNAME = socket.gethostname()
 
 
 class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
-    """A journal storage whose running trials send heartbeats and can be found stale.
+    """A ``JournalStorage`` with Optuna's ``BaseHeartbeat`` interface.
 
-    Args:
-        backend: The journal backend (e.g. ``JournalFileBackend``).
-        heartbeat_interval: Seconds between two heartbeats of a running trial.
-        grace_period: Seconds without a heartbeat after which a trial is stale
-            (default ``2 * heartbeat_interval``).
-        stale_trial_callback: Called with ``(study, trial)`` for each trial failed as stale.
+    ``study.optimize`` sends heartbeats every ``heartbeat_interval`` s and fails stale trials
+    (calling ``stale_trial_callback(study, trial)``); ``grace_period`` defaults to twice that.
     """
 
     def __init__(
@@ -73,7 +61,11 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         return [trial._trial_id for trial in trials if self.is_stale(trial, time.time())]
 
     def is_stale(self, trial: FrozenTrial, now: float) -> bool:
-        """Return whether the RUNNING ``trial`` is stale at ``now`` (see the module docstring)."""
+        """Return whether the RUNNING ``trial`` is stale at ``now``.
+
+        Stale: its last heartbeat is older than the grace period, or came from a dead process
+        of this host; or it has none and started more than the grace period ago.
+        """
         beat: dict[str, Any] | None = trial.system_attrs.get(HEARTBEAT_ATTR)
         if beat is None:
             started = trial.datetime_start  # naive local time, as Optuna gives it

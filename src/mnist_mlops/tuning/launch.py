@@ -1,11 +1,6 @@
-"""One study launch: a parent MLflow run, N worker processes, a summary and the plots.
+"""One study launch: a parent MLflow run, the workers, a summary and the plots.
 
-:func:`launch` runs the study described by its ``tune`` section (callers override fields of it:
-study name, total, timeout, workers, storage) until the study holds ``tune.n_trials`` finished
-(COMPLETE + PRUNED) trials, counting those of earlier launches, exactly: never more. A study
-already at its total starts no worker. Why the best trial is chosen among the first
-``n_trials`` for the tune stage, and why a resumed study is not bit-identical to an
-uninterrupted one: docs/decisions/tuning-workers.md.
+Decisions (exact total, best of the first n, resuming): docs/decisions/tuning-workers.md.
 """
 
 from __future__ import annotations
@@ -61,20 +56,23 @@ def check_storage(location: str, workers: int) -> None:
         )
 
 
-def check_inputs(
-    tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, location: str
-) -> optuna.Study:
-    """Fail before anything runs: missing data (DataError) or a study of another identity.
+def open_checked(
+    tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: Path, root: Path
+) -> tuple[str, optuna.Study]:
+    """Return the resolved storage and the study, after the checks that precede any run.
 
-    Runs before the parent run exists, so that a refused launch leaves no MLflow run.
+    The study is created, with this identity recorded, when it does not exist.
 
-    Returns:
-        The study (created, with this identity recorded, when it did not exist).
+    Raises:
+        TuneError: Bad storage for the mode, or a study recorded with another identity.
+        DataError: The train / val splits are missing or invalid.
     """
+    location = resolve_storage(tune.storage, root)
+    check_storage(location, tune.workers)
     load_splits(processed_dir, names=("train", "val"))
     study = open_study(tune.study, open_storage(location), tune.pruner, tune.seed)
     check_study_identity(study, study_identity(tune, model, train, processed_dir), location)
-    return study
+    return location, study
 
 
 def full_study(
@@ -82,16 +80,9 @@ def full_study(
 ) -> optuna.Study | None:
     """Return the study if it already holds ``tune.n_trials`` finished trials, else ``None``.
 
-    Checks what :func:`launch` checks first (storage, data, identity) and nothing else: no
-    MLflow run, no worker, no TensorFlow.
-
-    Raises:
-        TuneError: Bad storage for the mode, or a study of another identity.
-        DataError: The processed splits are missing or invalid.
+    Makes only :func:`open_checked`'s checks (and raises its errors): no MLflow run, no worker.
     """
-    location = resolve_storage(tune.storage, root)
-    check_storage(location, tune.workers)
-    study = check_inputs(tune, model, train, Path(processed_dir), location)
+    study = open_checked(tune, model, train, Path(processed_dir), root)[1]
     return study if finished_count(study) >= tune.n_trials else None
 
 
@@ -108,14 +99,8 @@ def _log_outcome(name: str, outcome: _Outcome, first_n: int | None) -> None:
     """Log the counts and best value; warn when trials beyond the first n were left out."""
     finished = outcome.counts["finished"]
     if first_n is not None and finished > first_n:
-        logger.warning(
-            "study %s holds %d finished trials, more than n_trials=%d: only the first %d "
-            "(by trial number) are considered for the best trial",
-            name,
-            finished,
-            first_n,
-            first_n,
-        )
+        message = "study %s holds %d finished trials, more than n_trials=%d: the first %d compete"
+        logger.warning(message, name, finished, first_n, first_n)
     best, considered = (outcome.best.value if outcome.best else None), len(outcome.considered)
     logger.info(
         "study %s: %s, best %s of %d considered trials", name, outcome.counts, best, considered
@@ -134,40 +119,32 @@ def launch(
     on_progress: Callable[[int, int], None] | None = None,
     best_of_first_n: bool = False,
 ) -> LaunchResult:
-    """Run the study ``tune.study`` until it has ``tune.n_trials`` finished trials.
+    """Run the study ``tune.study`` until it holds exactly ``tune.n_trials`` finished trials.
 
-    No trial starts after ``tune.timeout_s``; ``tune.workers`` processes run trials (1: this
-    one); ``tune.storage`` (default: the project's journal) holds the study. The study ends
-    with exactly ``tune.n_trials`` finished trials (or fewer at the timeout); one that holds
-    them already starts no worker. A study first created by another identity (space, pruner,
-    seed, ``model`` / ``train`` params, data) is refused before any run is created.
+    ``tune.workers`` processes (1: this one) start trials until ``tune.timeout_s``; a study at
+    its total starts none. A refused launch (storage, data, identity) creates no MLflow run.
 
     Args:
-        tune: The ``tune`` section of this launch (with the caller's overrides).
+        tune: The ``tune`` section with the caller's overrides.
         model: The ``model`` section.
         train: The ``train`` section.
         mlflow_config: The ``mlflow`` section.
         processed_dir: The processed splits.
         root: The project folder (default journal and MLflow store, git checkout).
-        raw_dir: The raw data folder, for the parent run's data tags (default: the project's).
+        raw_dir: The raw data folder for the parent run's tags (default: the project's).
         on_progress: Called with ``(finished, target)`` as trials finish.
-        best_of_first_n: Choose the best trial among the first ``tune.n_trials`` finished
-            trials by number (the tune stage: reproducible from params and data, a warning
-            when the study holds more); ``False``: among all the study's trials.
-
-    Returns:
-        The launch's result.
+        best_of_first_n: The best trial among the first ``tune.n_trials`` finished ones (the
+            tune stage); ``False``: among all.
 
     Raises:
-        TuneError: Bad storage for the mode, a study run with another space / seed / params /
-            data, or workers failed before the target was reached.
+        TuneError: Bad storage for the mode, a study of another identity, or workers failed
+            before the target was reached.
+        DataError: The processed splits are missing or invalid.
     """
     started = time.perf_counter()
     processed_dir = Path(processed_dir)
     raw_dir = Path(raw_dir) if raw_dir is not None else ProjectPaths(root).raw_dir
-    location = resolve_storage(tune.storage, root)
-    check_storage(location, tune.workers)
-    study = check_inputs(tune, model, train, processed_dir, location)
+    location, study = open_checked(tune, model, train, processed_dir, root)
     runs = start_parent_run(mlflow_config, tune, location, root, raw_dir, processed_dir)
     target = tune.n_trials
     jobs: list[WorkerJob] = []
@@ -175,13 +152,8 @@ def launch(
     if already < target:
         jobs = worker_jobs(tune, model, train, location, processed_dir, runs)
     else:
-        logger.info(
-            "study %s already holds %d finished trials (n_trials=%d): nothing to run, "
-            "no worker started",
-            tune.study,
-            already,
-            target,
-        )
+        message = "study %s already holds %d finished trials (n_trials=%d): no worker started"
+        logger.info(message, tune.study, already, target)
 
     def report(done: int) -> None:
         if on_progress is not None:

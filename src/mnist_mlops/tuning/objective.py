@@ -1,15 +1,7 @@
-"""The objective: one trial = the train stage's fit of a suggested config, scored on val.
+"""The objective: one trial is one :func:`~mnist_mlops.training.fit.fit` scored on val.
 
-Each trial is one call of :func:`mnist_mlops.training.fit.fit` (the project's only fit loop)
-with a :class:`PruningReporter`: validation accuracy is reported after every epoch so that the
-pruner can stop poor trials. A non-finite training or validation loss stops the fit (the loss
-guard of :func:`~mnist_mlops.training.fit.fit`) and prunes the trial, with the reason in the
-trial's user attribute ``reason`` (the study goes on). The Keras session is cleared before and
-after each trial, so memory stays flat over many trials.
-
-Every trial is seeded with ``tune.seed`` (not ``train.seed``) and fits without early stopping:
-neither is part of the study's identity (:func:`~mnist_mlops.tuning.outputs.study_identity`),
-so they must not change what a trial means.
+Every trial is seeded with ``tune.seed`` and fits without early stopping: neither
+``train.seed`` nor early stopping is part of the study's identity.
 """
 
 from __future__ import annotations
@@ -36,15 +28,7 @@ METRIC = "val_accuracy"
 
 
 def divergence_reason(logs: dict[str, Any], epoch: int) -> str | None:
-    """Word the trial's reason for an epoch the loss guard stopped (``None``: losses finite).
-
-    Args:
-        logs: Keras's epoch logs.
-        epoch: The 0-based epoch index.
-
-    Returns:
-        ``"non-finite loss (nan) at epoch 3"`` or ``None``.
-    """
+    """Return ``"non-finite loss (nan) at epoch 3"`` for 0-based ``epoch``'s logs, or ``None``."""
     if non_finite_loss(logs, epoch) is None:
         return None
     key = next(k for k in GUARDED_LOSSES if k in logs and not math.isfinite(float(logs[k])))
@@ -54,8 +38,7 @@ def divergence_reason(logs: dict[str, Any], epoch: int) -> str | None:
 class PruningReporter(keras.callbacks.Callback):
     """Report each epoch's validation accuracy to the trial; stop when the pruner says so.
 
-    An epoch whose loss is not finite is not reported: the loss guard has stopped the fit
-    there, and :attr:`divergence` says why.
+    An epoch with a non-finite loss is not reported (the loss guard stops the fit there).
 
     Attributes:
         reason: Why the pruner stopped the fit (``None``: it did not).
@@ -93,17 +76,10 @@ def trial_train_config(train: TrainConfig, seed: int) -> TrainConfig:
 
 @dataclass
 class Objective:
-    """Callable objective for ``study.optimize``.
+    """Callable objective for ``study.optimize``: fit on ``train_split``, score on ``val_split``.
 
-    Attributes:
-        train_split: Fitted on.
-        val_split: Scored on (never the test split).
-        space: The ``tune.space`` section.
-        model: The ``model`` section (defaults of dimensions left out).
-        train: The ``train`` section (defaults of dimensions left out).
-        seed: Seed of each trial's fit (same seed for every trial: only the
-            hyper-parameters differ).
-        runs: Creates the MLflow child run of each trial (``None``: no tracking).
+    ``model`` / ``train`` give the dimensions ``space`` leaves out; every trial fits with
+    ``seed``; ``runs`` creates each trial's MLflow child run (``None``: no tracking).
     """
 
     train_split: Split
@@ -115,7 +91,9 @@ class Objective:
     runs: TrialRuns | None = None
 
     def __call__(self, trial: optuna.Trial) -> float:
-        """Run one trial and return its final validation accuracy.
+        """Run one trial (Keras session cleared around it); return its last validation accuracy.
+
+        Its duration and any pruning / failure reason are the trial's user attributes.
 
         Raises:
             optuna.TrialPruned: The pruner stopped it, or its loss became NaN/inf.

@@ -1,13 +1,6 @@
-"""The tune stage's outputs: best params, metric, study record and run record.
+"""A study's identity (its fingerprint) and the tune stage's output files.
 
-The files: ``tuning/best_params.json``, ``metrics/tune.json``, ``records/tune.json`` (the
-study's counts) and ``runs/tune.json`` (its MLflow runs).
-
-In the pipeline the study is named ``<tune.study>-<fingerprint>``; the fingerprint hashes the
-space, pruner, seed, the ``model`` / ``train`` values the trials read and the processed data.
-Every launch records it on the study (user attributes ``mnist_mlops.fingerprint`` and
-``mnist_mlops.identity``); :func:`check_study_identity` refuses a study recorded with another
-one (docs/decisions/tuning-workers.md).
+Why studies are named and checked by fingerprint: docs/decisions/tuning-workers.md.
 """
 
 from __future__ import annotations
@@ -54,19 +47,10 @@ def _value(sections: dict[str, Any], key: str) -> Any:
 def study_identity(
     tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: str | Path
 ) -> dict[str, Any]:
-    """Return everything that changes what a trial means (JSON-compatible).
+    """Return what changes what a trial means: ``{"space", "pruner", "seed", "defaults", "data"}``.
 
-    Args:
-        tune: The ``tune`` section (space, pruner and seed count; name, trials, workers,
-            timeout and storage do not).
-        model: The ``model`` section.
-        train: The ``train`` section.
-        processed_dir: The processed splits (their SHA-256).
-
-    Returns:
-        ``{"space", "pruner", "seed", "defaults", "data"}``; ``defaults`` holds only the
-        ``model`` / ``train`` values the trials read (:meth:`SearchSpace.keys_read`): the
-        ``params.yaml`` value of a searched or fixed dimension does not change the study.
+    ``defaults`` holds the ``model`` / ``train`` values the trials read
+    (:meth:`SearchSpace.keys_read`), ``data`` the SHA-256 of the processed splits.
     """
     sections = {"model": model.model_dump(mode="json"), "train": train.model_dump(mode="json")}
     return {
@@ -86,23 +70,16 @@ def fingerprint(identity: dict[str, Any]) -> str:
 def pipeline_study_name(
     tune: TuneConfig, model: ModelConfig, train: TrainConfig, processed_dir: str | Path
 ) -> str:
-    """Return ``<tune.study>-<12 hex digits>`` (see the module docstring)."""
+    """Return ``<tune.study>-<first 12 hex digits of the fingerprint>``."""
     digest = fingerprint(study_identity(tune, model, train, processed_dir))
     return f"{tune.study}-{digest[:SHORT]}"
 
 
 def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage: str) -> None:
-    """Record the identity on a new study; refuse a study recorded with another one.
+    """Record ``identity`` on a study that has none; refuse one recorded with another.
 
-    A study without a recorded fingerprint (new, or created before fingerprints were
-    recorded) gets the current one; when it already holds trials and its name does not end
-    with the fingerprint (as the pipeline's names do), a warning says that those trials could
-    not be checked.
-
-    Args:
-        study: The opened study.
-        identity: The :func:`study_identity` of this launch.
-        storage: Where the study lives (for the error message).
+    A study holding trials but no fingerprint gets a warning (its trials cannot be checked)
+    unless its name ends with the fingerprint. ``storage`` is named in the error.
 
     Raises:
         TuneError: The study was run with another space, pruner, seed, params or data.
@@ -144,17 +121,9 @@ def check_study_identity(study: optuna.Study, identity: dict[str, Any], storage:
 
 
 def write_skipped(
-    best_path: str | Path,
-    metrics_path: str | Path,
-    summary_path: str | Path,
-    runs_path: str | Path,
+    best_path: str | Path, metrics_path: str | Path, summary_path: str | Path, runs_path: str | Path
 ) -> BestParams:
-    """Write the outputs of ``tune.n_trials: 0``: train keeps the ``model:`` / ``train:`` params.
-
-    Returns:
-        The skipped marker written to ``best_path`` (the metrics file is ``{}``, the record
-        ``{"skipped": true}``, the run record says no MLflow run).
-    """
+    """Write the outputs of ``tune.n_trials: 0`` (skipped markers); return the best-params one."""
     marker = BestParams.skipped_marker()
     marker.write(best_path)
     TuneMetrics().write(metrics_path)
@@ -172,19 +141,9 @@ def write_outputs(
     summary_path: str | Path,
     runs_path: str | Path,
 ) -> BestParams:
-    """Write the best parameters, the metric, the study's record and its runs (each atomically).
+    """Write ``best``, its validation accuracy, ``summary`` and ``runs`` (each atomically).
 
-    Args:
-        best: The best considered trial (``None``: no trial completed).
-        summary: The study's summary.
-        runs: The launch's MLflow runs.
-        best_path: Where the best parameters go.
-        metrics_path: Where the best trial's validation accuracy goes (``metrics/tune.json``).
-        summary_path: Where the summary goes (``records/tune.json``).
-        runs_path: Where the run record goes (``runs/tune.json``).
-
-    Returns:
-        The best parameters written.
+    Returns ``best``.
 
     Raises:
         TuneError: No trial completed, so there are no best parameters.

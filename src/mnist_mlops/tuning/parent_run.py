@@ -32,18 +32,10 @@ def start_parent_run(
     raw_dir: Path,
     processed_dir: Path,
 ) -> TrialRuns:
-    """Create the launch's parent run (params, provenance tags); return its child-run factory.
+    """Create the launch's parent run (``tune`` params, provenance tags); return its runs.
 
-    Args:
-        mlflow_config: The ``mlflow`` section.
-        tune: The launch's ``tune`` section (study name, total trials and workers included).
-        storage: The resolved storage (a database URL is recorded without credentials).
-        root: The project folder (default MLflow store, git checkout).
-        raw_dir: The raw data folder whose manifest describes the data.
-        processed_dir: The processed splits the trials read (their hash is a tag).
-
-    Returns:
-        The factory of the launch's child runs.
+    A database ``storage`` is recorded without credentials; ``root`` is the project folder,
+    ``raw_dir`` / ``processed_dir`` the data the tags describe.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -73,11 +65,7 @@ def start_parent_run(
 def finish_parent_run(
     runs: TrialRuns, study: Any, result_counts: dict[str, int], best: FrozenTrial | None
 ) -> list[str]:
-    """Log the counts, tag the best trial and log Optuna's plots on the parent run.
-
-    Returns:
-        The names of the plot files logged under ``optuna_plots/``.
-    """
+    """Log the counts, the best trial and Optuna's plots on the parent run; return plot names."""
     client = runs.client()
     run_id = runs.parent_run_id
     log_metrics(

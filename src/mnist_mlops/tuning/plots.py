@@ -19,17 +19,9 @@ PLOTS = {
 
 
 def write_study_plots(study: optuna.Study, folder: str | Path) -> list[Path]:
-    """Write each of Optuna's plots that the study's trials allow as ``<name>.png``.
+    """Write Optuna's plots as ``folder/<name>.png``; return the files written.
 
-    A plot that cannot be drawn (e.g. parameter importances with fewer than two complete
-    trials) is skipped with a log message.
-
-    Args:
-        study: The study.
-        folder: Where to write the PNG files (created).
-
-    Returns:
-        The files written.
+    A plot the trials do not allow (e.g. importances of fewer than two trials) is skipped.
     """
     from optuna.visualization import matplotlib as optuna_plots
 

@@ -1,9 +1,4 @@
-"""The worker pool of a launch: one job per worker, run here or in spawned processes.
-
-One worker runs in the launching process; several run in spawned processes (each loads the
-splits and opens the storage itself) that share the machine's cores, while the launcher polls
-the study's finished count for the progress display.
-"""
+"""The worker pool of a launch: one worker runs in this process, several in spawned ones."""
 
 from __future__ import annotations
 
@@ -55,7 +50,7 @@ def worker_jobs(
 def _run_processes(
     jobs: list[WorkerJob], study: optuna.Study, progress: Callable[[int], None]
 ) -> list[int | None]:
-    """Run one spawned process per job, report the finished count; return the exit codes."""
+    """Run one spawned process per job; return the exit codes."""
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=worker_process, args=(job,)) for job in jobs]
     for process in processes:
@@ -65,7 +60,6 @@ def _run_processes(
             time.sleep(POLL_S)
             progress(finished_count(study))
     except BaseException:
-        # a failure or a stop (SIGTERM, Ctrl-C) of the launcher: no worker outlives it
         for process in processes:
             if process.is_alive():
                 process.terminate()
@@ -84,7 +78,9 @@ def _run_processes(
 def run_workers(
     jobs: list[WorkerJob], study: optuna.Study, progress: Callable[[int], None]
 ) -> None:
-    """Run the jobs: one in this process, several in spawned processes.
+    """Run the jobs, calling ``progress`` with the study's finished count as it grows.
+
+    A stopped or failing launcher terminates its worker processes (killed after ``STOP_S``).
 
     Raises:
         TuneError: Workers failed before the study reached its target.
@@ -93,5 +89,5 @@ def run_workers(
         run_worker(jobs[0], on_trial=lambda _: progress(finished_count(study)))
         return
     codes = _run_processes(jobs, study, progress)
-    if any(codes) and finished_count(study) < jobs[0].target:
+    if any(codes) and finished_count(study) < jobs[0].tune.n_trials:
         raise TuneError(f"worker exit codes {codes}; see the log above")

@@ -34,23 +34,12 @@ def _pick(trial: BaseTrial, name: str, value: Any, default: Any) -> Any:
 def suggest(
     trial: BaseTrial, space: SearchSpace, model: ModelConfig, train: TrainConfig
 ) -> tuple[ModelConfig, TrainConfig]:
-    """Draw one configuration from ``space`` for ``trial``.
+    """Return the ``model`` and ``train`` sections ``trial`` draws from ``space`` (validated).
 
-    The neurons of each hidden layer are separate parameters ``neurons_1`` .. ``neurons_N``
-    when ``neurons`` is a range; a dimension that is left out takes its value from ``model`` or
-    ``train`` (a missing layer repeats the last size of ``model.hidden_layers``). ``filters``
-    and ``kernel_size`` are drawn only when the trial's kind is ``cnn``: ``filters`` is the
-    first block's count, doubled per later block (as in ``[32, 64]``), for as many blocks as
-    ``model.cnn.filters`` has.
-
-    Args:
-        trial: The Optuna trial (or ``optuna.trial.FixedTrial`` to rebuild a trial's values).
-        space: The ``tune.space`` section.
-        model: The ``model`` section (defaults).
-        train: The ``train`` section (defaults).
-
-    Returns:
-        The ``model`` and ``train`` sections of this trial (validated).
+    Each layer's neurons are a parameter ``neurons_<i>``; a dimension left out takes its value
+    from ``model`` / ``train`` (a missing layer repeats the last size). ``filters`` (the first
+    block's count, doubled per later block) and ``kernel_size`` are drawn only for a ``cnn``.
+    ``trial`` may be a ``FixedTrial`` to rebuild a trial's values.
     """
     default_layers = list(model.hidden_layers)
     n_layers = _pick(trial, "n_layers", space.n_layers, len(default_layers))

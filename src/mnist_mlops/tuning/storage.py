@@ -1,18 +1,4 @@
-"""Where studies live: a journal file by default, any database URL on request.
-
-Resolution order: the ``MNIST_MLOPS_OPTUNA_STORAGE`` environment variable, then
-``tune.storage``, then ``optuna.journal`` in the project folder. A value with ``://`` is a
-database URL (``postgresql://...``, ``mysql://...``, ``sqlite:///...``); anything else is a
-journal file path, relative to the project folder (an optional ``journal:`` prefix is
-accepted).
-
-The journal file is safe with several processes on one machine (file lock, append-only log);
-for several machines use PostgreSQL. Plain SQLite is accepted but fails under parallel
-writers ("database is locked"), so it is refused for ``workers > 1``.
-
-Both kinds get heartbeats: a trial whose worker died is failed and its parameters are queued
-again (:class:`RetryStaleTrial`), so a study never keeps a trial RUNNING forever.
-"""
+"""Where studies live (a journal file, or a database URL), opened with heartbeats and retries."""
 
 from __future__ import annotations
 
@@ -46,15 +32,11 @@ ATTEMPT_ATTRS = (HEARTBEAT_ATTR, RUN_ID_ATTR, "worker", DURATION_ATTR)
 
 
 def resolve_storage(configured: str | None, root: Path) -> str:
-    """Return the storage URL or journal path to use (see the module docstring).
+    """Return the database URL or absolute journal path to use.
 
-    Args:
-        configured: ``tune.storage`` (or a ``--storage`` option).
-        root: The project folder: it holds the default journal, and a relative journal path
-            is relative to it.
-
-    Returns:
-        A database URL or an absolute journal file path.
+    ``$MNIST_MLOPS_OPTUNA_STORAGE``, else ``configured`` (``tune.storage`` or ``--storage``),
+    else ``optuna.journal`` in ``root``. A value with ``://`` is a database URL; anything else
+    a journal path relative to ``root`` (an optional ``journal:`` prefix is dropped).
     """
     value = os.environ.get(STORAGE_ENV) or configured
     if not value:
@@ -73,16 +55,12 @@ def is_database(storage: str) -> bool:
 class RetryStaleTrial:
     """Queue the parameters of a trial failed as stale again (at most ``max_retry`` times).
 
-    Like Optuna's ``RetryHeartbeatStaleTrialCallback`` (same ``failed_trial`` and
-    ``retry_history`` system attributes), but the attributes of the dead attempt
-    (heartbeat, MLflow run) are not copied; ``on_stale(trial)`` runs first (e.g. to close
-    the trial's MLflow run).
+    Optuna's ``RetryFailedTrialCallback`` without copying the dead attempt's attributes
+    (heartbeat, MLflow run); ``on_stale(trial)`` runs first.
     """
 
     def __init__(
-        self,
-        max_retry: int = MAX_RETRY,
-        on_stale: Callable[[FrozenTrial], None] | None = None,
+        self, max_retry: int = MAX_RETRY, on_stale: Callable[[FrozenTrial], None] | None = None
     ) -> None:
         self.max_retry = max_retry
         self.on_stale = on_stale
@@ -121,16 +99,7 @@ def open_storage(
     heartbeat_interval: int = HEARTBEAT_INTERVAL_S,
     grace_period: int = GRACE_PERIOD_S,
 ) -> BaseStorage:
-    """Open a storage with heartbeats and the retry of stale trials.
-
-    Args:
-        storage: A database URL or a journal file path (from :func:`resolve_storage`).
-        on_stale: Called for each trial failed as stale, before it is queued again.
-        heartbeat_interval: Seconds between heartbeats of a running trial.
-        grace_period: Seconds without heartbeat after which a trial is failed.
-
-    Returns:
-        The Optuna storage.
+    """Open ``storage`` (from :func:`resolve_storage`) with heartbeats and :class:`RetryStaleTrial`.
 
     Raises:
         TuneError: The database cannot be reached or its driver is missing.
@@ -158,9 +127,7 @@ def open_storage(
                         heartbeat_stale_trial_callback=retry,
                     )
             except (IntegrityError, ProgrammingError):
-                # Two workers met an empty database: both created Optuna's tables, and the
-                # second's transaction (PostgreSQL DDL is transactional) lost. The tables
-                # are there now: open it again.
+                # another worker created the tables at the same moment: open it again
                 if attempt == SCHEMA_ATTEMPTS - 1:
                     raise
                 logger.info("storage %s: schema created by another worker; again", _redact(storage))

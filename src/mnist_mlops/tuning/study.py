@@ -1,8 +1,4 @@
-"""Create or load a named study with the configured sampler and pruner; count its trials.
-
-Also names the user attributes every trial carries: ``reason`` (why it was pruned or failed)
-and ``duration_s`` (how long it ran).
-"""
+"""Create or load a named study with the configured sampler and pruner; count its trials."""
 
 from __future__ import annotations
 
@@ -41,22 +37,9 @@ def make_pruner(name: PrunerName) -> optuna.pruners.BasePruner:
 def open_study(
     name: str, storage: BaseStorage, pruner: PrunerName = "median", seed: int = 42
 ) -> optuna.Study:
-    """Create the study ``name`` or load it when it exists (``load_if_exists``).
+    """Create the study ``name`` (maximising validation accuracy) or load it.
 
-    Args:
-        name: The study name.
-        storage: The opened storage.
-        pruner: The pruner name.
-        seed: Seed of the TPE sampler. Parallel workers pass ``seed + worker index`` so that
-            their first (random) trials differ.
-
-    Returns:
-        The study (direction: maximize validation accuracy).
-
-    Note:
-        The sampler's random state lives in this process only: a study loaded again (resumed
-        after a crash, or continued to a larger total) restarts TPE from ``seed`` with the
-        stored trials, so it may suggest other parameters than an uninterrupted run would.
+    ``seed`` seeds the TPE sampler (workers pass ``seed + worker index``).
     """
     sampler = optuna.samplers.TPESampler(seed=seed)
     return optuna.create_study(

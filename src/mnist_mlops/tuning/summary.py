@@ -1,9 +1,7 @@
 """What a study found: counts, the best trial as :class:`BestParams` and a top-k table.
 
-The best trial is chosen either among all finished trials of the study (``first_n=None``: what
-``mnist-mlops study show`` and ``mnist-mlops tune`` report, the best found so far) or among the
-first ``first_n`` finished trials by trial number (the tune stage, so that ``best_params.json``
-depends on ``tune.n_trials`` and not on how many trials the storage happens to hold).
+``first_n``: choose among the first ``first_n`` finished trials by number (the tune stage);
+``None``: among all of them.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.config.params import ModelConfig, TrainConfig
 from mnist_mlops.config.space import SearchSpace
 from mnist_mlops.tuning.space import rebuild
-from mnist_mlops.tuning.study import FINISHED, REASON_ATTR, state_counts, trial_value
+from mnist_mlops.tuning.study import FINISHED, state_counts, trial_value
 
 
 def counts_summary(study: optuna.Study) -> dict[str, int]:
@@ -32,16 +30,7 @@ def counts_summary(study: optuna.Study) -> dict[str, int]:
 
 
 def considered_trials(study: optuna.Study, first_n: int | None = None) -> list[FrozenTrial]:
-    """Return the finished (COMPLETE or PRUNED) trials that compete for the best, by number.
-
-    Args:
-        study: The study.
-        first_n: Keep only the first ``first_n`` finished trials by trial number (``None``:
-            all of them). FAILED trials do not count (their retry has a later number).
-
-    Returns:
-        The finished trials, ordered by trial number.
-    """
+    """Return the finished (COMPLETE or PRUNED) trials that compete for the best, by number."""
     finished = sorted(
         study.get_trials(deepcopy=False, states=FINISHED), key=lambda trial: trial.number
     )
@@ -49,16 +38,7 @@ def considered_trials(study: optuna.Study, first_n: int | None = None) -> list[F
 
 
 def best_trial(study: optuna.Study, first_n: int | None = None) -> FrozenTrial | None:
-    """Return the best COMPLETE trial, or ``None`` when no (considered) trial completed.
-
-    Args:
-        study: The study.
-        first_n: Choose among the first ``first_n`` finished trials only (see
-            :func:`considered_trials`); ``None``: among all trials of the study.
-
-    Returns:
-        The COMPLETE trial with the highest value (the lowest number on ties), or ``None``.
-    """
+    """Return the considered COMPLETE trial of highest value (lowest number first), or ``None``."""
     complete = [
         trial for trial in considered_trials(study, first_n) if trial.state == TrialState.COMPLETE
     ]
@@ -72,19 +52,9 @@ def best_params_document(
     train: TrainConfig,
     first_n: int | None = None,
 ) -> BestParams | None:
-    """Return the best trial as the tune stage's best parameters (:class:`BestParams`).
+    """Return the :func:`best_trial` with the sections it trained, or ``None``.
 
-    Args:
-        study: The study.
-        space: The ``tune.space`` it searched.
-        model: The ``model`` section (values of dimensions left out).
-        train: The ``train`` section (values of dimensions left out).
-        first_n: Choose among the first ``first_n`` finished trials only (the tune stage);
-            ``None``: among all trials of the study.
-
-    Returns:
-        The best trial's study, number, value and the sections it trained, or ``None`` when
-        no considered trial completed.
+    ``model`` / ``train`` give the values of the dimensions ``space`` leaves out.
     """
     best = best_trial(study, first_n)
     if best is None:
@@ -121,8 +91,3 @@ def format_table(trials: list[FrozenTrial]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
     return "\n".join(line.rstrip() for line in lines)
-
-
-def reason_of(trial: FrozenTrial) -> str | None:
-    """Return why a trial was pruned or failed (``None`` if it completed)."""
-    return trial.user_attrs.get(REASON_ATTR)

@@ -1,10 +1,8 @@
-"""MLflow runs of a study launch: one parent run, one nested child run per trial.
+"""The MLflow child run of each trial, nested under the launch's parent run.
 
-A child run is created with the tag ``mlflow.parentRunId`` by whichever process runs the
-trial, so trials from other worker processes attach to the same parent. Its tags
-``optuna.trial_state`` (COMPLETE / PRUNED / FAIL) and ``optuna.reason`` give the outcome;
-the run is named ``trial <number>`` (``(pruned)`` / ``(failed)`` appended once it ended so) and
-its status is FINISHED (complete or pruned) or FAILED.
+A child run is named ``trial <number>`` (``(pruned)`` / ``(failed)`` appended once it ended
+so), tagged ``optuna.trial_state`` and ``optuna.reason``, and ends FINISHED (complete or
+pruned: the pruner stopped it as designed) or FAILED.
 """
 
 from __future__ import annotations
@@ -28,8 +26,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A pruned trial ended as designed (the pruner stopped a poor configuration early): its run is
-# FINISHED, not KILLED (which the UI draws as a crash), and its name and state tag say "pruned".
 RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 SUFFIXED_STATES = {"PRUNED": "pruned", "FAIL": "failed"}
 STATE_TAG = "optuna.trial_state"
@@ -38,11 +34,7 @@ RUN_ID_ATTR = "mlflow_run_id"
 
 
 def tuned_params(model: ModelConfig, train: TrainConfig) -> dict[str, str]:
-    """Return what a trial tuned under its ``params.yaml`` names, as ``best_params.json`` has it.
-
-    The shape (the whole ``model`` section, the tuned part of ``train``) is the one of
-    :meth:`BestParams.from_trial`; the trial's number and value do not matter here.
-    """
+    """Return a trial's ``model`` and tuned ``train`` values under their ``params.yaml`` names."""
     shape = BestParams.from_trial(study="", trial=0, value=0.0, model=model, train=train)
     return flatten_params(model, "model") | flatten_params(shape.train or {}, "train")
 
@@ -51,11 +43,7 @@ def tuned_params(model: ModelConfig, train: TrainConfig) -> dict[str, str]:
 class TrialRuns:
     """Creates and closes the child runs of one parent run (picklable: sent to workers).
 
-    Attributes:
-        tracking_uri: The MLflow tracking URI.
-        experiment_id: The experiment of the parent run.
-        parent_run_id: The parent run (one per launch).
-        study: The study name (a tag of every child).
+    Attributes are the tracking URI, the parent run's experiment and id, the study name.
     """
 
     tracking_uri: str
@@ -85,8 +73,7 @@ class TrialRuns:
             | owner_tags(),
         )
         run_id = run.info.run_id
-        params = tuned_params(model, train)
-        log_params(run_id, params, client=client)
+        log_params(run_id, tuned_params(model, train), client=client)
         trial.set_user_attr(RUN_ID_ATTR, run_id)
         return run_id
 
@@ -129,12 +116,9 @@ def trial_run_ids(trials: Sequence[FrozenTrial]) -> dict[str, str]:
 
 
 def close_stale_run(tracking_uri: str, trial: FrozenTrial) -> None:
-    """Record that a stale trial failed on its child run, whichever launch created it.
+    """Tag a stale trial's child run ``FAIL``; close it FAILED if it is still RUNNING.
 
-    The run's ``optuna.trial_state`` tag becomes ``FAIL``. A run still RUNNING is closed
-    FAILED with the reason; a run already ended (e.g. KILLED by a stop signal, with its
-    ``closed_by`` tag) keeps its status and tags: a terminal status is never rewritten.
-    Errors of the tracking store are logged, not raised.
+    A run already ended keeps its status. Errors of the tracking store are logged, not raised.
     """
     from mlflow import MlflowClient
 

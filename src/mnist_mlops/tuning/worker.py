@@ -1,11 +1,6 @@
-"""One worker process: run trials of a shared study until it has ``target`` finished trials.
+"""One worker: run trials of a shared study until it holds ``n_trials`` finished trials.
 
-Before each trial a worker, under the study's :class:`~.budget.BudgetLock`, fails the study's
-stale trials (their parameters are queued again) and counts finished + running trials: it
-starts a trial only while that sum is below the target, and waits while the last trials run
-elsewhere. The study therefore ends with exactly ``n_trials`` finished trials (fewer only at
-the deadline). Workers started separately (other shells, machines) join through the study's
-name and storage.
+How the total stays exact: docs/decisions/tuning-workers.md.
 """
 
 from __future__ import annotations
@@ -48,13 +43,8 @@ class WorkerJob:
     """Everything a worker needs (picklable, sent to spawned processes).
 
     Attributes:
-        tune: The launch's ``tune`` section: the study name, the total of finished trials
-            wanted (``n_trials``), space, pruner and seed.
         storage: Database URL or journal file path (resolved).
-        deadline: Absolute ``time.time()`` after which no new trial starts (``None``: none).
-        processed_dir: The folder of the processed splits (train and val are used).
-        model: The ``model`` section.
-        train: The ``train`` section.
+        deadline: ``time.time()`` after which no trial starts (``None``: none).
         runs: MLflow child runs (``None``: no tracking).
         index: The worker number (offsets the sampler seed).
         threads: TensorFlow threads per op (0: TensorFlow decides).
@@ -70,19 +60,9 @@ class WorkerJob:
     index: int = 0
     threads: int = 0
 
-    @property
-    def study(self) -> str:
-        """The study name."""
-        return self.tune.study
-
-    @property
-    def target(self) -> int:
-        """The total of finished trials wanted in the study."""
-        return self.tune.n_trials
-
 
 def _limit_threads(threads: int) -> None:
-    """Limit TensorFlow's thread pools so that parallel workers do not oversubscribe cores."""
+    """Limit TensorFlow's thread pools to ``threads`` (0: leave them)."""
     if threads <= 0:
         return
     import tensorflow as tf
@@ -102,10 +82,9 @@ def fail_stale(study: optuna.Study) -> None:
 
 
 def progress_line(study: optuna.Study, trial: FrozenTrial, target: int) -> str:
-    """Return ``trial k/N · <state> · value · best so far`` for one finished trial.
+    """Return ``trial k/N · #number state · value · best so far · seconds · params · reason``.
 
-    ``k`` counts the study's finished (complete + pruned) trials, as ``n_trials`` does; the
-    trial's own number, duration, params and (pruned / failed) reason follow.
+    ``k`` is the study's finished count.
     """
     value = "-" if trial.value is None else f"{trial.value:.4f}"
     completed = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
@@ -120,14 +99,11 @@ def progress_line(study: optuna.Study, trial: FrozenTrial, target: int) -> str:
 
 
 def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = None) -> int:
-    """Run trials until the study has ``job.target`` finished trials or the deadline passes.
+    """Run trials until the study has ``job.tune.n_trials`` finished trials or the deadline passes.
 
-    Args:
-        job: What to run.
-        on_trial: Called with each trial this worker finished (progress display).
-
-    Returns:
-        The number of trials this worker ran.
+    Each trial starts only while finished + running trials are below the target, counted under
+    the study's :class:`~.budget.BudgetLock` after failing stale trials. ``on_trial`` is called
+    with each trial this worker finished. Returns the number it ran.
 
     Raises:
         TuneError: ``MAX_CONSECUTIVE_FAILURES`` trials in a row failed (a bug, not bad luck).
@@ -139,7 +115,8 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
     splits = load_splits(job.processed_dir, names=("train", "val"))
     on_stale = partial(close_stale_run, job.runs.tracking_uri) if job.runs else None
     storage = open_storage(job.storage, on_stale=on_stale)
-    study = open_study(job.study, storage, job.tune.pruner, job.tune.seed + job.index)
+    target = job.tune.n_trials
+    study = open_study(job.tune.study, storage, job.tune.pruner, job.tune.seed + job.index)
     objective = Objective(
         train_split=splits["train"],
         val_split=splits["val"],
@@ -153,7 +130,7 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
 
     def record(current: optuna.Study, trial: FrozenTrial) -> None:
         done.append(trial)
-        logger.info("%s", progress_line(current, trial, job.target))
+        logger.info("%s", progress_line(current, trial, target))
         if on_trial is not None:
             on_trial(trial)
 
@@ -162,16 +139,16 @@ def run_worker(job: WorkerJob, on_trial: Callable[[FrozenTrial], None] | None = 
         return objective(trial)
 
     failures = 0
-    budget = BudgetLock(job.storage, job.study)
+    budget = BudgetLock(job.storage, job.tune.study)
     try:
         while job.deadline is None or time.time() < job.deadline:
             budget.acquire()  # fail stale trials, count and start: one step for all workers
             fail_stale(study)  # (a stale trial's retry is queued before anyone counts)
             counts = state_counts(study)
             finished = sum(counts[state] for state in FINISHED)
-            if finished >= job.target:
+            if finished >= target:
                 break
-            if finished + counts[TrialState.RUNNING] >= job.target:
+            if finished + counts[TrialState.RUNNING] >= target:
                 budget.release()
                 time.sleep(WAIT_S)  # the last trials run elsewhere: wait (or for their death)
                 continue
