@@ -1,8 +1,6 @@
 """Run one stage: ``python -m pipelines <stage> [--params FILE]`` (each dvc.yaml stage's command).
 
-Bad params are refused (exit code 2, the message names what is wrong and what is allowed)
-before Prefect, TensorFlow or MLflow is imported. The stage then runs
-(:func:`pipelines._stage.main`) with Prefect's home in the project's ``.prefect/``.
+Bad params exit 2, naming what is wrong, before Prefect, TensorFlow or MLflow is imported.
 """
 
 from __future__ import annotations

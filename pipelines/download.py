@@ -18,11 +18,10 @@ from pipelines._stage import stage_flow, stage_task
 
 @stage_task(name="fetch-file")
 def fetch_task(url: str, dest: Path, sha256: str, timeout_s: float) -> Path | DownloadError:
-    """Download one verified file (retried with exponential backoff).
+    """Download one verified file; return it, or the error when the machine is offline.
 
-    Returns:
-        The file, or the error when even the host name did not resolve (the machine is
-        offline: the expected case of ``data.source: auto``, not retried, not a failed task).
+    Offline (the host name did not resolve) is expected with ``data.source: auto``: returned,
+    not retried, not a failed task.
     """
     try:
         return fetch_file(url, dest, sha256, timeout_s)

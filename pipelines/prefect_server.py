@@ -1,10 +1,7 @@
 """The project's Prefect server: one ``prefect server start`` per project, shared, idle-stopped.
 
-Measured (Prefect 3.8.8, docs/decisions/prefect-server.md): a stage's flow takes 1.3-1.9 s on a
-running server, 8-15 s on Prefect's ephemeral one, and ``prefect server start --background``
-records no port and never stops: this adds only the shared start, the port record, the idle stop.
-
-Files in ``<project>/.prefect/`` (the server's ``PREFECT_HOME``: ``prefect.db``, the UI build):
+Prefect's own ``--background`` records no port and never stops (measured:
+docs/decisions/prefect-server.md). Files in ``<project>/.prefect/`` (its ``PREFECT_HOME``):
 
 - ``server.json``: the running server's API URL and its supervisor's pid, written once it answers;
 - ``server.log``: the supervisor's and the server's output;
@@ -49,7 +46,7 @@ def free_port() -> int:
 
 
 def healthy(api_url: str) -> bool:
-    """Return whether ``GET {api_url}/health`` answers 200 (Prefect's and MLflow's health check)."""
+    """Return whether ``GET {api_url}/health`` answers 200."""
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
             return response.status == 200
@@ -101,10 +98,9 @@ def running(folder: Path) -> dict | None:
 
 @contextmanager
 def project_server(root: Path, timeout_s: float = START_TIMEOUT_S) -> Iterator[str | None]:
-    """Use the project's server for the block: yield its API URL, starting it if needed.
+    """Yield the project's server's API URL, started if needed and kept in use for the block.
 
-    While the block runs the server is in use (not stopped for idleness). Yields ``None`` when
-    no server answered within ``timeout_s`` (the reason is in ``server.log``).
+    Yields ``None`` when no server answered within ``timeout_s`` (why: ``server.log``).
     """
     folder = server_folder(root)
     with open(folder / "in-use.lock", "a") as lease:
@@ -164,21 +160,20 @@ def _die_with_parent() -> None:
 def supervise(folder: Path) -> int:
     """Run a server over ``folder`` (UI on), record it once it answers, stop it when idle.
 
-    Returns:
-        0 after an idle stop or a stop signal, 1 if the server did not start or died.
+    Returns 0 after an idle stop or a stop signal, 1 if the server did not start or died.
     """
     (folder / "server.json").unlink(missing_ok=True)  # a SIGKILLed supervisor's
     stopping: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda number, frame: stopping.append(number))
-    api_url = f"http://127.0.0.1:{free_port()}/api"
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env |= {"PREFECT_HOME": str(folder), "PREFECT_UI_API_URL": api_url}
     env |= {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "true"}
-    port = api_url.split(":")[-1].split("/")[0]
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     server = subprocess.Popen(
-        [*command, "--port", port],
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+        + ["--port", str(port)],
         stdin=subprocess.DEVNULL,
         env=env,
         start_new_session=True,

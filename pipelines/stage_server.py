@@ -1,12 +1,4 @@
-"""Which Prefect server a stage's flow runs go to, and what they are called and tagged.
-
-A stage uses the server that ``PREFECT_API_URL`` names (a server of your own, the tests'
-harness); without one, the project's shared server (:mod:`pipelines.prefect_server`), started if
-none runs, else Prefect's ephemeral server (its runs in the same ``.prefect/`` database).
-Each flow run is named like its MLflow runs (``train · @1a2b3c4 · exp my-exp``) and tagged
-``stage:<stage>``, ``commit:<short commit>``, ``mlflow-experiment:<mlflow.experiment>`` and,
-inside ``dvc exp run``, ``exp:<DVC experiment name>``.
-"""
+"""Which Prefect server a stage's flow runs go to, and what they are called and tagged."""
 
 from __future__ import annotations
 
@@ -37,12 +29,10 @@ def flow_run_name() -> str:
 def stage_labels(
     stage: str, root: Path, mlflow_experiment: str | None = None
 ) -> tuple[str, list[str]]:
-    """Return the flow run name and tags of ``stage`` run from the checkout ``root``.
+    """Return the flow run name (as its MLflow runs': ``train · @1a2b3c4 · exp my-exp``) and tags.
 
-    Args:
-        stage: The stage's name.
-        root: The git checkout (its commit).
-        mlflow_experiment: The MLflow experiment the stage records into (``None``: no tag).
+    Tags: ``stage:<stage>``, ``commit:<short commit of root>``, ``mlflow-experiment:<name>``
+    (when given) and, inside ``dvc exp run``, ``exp:<DVC experiment name>``.
     """
     commit, dirty = git_commit(root)
     provenance = {"git.commit": commit, "git.dirty": str(dirty).lower()} if commit else {}
@@ -59,10 +49,9 @@ def stage_labels(
 
 @contextmanager
 def stage_server(root: Path) -> Iterator[str | None]:
-    """Point Prefect at the configured server, else the project's; yield the API URL.
+    """Point Prefect at ``PREFECT_API_URL``, else the project's server; yield the API URL.
 
-    Yields ``None`` (Prefect then starts an ephemeral server of its own) when the project's
-    server would not start.
+    ``None``: the project's server would not start (Prefect then starts an ephemeral one).
     """
     configured = PREFECT_API_URL.value()
     if configured:

@@ -1,10 +1,4 @@
-"""Stage ``tune``: the Optuna study over the processed data; writes tune's best params.
-
-The best trial is chosen among the first ``tune.n_trials`` finished trials (by trial number)
-of the study, whatever else the persistent storage holds, so that ``best_params.json`` is a
-function of ``params.yaml`` and the data; ``metrics/tune.json`` says how many trials were
-considered (``considered_trials``) and how many the study holds (``study_finished_trials``).
-"""
+"""Stage ``tune``: the Optuna study over the processed data; writes tune's best params."""
 
 from __future__ import annotations
 
@@ -26,9 +20,10 @@ def run_study(
     mlflow: MlflowConfig,
     paths: ProjectPaths,
 ) -> tuple[BestParams | None, TuneSummary, TuneRunInfo]:
-    """Run the pipeline's study to ``tune.n_trials`` finished trials; return best, summary, runs.
+    """Run the study to ``tune.n_trials`` finished trials; return best, summary, runs.
 
-    Only the study's first ``tune.n_trials`` finished trials compete for the best one.
+    Only the first ``tune.n_trials`` finished trials (by number) compete for the best, whatever
+    else the storage holds.
     """
     name = pipeline_study_name(tune, model, train, paths.processed_dir)
     result = launch(

@@ -75,14 +75,7 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_bytes(args.output, _encoded(frame, args.output.suffix.lower()))
         print(f"{len(frame)} predictions written to {args.output}")
         return 0
-    lines = (
-        frame["file"]
-        + "#"
-        + frame["index"].astype(str)
-        + "\t"
-        + frame["digit"].astype(str)
-        + "\t"
-        + frame["confidence"].map("{:.3f}".format)
-    )
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    keys = frame["file"] + "#" + frame["index"].astype(str) + "\t" + frame["digit"].astype(str)
+    lines = keys + "\t" + frame["confidence"].map("{:.3f}".format) + "\n"
+    sys.stdout.write("".join(lines))
     return 0

@@ -1,12 +1,4 @@
-"""``mnist-mlops serve``: MLflow's scoring server for a registered model, behind the guard.
-
-Same protocol and answers as ``mlflow models serve`` (it is MLflow's own scoring app), plus a
-body limit, a read timeout, a bound on concurrent connections, JSON errors for every rejected
-request, 28x28 image inputs, PNG/JPEG pictures and uploads, the draw-a-digit page at ``/`` and
-a faster path for ``inputs``/``instances`` requests: see :mod:`mnist_mlops.serving.http.app` and
-:mod:`mnist_mlops.serving.http.protocol`. An alias is resolved once, at start: every worker serves
-the version it pointed to then.
-"""
+"""``mnist-mlops serve``: MLflow's scoring app for a model (an alias pinned at start), guarded."""
 
 from __future__ import annotations
 
@@ -118,7 +110,11 @@ def _is_loopback(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the model (failing early with a clear message), then serve until interrupted."""
+    """Load the model, then serve until interrupted.
+
+    Raises:
+        ModelLoadError: The model cannot be loaded (before the server starts).
+    """
     import mlflow
     import uvicorn
     from mlflow.exceptions import MlflowException

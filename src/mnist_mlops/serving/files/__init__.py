@@ -1,4 +1,1 @@
-"""``mnist-mlops predict``'s work: digits read from files and folders, then scored.
-
-:mod:`.reading` reads image, ``.npy`` and ``.csv`` files; :mod:`.scoring` scores them.
-"""
+"""``mnist-mlops predict``: digits read from files (:mod:`.reading`), scored (:mod:`.scoring`)."""

@@ -1,9 +1,4 @@
-"""Read digits from files: PNG/JPEG images and ``.npy`` / ``.csv`` batches.
-
-Images are normalised by :mod:`mnist_mlops.serving.pictures.images` into MNIST's 28x28
-form, a bright digit on black. Batches hold rows of 784 values or 28x28 arrays, scaled to [0, 1]
-or raw 0-255 pixels (see :mod:`mnist_mlops.serving.runtime.inputs`).
-"""
+"""Read digits from files: PNG/JPEG images and ``.npy`` / ``.csv`` batches."""
 
 from __future__ import annotations
 
@@ -44,7 +39,7 @@ def read_csv(path: Path) -> np.ndarray:
 
 
 def read_digits(path: str | Path) -> np.ndarray:
-    """Return the digits of one file as ``(N, 784)`` float32 rows in [0, 1].
+    """Return the digits of one file as :func:`to_pixel_rows` (pictures in MNIST's form).
 
     Raises:
         InputError: Unknown file type, unreadable file or invalid values (naming the file).

@@ -1,10 +1,4 @@
-"""``mnist-mlops predict``'s work: score image, ``.npy`` and ``.csv`` files (and folders of them).
-
-:func:`predict_files` reads every file first (a file that cannot be read or holds no digit is
-skipped with its reason, or fails the call when ``strict``), then loads the model
-(:func:`~mnist_mlops.serving.runtime.fast_model.load_classifier`) and scores the digits
-:data:`SCORE_BATCH` at a time, with progress bars on standard error when asked.
-"""
+"""``mnist-mlops predict``: score image, ``.npy`` and ``.csv`` files and folders of them."""
 
 from __future__ import annotations
 
@@ -19,8 +13,8 @@ from mnist_mlops.errors import InputError
 from mnist_mlops.serving.files.reading import BATCH_SUFFIXES, IMAGE_SUFFIXES, read_digits
 from mnist_mlops.serving.runtime.fast_model import load_classifier
 from mnist_mlops.serving.runtime.predictions import (
-    DIGIT_COLUMN,
     PROBABILITY_COLUMNS,
+    digit_frame,
     probabilities_of,
 )
 
@@ -40,10 +34,7 @@ class Scored:
 
 
 def digit_files(paths: list[Path]) -> list[Path]:
-    """Return the files to read: each file as given, each folder's digit files sorted by name.
-
-    A folder contributes its image, ``.npy`` and ``.csv`` files, subfolders included
-    (hidden ones skipped); other files in it are ignored.
+    """Return each file as given and each folder's digit files (subfolders, not hidden), sorted.
 
     Raises:
         InputError: A folder holds no digit file.
@@ -98,22 +89,14 @@ def predict_files(
 ) -> Scored:
     """Score every readable digit of ``paths``: file, index, digit, confidence, probabilities.
 
-    Args:
-        model_uri: The model to load (e.g. ``models:/mnist-classifier@champion``).
-        paths: Image, ``.npy`` and ``.csv`` files, and folders of them (:func:`digit_files`).
-        tracking_uri: The MLflow store holding the registry (``None``: MLflow's default).
-        progress: Show progress bars (files read, digits scored) on standard error.
-        strict: Fail at the first file that cannot be scored instead of skipping it.
-
-    Returns:
-        The predictions, file by file, digit by digit, and the files skipped with reasons.
+    Every file is read before the model loads; one that cannot be read or holds no digit is
+    skipped with its reason (``strict``: fails the call). ``progress``: bars on stderr.
 
     Raises:
         InputError: No file could be scored (naming each one and why), a folder holds no
-            digit file, or (``strict``) one file cannot be read or holds no digit.
+            digit file, or (``strict``) one file cannot be scored.
         ModelLoadError: The model cannot be loaded.
     """
-    import pandas as pd
     from tqdm import tqdm
 
     files, batches, skipped = _read_all(digit_files(paths), strict, progress)
@@ -127,9 +110,8 @@ def predict_files(
             chunk = rows[start : start + SCORE_BATCH]
             probabilities[start : start + len(chunk)] = probabilities_of(model.predict(chunk))
             scored.update(len(chunk))
-    frame = pd.DataFrame(probabilities, columns=list(PROBABILITY_COLUMNS))
-    frame.insert(0, "confidence", probabilities.max(axis=1))
-    frame.insert(0, DIGIT_COLUMN, probabilities.argmax(axis=1).astype(np.int64))
+    frame = digit_frame(probabilities)
+    frame.insert(1, "confidence", probabilities.max(axis=1))
     frame.insert(0, "index", np.concatenate([np.arange(len(batch)) for batch in batches]))
     frame.insert(0, "file", np.repeat([str(path) for path in files], [len(b) for b in batches]))
     return Scored(frame, skipped)

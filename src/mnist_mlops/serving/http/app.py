@@ -1,20 +1,13 @@
-"""MLflow's scoring app behind a guard: limits, JSON errors, pictures, the page, a fast path.
+"""MLflow's scoring app (``scoring_server.init``) behind a guard that answers first, in JSON.
 
-:class:`GuardedScoringApp` serves the same app as ``mlflow models serve`` (MLflow's
-``scoring_server.init`` for the same model) and answers first, in JSON:
+* ``POST /invocations``: 415 for a media type or charset MLflow's app does not take, 413/408 for
+  a body too large or too slow (:mod:`.bodies`), 400 for a bad JSON body (:mod:`.json_requests`);
+  ``inputs``/``instances`` digits and pictures (:mod:`.image_requests`) are answered here;
+* ``POST /predict/image``: pictures, each answer with its ``name`` and the 28x28 ``image``;
+* ``GET /model-info`` and the page (:mod:`.page`).
 
-* ``POST /invocations``: a media type other than MLflow's or a picture's, or a charset other
-  than UTF-8, gets 415; a body over ``max_body_bytes`` 413, one slower than ``read_timeout_s``
-  408 (:mod:`.bodies`); JSON bodies are checked by :mod:`.json_requests` (400); ``inputs`` /
-  ``instances`` of ``(N, 784)``, ``(28, 28)`` or ``(N, 28, 28)`` digits are answered here
-  (the records MLflow writes); PNG/JPEG bodies and uploads by :mod:`.image_requests`;
-* ``POST /predict/image``: pictures, answered with each file's ``name`` and the 28x28
-  ``image`` the model saw;
-* ``GET /model-info`` (:mod:`~mnist_mlops.serving.runtime.model_info`) and the page
-  (:mod:`.page`).
-
-Everything else (``dataframe_split``, ``dataframe_records``, ``params``, CSV, Parquet,
-``/ping``, ``/health``, ``/version``) goes to MLflow's app, body replayed.
+Everything else (other JSON fields, ``params``, CSV, Parquet, ``/ping``, ``/health``,
+``/version``) goes to MLflow's app, the body replayed.
 """
 
 from __future__ import annotations
@@ -56,8 +49,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024  # 1,000 digits of 784 full-precision floats fit
 FAST_FIELDS = ("inputs", "instances")
-INLINE_ROWS = 64  # larger batches run in a worker thread, so /ping stays responsive
-INLINE_BYTES = 1024 * 1024  # ... and larger JSON bodies are decoded in one
+INLINE_ROWS = 64  # larger batches, and JSON bodies over INLINE_BYTES, run in a worker thread
+INLINE_BYTES = 1024 * 1024
 INVOCATIONS, PREDICT_IMAGE, MODEL_INFO = "/invocations", "/predict/image", "/model-info"
 INVOCATION_TYPES = (*CONTENT_TYPES, *MEDIA_TYPES)
 
@@ -72,7 +65,7 @@ def _digit_classifier(model: Any) -> DigitClassifier | None:
 
 
 async def _run(function: Callable[[Any], Any], argument: Any, in_thread: bool) -> Any:
-    """Call ``function(argument)``, in a worker thread when asked (a large body)."""
+    """Call ``function(argument)``, in a worker thread when asked."""
     return await asyncio.to_thread(function, argument) if in_thread else function(argument)
 
 
@@ -146,12 +139,7 @@ class GuardedScoringApp:
             await Response(answer, 200, media_type=JSON_TYPE)(scope, receive, send)
 
     def _records(self, rows: np.ndarray) -> list[dict[str, Any]]:
-        """The JSON records MLflow would write for the model's answer to validated ``rows``.
-
-        A :class:`~mnist_mlops.serving.runtime.pyfunc.DigitClassifier` answers through its network
-        directly (the same probabilities as its ``predict``, without the DataFrame); any
-        other model through MLflow's ``predict``.
-        """
+        """The JSON records MLflow would write for the model's answer to validated ``rows``."""
         if self.classifier is not None:
             return probability_records(self.classifier.probabilities(rows))
         from mlflow.pyfunc.scoring_server import predictions_to_json
@@ -164,10 +152,7 @@ class GuardedScoringApp:
         """Return the model's records for ``rows``, rejecting bad input with HTTP 400."""
         try:
             rows = to_pixel_rows(rows)
-            if len(rows) <= INLINE_ROWS:
-                predictions = self._records(rows)
-            else:
-                predictions = await asyncio.to_thread(self._records, rows)
+            predictions = await _run(self._records, rows, len(rows) > INLINE_ROWS)
         except InputError as exc:
             raise RequestRejectedError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
         except MlflowException as exc:
@@ -177,11 +162,7 @@ class GuardedScoringApp:
         return predictions
 
     async def _fast_path(self, body: bytes) -> bytes | None:
-        """Answer an ``inputs``/``instances`` request, or return ``None`` to defer to MLflow.
-
-        Either way the body is checked first (:func:`decode_json_request`): MLflow's app only
-        gets requests of its own fields, with finite numbers.
-        """
+        """Answer a checked ``inputs``/``instances`` request; ``None``: MLflow's app answers."""
         in_thread = len(body) > INLINE_BYTES
         request = await _run(decode_json_request, body, in_thread)
         field = next(iter(request))
@@ -196,8 +177,7 @@ class GuardedScoringApp:
     ) -> bytes:
         """Answer a request of pictures; ``with_images`` adds each name and 28x28 image."""
         names, digits = await asyncio.to_thread(read_image_request, media_type, content_type, body)
-        # Scaled here: to_pixel_rows would take a faint digit whose pixels are all 0 or 1 as
-        # already scaled to [0, 1].
+        # Scaled here: to_pixel_rows would read a faint digit of 0s and 1s as scaled already.
         rows = digits.reshape(len(digits), -1).astype(np.float32) / np.float32(MAX_PIXEL)
         predictions = await self._predict(rows)
         if with_images:
@@ -213,17 +193,9 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     read_timeout_s: float = SERVE_READ_TIMEOUT_S,
 ) -> GuardedScoringApp:
-    """Load a model with MLflow and return the guarded scoring app serving it.
+    """Load ``model`` (a URI, an alias pinned now, or a resolved model) and guard its app.
 
-    Args:
-        model: Any MLflow model URI, e.g. ``models:/mnist-classifier@champion`` (an alias is
-            resolved to its version now), or a model already resolved by
-            :func:`~mnist_mlops.serving.runtime.model_info.resolve_model`.
-        max_body_bytes: The largest request body accepted (HTTP 413 above it).
-        read_timeout_s: The time a request body may take to arrive (HTTP 408 after it).
-
-    Returns:
-        An ASGI application (run it with uvicorn).
+    ``max_body_bytes`` and ``read_timeout_s`` bound a request body (413, 408).
 
     Raises:
         MlflowException: Unknown model, version or alias.

@@ -1,12 +1,4 @@
-"""Request bodies for the guard: their media type checked, read within limits, replayed.
-
-* :func:`check_content_type` - the media types an endpoint accepts (else 415), and
-  :func:`check_charset` - UTF-8 only, as MLflow's app requires (else 415, in JSON);
-* :func:`read_body` - Starlette's request stream, refusing (413) more than a limit without
-  keeping it and (408) a body that has not arrived in time;
-* :func:`replay` - a read body handed on to another app (MLflow's) as its ``receive``;
-* :func:`error_response` - a refusal as JSON.
-"""
+"""Request bodies: media type checked (415), read within limits (413, 408), replayed."""
 
 from __future__ import annotations
 
@@ -32,11 +24,7 @@ def error_response(error: RequestRejectedError) -> JSONResponse:
 
 
 def check_content_type(request: Request, allowed: tuple[str, ...] = CONTENT_TYPES) -> str:
-    """Return the request's media type (lower case, no parameters), or refuse it (415).
-
-    Raises:
-        RequestRejectedError: 415 naming the ``allowed`` types.
-    """
+    """Return the request's media type (lower case, no parameters); 415 unless ``allowed``."""
     content_type = request.headers.get("content-type")
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in allowed:
@@ -52,11 +40,7 @@ def check_content_type(request: Request, allowed: tuple[str, ...] = CONTENT_TYPE
 
 
 def check_charset(request: Request) -> None:
-    """Refuse (415) ``Content-Type`` parameters other than ``charset=utf-8``.
-
-    Raises:
-        RequestRejectedError: 415 naming the parameter.
-    """
+    """Refuse (415, naming it) any ``Content-Type`` parameter but ``charset=utf-8``."""
     for parameter in request.headers.get("content-type", "").split(";")[1:]:
         name, _, value = (part.strip().lower() for part in parameter.partition("="))
         if name != "charset" or value.strip('"') != "utf-8":
@@ -69,14 +53,11 @@ def check_charset(request: Request) -> None:
 
 
 async def read_body(request: Request, limit: int, timeout_s: float | None = None) -> bytes:
-    """Read the whole body, refusing more than ``limit`` bytes or ``timeout_s`` seconds.
-
-    Nothing beyond ``limit`` is kept; up to ``DRAIN_FACTOR * limit`` more bytes are read and
-    dropped (within the same time) so that the client receives the answer.
+    """Read the whole body; up to ``DRAIN_FACTOR * limit`` bytes past ``limit`` are dropped.
 
     Raises:
-        RequestRejectedError: 413, the declared or streamed size is over ``limit``; 408, the
-            body did not arrive within ``timeout_s`` (the answer closes the connection).
+        RequestRejectedError: 413 over ``limit`` (declared or streamed); 408 not arrived
+            within ``timeout_s`` (the answer closes the connection).
         ConnectionAbortedError: The client went away.
     """
     declared = request.headers.get("content-length", "")

@@ -1,15 +1,4 @@
-"""Digits sent to the server as pictures: PNG/JPEG request bodies and multipart uploads.
-
-* ``Content-Type: image/png`` or ``image/jpeg``: the body is one picture;
-* ``Content-Type: multipart/form-data``: every part is a file (one picture each, in order),
-  parsed by Werkzeug's multipart parser (Flask's) from the already size-limited body.
-
-:func:`read_image_request` checks every picture's dimensions from its header before any is
-decoded (a small PNG can hold a gigapixel of zeros), then turns each into the ``(28, 28)``
-uint8 image the model sees with :func:`mnist_mlops.serving.pictures.images.read_digit_image`.
-Problems raise :class:`~mnist_mlops.errors.RequestRejectedError`: 400 naming the picture and
-what is allowed, 413 for pictures that are too large.
-"""
+"""Digits sent as pictures: an ``image/png`` or ``image/jpeg`` body, or a multipart upload."""
 
 from __future__ import annotations
 
@@ -78,19 +67,11 @@ def _multipart_pictures(content_type: str, body: bytes) -> list[Picture]:
 
 
 def request_pictures(media_type: str, content_type: str, body: bytes) -> list[Picture]:
-    """Return the pictures of a request whose media type is one of :data:`MEDIA_TYPES`.
-
-    Args:
-        media_type: The request's media type, lower case, without parameters.
-        content_type: The whole ``Content-Type`` header (a multipart boundary is in it).
-        body: The request body.
-
-    Returns:
-        One :class:`Picture` per picture, in order.
+    """Return the pictures of a body of ``media_type`` (one of :data:`MEDIA_TYPES`), in order.
 
     Raises:
-        RequestRejectedError: 400 for an empty body, a malformed or empty upload, fields that
-            are not files or more than :data:`MAX_UPLOAD_FILES` parts.
+        RequestRejectedError: 400: an empty body, a malformed or empty upload, fields that
+            are not files, more than :data:`MAX_UPLOAD_FILES` parts.
     """
     if media_type == MULTIPART_TYPE:
         return _multipart_pictures(content_type, body)
@@ -100,13 +81,9 @@ def request_pictures(media_type: str, content_type: str, body: bytes) -> list[Pi
 
 
 def check_dimensions(pictures: list[Picture]) -> None:
-    """Refuse pictures too large to decode, reading only their headers.
+    """Refuse (413) pictures too large to decode, from their headers; unreadable ones pass.
 
-    Unreadable pictures pass: decoding them names the problem.
-
-    Raises:
-        RequestRejectedError: 413 for a picture over :data:`MAX_IMAGE_PIXELS` or pictures over
-            :data:`MAX_REQUEST_PIXELS` together.
+    Limits: :data:`MAX_IMAGE_PIXELS` per picture, :data:`MAX_REQUEST_PIXELS` together.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -142,20 +119,18 @@ def check_dimensions(pictures: list[Picture]) -> None:
 def read_image_request(
     media_type: str, content_type: str, body: bytes
 ) -> tuple[list[str], np.ndarray]:
-    """Return the names of a request's pictures and the ``(N, 28, 28)`` uint8 digits in them.
+    """Return the pictures' names (``"request body"`` for an image body) and their digits.
 
     Args:
-        media_type: The request's media type (one of :data:`MEDIA_TYPES`).
-        content_type: The whole ``Content-Type`` header.
+        media_type: The media type, lower case (one of :data:`MEDIA_TYPES`).
+        content_type: The whole ``Content-Type`` header (a multipart boundary is in it).
         body: The request body.
 
     Returns:
-        The pictures' names (file names; ``"request body"`` for an image body) and the
-        normalised digits, bright on black, in the same order.
+        The names and the ``(N, 28, 28)`` uint8 digits, bright on black, in order.
 
     Raises:
-        RequestRejectedError: 400 for a malformed request or a picture that is not a readable
-            PNG or JPEG, 413 for pictures that are too large.
+        RequestRejectedError: 400 a malformed request or unreadable picture; 413 too large.
     """
     pictures = request_pictures(media_type, content_type, body)
     check_dimensions(pictures)
@@ -170,14 +145,7 @@ def read_image_request(
 
 
 def png_data_url(digit: np.ndarray) -> str:
-    """Return a grayscale image as a ``data:image/png;base64,...`` URL (an ``<img>`` source).
-
-    Args:
-        digit: A 2-D uint8 array, e.g. the ``(28, 28)`` image the model saw.
-
-    Returns:
-        The PNG, base64-encoded in a data URL.
-    """
+    """Return a 2-D uint8 image as a ``data:image/png;base64,...`` URL."""
     from PIL import Image
 
     buffer = io.BytesIO()

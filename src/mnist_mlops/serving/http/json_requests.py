@@ -1,15 +1,4 @@
-"""JSON request bodies of MLflow's scoring protocol, checked before anything reads them.
-
-:func:`decode_json_request` decodes a body once and refuses, with HTTP 400 naming the problem
-(:class:`~mnist_mlops.errors.RequestRejectedError`): a body that is not UTF-8; nesting deeper
-than the JSON parser's recursion allows (its ``RecursionError``, about 1,000 levels); invalid
-JSON, ``NaN`` / ``Infinity``, an integer of more than Python's 4,300 digits; the same key twice
-in one object; anything but an object of exactly one of MLflow's input fields and, optionally,
-``params`` (an object) - :class:`ScoringRequest`, a pydantic model with ``extra="forbid"``.
-
-:func:`check_numbers` refuses numbers that no 64-bit float holds (``1e400`` decodes to
-``inf``), for requests handed to MLflow's app.
-"""
+"""JSON bodies of MLflow's scoring protocol, checked (HTTP 400 naming the problem) before use."""
 
 from __future__ import annotations
 
@@ -71,17 +60,11 @@ def _kind(value: object) -> str:
 
 
 def check_fields(request: object) -> dict[str, Any]:
-    """Return ``request`` if it is an object of MLflow's fields, else refuse it (HTTP 400).
-
-    Args:
-        request: A decoded JSON body.
-
-    Returns:
-        The request, unchanged.
+    """Return a decoded body that is an object of MLflow's fields (:class:`ScoringRequest`).
 
     Raises:
-        RequestRejectedError: Not an object; unknown fields; no or several input fields;
-            ``params`` that is not an object.
+        RequestRejectedError: 400: not an object, unknown fields, not exactly one input
+            field, or ``params`` not an object.
     """
     if not isinstance(request, dict):
         raise _rejected(f"the body is a JSON {_kind(request)}; {FIELDS_HINT}")
@@ -108,16 +91,12 @@ def check_fields(request: object) -> dict[str, Any]:
 
 
 def decode_json_request(body: bytes) -> dict[str, Any]:
-    """Decode and check a JSON request body of MLflow's scoring protocol.
-
-    Args:
-        body: The raw request body (already size-limited).
-
-    Returns:
-        The request object: exactly one input field, optionally ``params``.
+    """Decode a request body into an object of exactly one input field (and ``params``).
 
     Raises:
-        RequestRejectedError: 400 naming the problem (see the module docstring).
+        RequestRejectedError: 400: not UTF-8, too deeply nested (the parser's
+            ``RecursionError``), invalid JSON, ``NaN``/``Infinity``, an integer of more
+            digits than Python parses, a key twice in one object, or :func:`check_fields`.
     """
     try:
         text = body.decode("utf-8")
@@ -144,14 +123,7 @@ def decode_json_request(body: bytes) -> dict[str, Any]:
 
 
 def check_numbers(value: object) -> None:
-    """Refuse (HTTP 400) any number in ``value`` that a 64-bit float cannot hold.
-
-    Args:
-        value: A decoded JSON value (``1e400`` was decoded to ``inf``; integers are exact).
-
-    Raises:
-        RequestRejectedError: A number beyond about ±1.8e308.
-    """
+    """Refuse (HTTP 400) a number of a decoded JSON ``value`` beyond a 64-bit float (``1e400``)."""
     pending = [value]
     while pending:
         item = pending.pop()

@@ -1,15 +1,4 @@
-"""What stands in front of the guarded app: allowed Host names, CORS, requests served at once.
-
-:func:`protected` wraps an ASGI app, outermost first, in
-
-* Starlette's ``TrustedHostMiddleware``: a ``Host`` header not in ``allowed_hosts`` gets HTTP
-  400 ``Invalid host header`` (DNS rebinding: a page elsewhere cannot reach the server
-  through a name of its own);
-* Starlette's ``CORSMiddleware`` when ``allowed_origins`` are given; no CORS header otherwise;
-* :class:`ConcurrencyLimit`: at most ``max_concurrency`` requests in progress; one more gets
-  HTTP 503 in JSON with ``Retry-After``. Connections that have sent no request count for
-  nothing (uvicorn's ``limit_concurrency`` counts every open connection, idle ones included).
-"""
+"""What stands in front of the guarded app: allowed Host names, CORS, requests served at once."""
 
 from __future__ import annotations
 
@@ -28,12 +17,8 @@ RETRY_AFTER_S = "1"
 def allowed_host_names(host: str, extra: Sequence[str] = ()) -> list[str]:
     """Return the Host names a server bound to ``host`` answers: loopback, ``host``, ``extra``.
 
-    Args:
-        host: The bind address (``0.0.0.0`` and ``::`` name no host of their own).
-        extra: More names (``*.example.com`` patterns; ``*`` allows any).
-
-    Returns:
-        The names, IPv6 literals in brackets as they appear in a ``Host`` header.
+    ``0.0.0.0`` and ``::`` add no name; IPv6 literals come in brackets, as in a ``Host``
+    header; ``extra`` may hold ``*.example.com`` patterns (``*``: any name).
     """
     names = list(LOOPBACK_NAMES)
     try:
@@ -47,7 +32,11 @@ def allowed_host_names(host: str, extra: Sequence[str] = ()) -> list[str]:
 
 
 class ConcurrencyLimit:
-    """An ASGI app that answers HTTP 503 while ``limit`` requests are already in progress."""
+    """An ASGI app: HTTP 503 in JSON with ``Retry-After`` while ``limit`` requests are in progress.
+
+    Connections that have sent no request count for nothing (unlike uvicorn's
+    ``limit_concurrency``).
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         """Serve ``app`` with at most ``limit`` requests in progress at once."""
@@ -82,17 +71,13 @@ def protected(
     allowed_origins: Sequence[str] = (),
     max_concurrency: int | None = None,
 ) -> ASGIApp:
-    """Return ``app`` behind the Host check, CORS (when asked) and the concurrency limit.
+    """Return ``app`` behind, outermost first, Starlette's Host check, CORS and the limit.
 
     Args:
         app: The ASGI app to serve.
-        allowed_hosts: The Host names answered (:func:`allowed_host_names`).
-        allowed_origins: Origins allowed to call it from a browser page (CORS); none: no
-            CORS headers at all.
-        max_concurrency: Requests in progress at once (``None``: no limit).
-
-    Returns:
-        The wrapped ASGI app.
+        allowed_hosts: The Host names answered; others get HTTP 400 ``Invalid host header``.
+        allowed_origins: Origins allowed by CORS; none: no CORS headers at all.
+        max_concurrency: Requests in progress at once (:class:`ConcurrencyLimit`; ``None``: any).
     """
     if max_concurrency is not None:
         app = ConcurrencyLimit(app, max_concurrency)

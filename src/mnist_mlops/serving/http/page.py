@@ -1,10 +1,4 @@
-"""The draw-a-digit page: static files shipped inside the package, served by the guard.
-
-``GET /`` is ``static/index.html``; ``/static/`` has its script, style sheet and icon.
-Only the files listed in :data:`PAGE_FILES` are served (no path is ever joined from a
-request). The page needs nothing from outside the server: no CDN, no build step. It calls
-``/model-info`` and ``/predict/image`` (see :mod:`mnist_mlops.serving.http.app`).
-"""
+"""The draw-a-digit page: the package's ``static/`` files listed in :data:`PAGE_FILES`, no other."""
 
 from __future__ import annotations
 
@@ -40,13 +34,7 @@ def is_page_path(path: str) -> bool:
 
 @cache
 def read_page_file(name: str) -> bytes:
-    """Return the bytes of one of the page's files, from the installed package.
-
-    Args:
-        name: A file name of :data:`PAGE_FILES` (``"index.html"``).
-
-    Returns:
-        The file's content.
+    """Return the bytes of the page's file ``name`` (``"index.html"``) in the installed package.
 
     Raises:
         FileNotFoundError: The package was installed without its static files.
@@ -55,11 +43,7 @@ def read_page_file(name: str) -> bytes:
 
 
 def page_response(path: str) -> Response:
-    """Answer a ``GET`` (or ``HEAD``) of a page path: the file, or 404 with a JSON message.
-
-    Args:
-        path: The request path (:func:`is_page_path` is true for it).
-    """
+    """Answer a ``GET`` (or ``HEAD``) of a page path: the file, or 404 with a JSON message."""
     entry = PAGE_FILES.get(path)
     if entry is None:
         return JSONResponse({"error_code": "NOT_FOUND", "message": "no such file"}, 404)

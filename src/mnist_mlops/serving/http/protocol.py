@@ -1,20 +1,7 @@
-"""uvicorn's HTTP/1.1 protocol (h11) with deadlines for the request head and JSON errors.
+"""uvicorn's h11 protocol with deadlines for the request head and JSON errors.
 
-uvicorn times out only idle kept-alive connections (``timeout_keep_alive``): a connection that
-sends nothing, or part of a request head, is held for ever (uvicorn 0.54, measured).
-:class:`GuardedH11Protocol`, the protocol ``mnist-mlops serve`` runs:
-
-* closes a new connection that has sent nothing within uvicorn's ``timeout_keep_alive``
-  (5 s by default), as a kept-alive idle one;
-* closes a connection whose request head has not ended within ``read_timeout_s`` of its first
-  byte: after HTTP 408 in JSON;
-* closes a connection ``read_timeout_s`` after an answer given before the request's body
-  ended (a 413, or a body sent to ``/ping``), if the client is still sending it;
-* answers a request that h11 cannot parse with HTTP 400 in JSON naming h11's reason (431 for
-  a head still unfinished past its 16 KiB), and so a body cut short by the client's end of
-  file (half-close).
-
-It overrides methods of uvicorn's ``H11Protocol`` (hence ``uvicorn<0.55`` in pyproject.toml).
+Subclasses uvicorn's ``H11Protocol`` (hence ``uvicorn<0.55``): uvicorn 0.54 holds a connection
+that sends nothing, or part of a head, for ever (measured, serving-idle-connections.md).
 """
 
 from __future__ import annotations
@@ -32,7 +19,17 @@ from mnist_mlops.config.constants import SERVE_READ_TIMEOUT_S
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the deadlines and JSON errors of the module docstring."""
+    """uvicorn's h11 protocol with deadlines and JSON errors.
+
+    On a connection, it:
+
+    * closes it when it has sent nothing within ``min(timeout_keep_alive, read_timeout_s)``;
+    * answers HTTP 408 in JSON and closes it when a request head has not ended within
+      ``read_timeout_s`` of its first byte;
+    * closes it ``read_timeout_s`` after an answer given before the body ended (a 413);
+    * answers what h11 cannot parse, a half-closed body included, with HTTP 400 in JSON
+      naming h11's reason (431 for a head past h11's 16 KiB).
+    """
 
     def __init__(
         self,

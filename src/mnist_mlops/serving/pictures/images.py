@@ -1,11 +1,4 @@
-"""A picture of one handwritten digit to the 28x28 image the model expects.
-
-Every image path (``mnist-mlops predict``, the REST server, the draw-a-digit page) calls
-:func:`decode_image` (bytes to gray levels), :func:`normalise_digit` (gray levels to MNIST's
-form) or :func:`read_digit_image` (both). MNIST's form is a ``(28, 28)`` uint8 array, a bright
-digit on black: the ink found whatever the polarity and light (:mod:`.ink`), fitted into a
-20x20 box keeping its aspect ratio and centred by its centre of mass (:mod:`.fit`).
-"""
+"""A picture of one handwritten digit to MNIST's form: a ``(28, 28)`` uint8, bright on black."""
 
 from __future__ import annotations
 
@@ -32,19 +25,10 @@ def _as_gray(gray: np.ndarray) -> np.ndarray:
 
 
 def normalise_digit(gray: np.ndarray, *, stroke_width: float | None = None) -> np.ndarray:
-    """Return a grayscale picture of one digit as MNIST's ``(28, 28)`` uint8, bright on black.
+    """Return 2-D gray levels in [0, 255] of one digit, either polarity, in MNIST's form.
 
-    Dark ink on light paper and light ink on a dark background both work, as do photos with
-    noise and uneven light; specks are ignored. An image that is already MNIST-style (28x28,
-    bright digit spanning 20 pixels) comes back at most re-centred.
-
-    Args:
-        gray: A 2-D array of gray levels in [0, 255], any size, either polarity.
-        stroke_width: When given, thicken or thin the strokes towards this width in output
-            pixels (:data:`MNIST_STROKE` is MNIST's); off by default.
-
-    Returns:
-        The ``(28, 28)`` uint8 image the model is given.
+    ``stroke_width``: when given, strokes are brought towards this output width
+    (:data:`MNIST_STROKE` is MNIST's).
 
     Raises:
         InputError: Not a 2-D picture, or no digit in it (blank, uniform, only noise or specks).
@@ -69,11 +53,7 @@ def _flatten_alpha(image: Any) -> Any:
 
 
 def _check_not_blank(image: Any, name: str) -> None:
-    """Refuse a picture whose every channel spans fewer than ``BLANK_RANGE`` levels, cheaply.
-
-    Pillow's ``getextrema`` on the decoded picture, before any array is made: a blank
-    4900x4900 PNG is refused in the time its decoding takes.
-    """
+    """Refuse a picture whose every channel spans under ``BLANK_RANGE`` levels, before arrays."""
     extrema = image.getextrema()
     bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
     spread = max(high - low for low, high in bands)
@@ -85,22 +65,14 @@ def _check_not_blank(image: Any, name: str) -> None:
 
 
 def decode_image(data: bytes, name: str = "image", *, max_side: int | None = None) -> np.ndarray:
-    """Decode PNG or JPEG bytes into a grayscale array (no normalisation yet).
+    """Decode PNG or JPEG bytes into 2-D uint8 gray levels, EXIF orientation applied.
 
-    The camera's orientation (EXIF) is applied; a transparent background is filled with
-    white behind dark strokes and with black behind light ones.
-
-    Args:
-        data: The file's bytes.
-        name: What to call the image in error messages (a file name, "request body").
-        max_side: When given, a JPEG may be decoded at a reduced size whose longer side is
-            still at least this (faster for large photos); other images are left as they are.
-
-    Returns:
-        A 2-D uint8 array of gray levels.
+    A transparent background becomes white behind dark strokes, black behind light ones.
+    ``name`` names the picture in errors; ``max_side`` lets a JPEG decode smaller, its longer
+    side still at least this.
 
     Raises:
-        InputError: The bytes are not a readable PNG or JPEG image, or the picture is blank.
+        InputError: Not a readable PNG or JPEG, or a blank picture.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -130,18 +102,10 @@ def decode_image(data: bytes, name: str = "image", *, max_side: int | None = Non
 def read_digit_image(
     data: bytes, name: str = "image", *, stroke_width: float | None = None
 ) -> np.ndarray:
-    """Decode PNG/JPEG bytes and normalise them: the ``(28, 28)`` uint8 the model sees.
-
-    Args:
-        data: The file's bytes.
-        name: What to call the image in error messages.
-        stroke_width: See :func:`normalise_digit`.
-
-    Returns:
-        The normalised ``(28, 28)`` uint8 image, bright digit on black.
+    """Return PNG/JPEG bytes as MNIST's form (:func:`decode_image`, :func:`normalise_digit`).
 
     Raises:
-        InputError: Unreadable bytes or no digit in the picture (naming the image).
+        InputError: Unreadable bytes or no digit in the picture (naming ``name``).
     """
     gray = decode_image(data, name, max_side=2 * WORK_SIDE)
     try:

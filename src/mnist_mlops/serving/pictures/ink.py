@@ -1,22 +1,6 @@
 """Find the ink of one handwritten digit in a grayscale picture, whatever its light and polarity.
 
-:func:`find_ink` is the first half of the MNIST-style normalisation
-(:mod:`.images`); :mod:`.fit` is the second. Steps:
-
-1. **working size** - a picture larger than :data:`WORK_SIDE` is reduced by area averaging;
-2. **background** - a clean background (most pixels share one gray level: a drawing, a
-   scanned or rendered digit, an MNIST image) is that level; otherwise (a photo: noise,
-   uneven light) it is estimated per pixel by a large median, then percentile, filter on a
-   small copy, and subtracted ("flattening");
-3. **polarity** - the ink is whichever side of the background holds more contrast: dark ink
-   on light paper or light ink on a dark board, both come out as bright ink on black;
-4. **threshold** - Otsu's threshold on the (slightly blurred) ink strength, never below a
-   few times the noise of the background;
-5. **components** - the largest connected mark and the sizeable marks near it are the
-   digit; small specks and far-away marks are dropped.
-
-Pictures with no digit raise :class:`InputError`: blank or uniform ones, ones where nothing
-stands out from the noise, and ones where what stands out is only specks.
+The steps and their reasons: docs/decisions/serving-digit-normalisation.md.
 """
 
 from __future__ import annotations
@@ -64,9 +48,7 @@ class Ink:
     mask: np.ndarray  # bool: the kept marks (ink above the threshold)
     polarity: str  # "dark-on-light" or "light-on-dark": the picture as given
     flattened: bool  # True when an uneven background was estimated and subtracted
-    threshold: float  # gray levels of ink strength
     noise: float  # gray levels: robust deviation of the background
-    kept: int  # connected marks kept as the digit
     dropped: int  # marks dropped as specks or strays
     work_scale: float  # working-image pixels per input pixel
 
@@ -117,11 +99,7 @@ def _ink_is_bright(residual: np.ndarray) -> bool:
 
 
 def _strength(pixels: np.ndarray) -> tuple[np.ndarray, bool, float | None]:
-    """Return the ink strength (bright ink on ~0), whether the ink is bright, and the tolerance.
-
-    The tolerance is how far a clean background's pixels stray from its level (fainter ink
-    is background), or ``None`` when the background was flattened (a photo).
-    """
+    """Ink strength (bright on ~0), ink is bright, a clean background's spread (photo: None)."""
     clean = _clean_level(pixels)
     if clean is not None:
         level, deviation = clean
@@ -136,13 +114,7 @@ def _strength(pixels: np.ndarray) -> tuple[np.ndarray, bool, float | None]:
 
 
 def find_ink(gray: np.ndarray) -> Ink:
-    """Find the digit's ink in a grayscale picture of either polarity and uneven light.
-
-    Args:
-        gray: A 2-D array of gray levels in [0, 255], any size.
-
-    Returns:
-        The digit's ink at the working size (see :class:`Ink`).
+    """Return the digit's :class:`Ink` at the working size, from gray levels in [0, 255].
 
     Raises:
         InputError: The picture is blank or uniform, nothing stands out from its noise, or
@@ -167,7 +139,7 @@ def find_ink(gray: np.ndarray) -> Ink:
             f"no digit found: nothing stands out from the background (contrast "
             f"{float(smooth.max()):.0f} gray levels, noise {noise:.1f})"
         )
-    mask, kept, dropped = digit_marks(mask)
+    mask, dropped = digit_marks(mask)
     check_digit_like(mask, pixels.shape)
     percentile = INK_LEVEL_PERCENTILE if flattened else CLEAN_LEVEL_PERCENTILE
     level = float(np.percentile(strength[mask], percentile))
@@ -175,14 +147,5 @@ def find_ink(gray: np.ndarray) -> Ink:
     ink = np.clip((strength - floor) / max(level - floor, 1e-6), 0, 1)
     edge = max(floor, threshold * EDGE_SHARE) if deviation is None else max(floor, deviation)
     ink *= attached(smooth > edge, mask)
-    return Ink(
-        strength=ink.astype(np.float32),
-        mask=mask,
-        polarity="light-on-dark" if bright else "dark-on-light",
-        flattened=flattened,
-        threshold=float(threshold),
-        noise=noise,
-        kept=kept,
-        dropped=dropped,
-        work_scale=work_scale,
-    )
+    polarity = "light-on-dark" if bright else "dark-on-light"
+    return Ink(ink.astype(np.float32), mask, polarity, flattened, noise, dropped, work_scale)

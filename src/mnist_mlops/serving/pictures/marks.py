@@ -1,9 +1,4 @@
-"""The marks of a thresholded picture: noise, Otsu's threshold, and which marks are the digit.
-
-Helpers of :mod:`mnist_mlops.serving.pictures.ink`: a digit is its largest connected mark plus the
-sizeable marks near it (a "5" written in two strokes, a broken line); small specks and marks
-far away are dropped. :func:`check_digit_like` refuses what cannot be one digit.
-"""
+"""The marks of a picture (:mod:`.ink`'s helpers): noise, Otsu's threshold, the digit's marks."""
 
 from __future__ import annotations
 
@@ -18,18 +13,7 @@ MIN_DIGIT_SHARE = 0.04  # the digit spans at least this share of the picture's l
 
 
 def pixel_noise(values: np.ndarray) -> float:
-    """Return the pixel noise's standard deviation, from neighbours' differences.
-
-    Two neighbours' independent noise differs by ``sqrt(2)`` deviations; the median absolute
-    deviation of the differences ignores the few large ones at the strokes' edges and the
-    small ones of smooth light gradients.
-
-    Args:
-        values: A 2-D array of gray levels.
-
-    Returns:
-        The deviation in gray levels (0.0 for a noiseless picture).
-    """
+    """Return the pixel noise's deviation in gray levels, robustly from neighbours' differences."""
     steps = np.diff(values, axis=1).ravel()
     if steps.size == 0:
         steps = np.diff(values, axis=0).ravel()
@@ -40,15 +24,7 @@ def pixel_noise(values: np.ndarray) -> float:
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
-    """Return Otsu's threshold: the level that best splits ``values`` into two classes.
-
-    Args:
-        values: Any array of numbers.
-        bins: Histogram bins between the smallest and the largest value.
-
-    Returns:
-        The threshold (the smallest value when all values are equal).
-    """
+    """Return Otsu's threshold of ``values`` over ``bins`` (the smallest value if all equal)."""
     low, high = float(values.min()), float(values.max())
     if high <= low:
         return low
@@ -90,17 +66,11 @@ def _union(box: Box, part: Box) -> Box:
     return min(box[0], part[0]), min(box[1], part[1]), max(box[2], part[2]), max(box[3], part[3])
 
 
-def digit_marks(mask: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Keep the digit's marks: the largest one and, repeatedly, the sizeable ones near them.
+def digit_marks(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return the mask of the digit's marks in ``mask`` (not empty) and how many were dropped.
 
-    A mark joins when its area is at least :data:`PART_SHARE` of the largest one's and its
-    box is at most :data:`PART_GAP` of the digit's size (so far) away from the digit's box.
-
-    Args:
-        mask: A 2-D boolean array with at least one pixel set.
-
-    Returns:
-        The mask of the kept marks, how many were kept and how many dropped.
+    The largest mark, then repeatedly any of at least :data:`PART_SHARE` of its area whose box
+    is at most :data:`PART_GAP` of the digit's size away from the digit's box.
     """
     labels, areas, parts = label(mask)
     order = [int(index) for index in np.argsort(-areas, kind="stable")]
@@ -118,19 +88,11 @@ def digit_marks(mask: np.ndarray) -> tuple[np.ndarray, int, int]:
                 grown = True
     keep = np.zeros(len(areas) + 1, dtype=bool)
     keep[[index + 1 for index in kept]] = True
-    return keep[labels], len(kept), len(areas) - len(kept)
+    return keep[labels], len(areas) - len(kept)
 
 
 def attached(low: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """Return the pixels of ``low`` connected to ``kept`` (hysteresis: the soft edges).
-
-    Args:
-        low: A boolean mask of fainter ink (a lower threshold).
-        kept: The digit's marks.
-
-    Returns:
-        ``kept`` grown by every pixel of ``low`` connected to it.
-    """
+    """Return ``kept`` grown by every pixel of ``low`` (fainter ink) connected to it."""
     labels, areas, _ = label(low | kept)
     touching = np.zeros(len(areas) + 1, dtype=bool)
     touching[np.unique(labels[kept])] = True
@@ -139,15 +101,10 @@ def attached(low: np.ndarray, kept: np.ndarray) -> np.ndarray:
 
 
 def check_digit_like(mask: np.ndarray, shape: tuple[int, ...]) -> None:
-    """Refuse marks too small to be a digit (specks or noise).
-
-    Args:
-        mask: The digit's marks (not empty).
-        shape: The picture's shape.
+    """Refuse marks spanning under :data:`MIN_DIGIT_SHARE` of the picture's longer side.
 
     Raises:
-        InputError: The marks span less than :data:`MIN_DIGIT_SHARE` of the picture's longer
-            side.
+        InputError: Specks or noise, naming the marks' and the picture's size.
     """
     rows, columns = np.nonzero(mask)
     height, width = int(np.ptp(rows)) + 1, int(np.ptp(columns)) + 1

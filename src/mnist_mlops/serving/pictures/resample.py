@@ -6,18 +6,9 @@ import numpy as np
 
 
 def resize(pixels: np.ndarray, size: tuple[int, int], filter_name: str = "BILINEAR") -> np.ndarray:
-    """Return ``pixels`` resized to ``size`` = (rows, columns), anti-aliased when reduced.
+    """Return 2-D ``pixels`` as float32 of ``size`` (rows, columns), anti-aliased when reduced.
 
-    Pillow widens the filter's support by the reduction factor, so a reduction averages every
-    source pixel (no aliasing), and an enlargement interpolates.
-
-    Args:
-        pixels: A 2-D array of numbers.
-        size: The wanted (rows, columns).
-        filter_name: A ``PIL.Image.Resampling`` name (``BILINEAR``, ``BOX``, ``LANCZOS``...).
-
-    Returns:
-        A float32 array of shape ``size`` (the input's values when the size is unchanged).
+    ``filter_name`` is a ``PIL.Image.Resampling`` name; an unchanged size returns a copy.
     """
     from PIL import Image
 

@@ -1,11 +1,4 @@
-"""The registered classifier without MLflow: its ONNX graph, read from the model's folder.
-
-:func:`load_classifier` finds the model's folder (:mod:`.model_dir`); when it holds a
-:class:`~.pyfunc.DigitClassifier` (read from the pickle without unpickling it) whose only
-artifact is the ONNX graph and whose signature is the float32 ``(-1, 784)`` tensor, it answers
-with :class:`OnnxClassifier` (the same answers as the pyfunc's ``predict``, without importing
-MLflow); any other model is loaded with ``mlflow.pyfunc.load_model``.
-"""
+"""The registered classifier without importing MLflow: its ONNX graph, read from its folder."""
 
 from __future__ import annotations
 
@@ -54,14 +47,7 @@ class OnnxClassifier:
 
 
 def pickled_class(data: bytes) -> tuple[str, str] | None:
-    """Return the (module, name) of the class a pickle's first object refers to, unpickling nothing.
-
-    Args:
-        data: The pickle's bytes.
-
-    Returns:
-        The first global the pickle loads (the class of the object it holds), or ``None``.
-    """
+    """Return the (module, name) of a pickle's first global (or ``None``), unpickling nothing."""
     strings: list[str] = []
     for opcode, argument, _ in pickletools.genops(data):
         if opcode.name in STRING_OPCODES:
@@ -75,14 +61,10 @@ def pickled_class(data: bytes) -> tuple[str, str] | None:
 
 
 def onnx_classifier(folder: Path) -> OnnxClassifier | None:
-    """Return the :class:`OnnxClassifier` of a model folder, or ``None`` for other models.
+    """Return the :class:`OnnxClassifier` of a model folder (holding ``MLmodel``), or ``None``.
 
-    Args:
-        folder: A local model folder (holding ``MLmodel``).
-
-    Returns:
-        The classifier when the folder holds an ONNX-graph ``DigitClassifier`` with the
-        expected signature; ``None`` otherwise (the caller then loads it through MLflow).
+    ``None`` unless the folder holds a pickled ``DigitClassifier`` whose only artifact is its
+    ONNX graph and whose signature is the float32 ``(-1, 784)`` tensor (or on any error).
     """
     import yaml
 
@@ -122,15 +104,12 @@ def registry_uri(tracking_uri: str | None) -> str | None:
 
 
 def load_classifier(model_uri: str, tracking_uri: str | None = None) -> Classifier:
-    """Load a digit classifier: its ONNX graph when the model allows, else MLflow's pyfunc.
+    """Load a digit classifier: :func:`onnx_classifier` of its folder, else MLflow's pyfunc.
 
     Args:
         model_uri: The model (``models:/mnist-classifier@champion``, a folder, ...).
         tracking_uri: The MLflow tracking store (also the registry unless
             ``MLFLOW_REGISTRY_URI`` says otherwise); ``None``: MLflow's default.
-
-    Returns:
-        An object whose ``predict(rows)`` returns one record per digit.
 
     Raises:
         ModelLoadError: The model cannot be loaded.

@@ -1,16 +1,4 @@
-"""Turn digit inputs of every accepted form into validated rows of 784 floats in [0, 1].
-
-Accepted forms, told apart by shape and by value range:
-
-* **shape**: ``(784,)`` or ``(N, 784)`` are rows of pixels; ``(28, 28)`` or ``(N, 28, 28)``
-  are images (flattened row by row).
-* **range**: a row whose largest value is above 1 holds raw 0-255 pixels and is divided by
-  255; a row whose values all lie in [0, 1] is taken as already scaled. (A raw image whose
-  pixels are all 0 or 1 is therefore read as scaled: such an image is blank either way.)
-
-Values must be finite numbers in [0, 255]; anything else raises :class:`InputError`
-naming the problem and what is allowed.
-"""
+"""Digit inputs of every accepted form to validated rows of 784 floats in [0, 1]."""
 
 from __future__ import annotations
 
@@ -67,19 +55,17 @@ def _to_rows(array: np.ndarray) -> np.ndarray:
 
 
 def to_pixel_rows(values: object, max_rows: int | None = MAX_ROWS) -> np.ndarray:
-    """Validate digits of any accepted form and return ``(N, 784)`` float32 rows in [0, 1].
+    """Validate digits and return them as ``(N, 784)`` float32 rows in [0, 1].
 
     Args:
-        values: An array, nested lists or a DataFrame (see the module docstring for the
-            accepted shapes and how raw 0-255 pixels are told apart from scaled ones).
+        values: An array, nested lists or a DataFrame of shape ``(784,)``, ``(N, 784)``,
+            ``(28, 28)`` or ``(N, 28, 28)``. A row whose largest value is above 1 holds raw
+            0-255 pixels (divided by 255); one within [0, 1] is scaled already.
         max_rows: The largest batch accepted (``None``: no limit).
-
-    Returns:
-        The rows, scaled to [0, 1].
 
     Raises:
         InputError: Empty or oversized batch, wrong shape, non-numeric, non-finite or
-            out-of-range values.
+            out-of-range values (naming the problem and what is allowed).
     """
     array = _as_float_array(values)
     if array.size == 0:

@@ -1,19 +1,4 @@
-"""The local folder of a model URI: as given, or resolved by MLflow's client once and kept.
-
-:func:`local_model_dir` returns
-
-* for a local folder or ``file://`` URI holding an ``MLmodel`` file: that folder;
-* for ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION`` with a local SQLite registry: the
-  folder MLflow's client names (``get_model_version_by_alias``, then
-  ``get_model_version_download_uri``), kept in ``<registry file>`` + :data:`KEPT_SUFFIX` for as
-  long as the registry file is unchanged (size and modification time, its ``-wal`` too): a
-  moved alias is resolved again at the next call;
-* ``None`` for anything else (another registry, a stage, ``@latest``, an unknown alias): the
-  caller loads the model through MLflow.
-
-Measured (``benchmarks/predict_latency.py``): ``predict`` of one PNG takes 1.3 s with a kept
-folder, 6-8 s when MLflow's client resolves it (its import), so it does so once per change.
-"""
+"""The local folder of a model URI: as given, or resolved by MLflow's client once and kept."""
 
 from __future__ import annotations
 
@@ -78,15 +63,13 @@ def _resolve(model_uri: str, registry_uri: str) -> str | None:
 
 
 def local_model_dir(model_uri: str, registry_uri: str | None = None) -> Path | None:
-    """Return the local folder of ``model_uri`` (see the module docstring), or ``None``.
+    """Return the local folder holding ``model_uri``'s ``MLmodel``, or ``None``.
 
-    Args:
-        model_uri: A folder, ``file://...``, ``models:/name/3`` or ``models:/name@alias``.
-        registry_uri: The model registry (for ``models:/`` URIs), e.g. ``sqlite:///mlflow.db``.
-
-    Returns:
-        The folder holding the model's ``MLmodel`` file, or ``None`` when only MLflow's loader
-        can say; ``None`` is never a wrong folder, only a slower path.
+    A folder or ``file://`` URI is itself. ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION``
+    in a local SQLite ``registry_uri`` are resolved by MLflow's client and kept in
+    ``<registry file>`` + :data:`KEPT_SUFFIX` while the registry file (and its ``-wal``) keeps
+    its size and modification time. ``None`` (another registry, a stage, ``@latest``, an
+    unknown alias): only MLflow's loader can say.
     """
     if not model_uri.startswith("models:"):
         return _folder(model_uri)

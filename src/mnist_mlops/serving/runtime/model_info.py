@@ -1,9 +1,4 @@
-"""Which registered model a server serves: name, version and alias, resolved once at start.
-
-:func:`resolve_model` pins an alias to the version it names now
-(``models:/mnist-classifier@champion`` -> ``models:/mnist-classifier/3``): every worker loads,
-and ``/model-info`` reports, that version even if the alias moves while the server runs.
-"""
+"""Which registered model a server serves: name, version and alias, resolved once at start."""
 
 from __future__ import annotations
 
@@ -16,14 +11,9 @@ MODELS_SCHEME = "models:/"
 
 @dataclass(frozen=True)
 class ServedModel:
-    """The model a server serves.
+    """The model a server serves: the URI it was given, the URI it loads (an alias's version).
 
-    Attributes:
-        uri: The URI the server was started with.
-        load_uri: The URI it loads: the resolved version for an alias, else ``uri``.
-        name: The registered model's name (``None`` for a run or path URI).
-        version: The registered version (``None`` when the URI names none).
-        alias: The alias the URI names (``None`` for a version or a stage).
+    ``name``, ``version`` and ``alias`` are the registry's (``None`` where the URI names none).
     """
 
     uri: str
@@ -38,7 +28,7 @@ class ServedModel:
         return asdict(self)
 
     def to_json(self) -> str:
-        """Return the fields as JSON (handed to worker processes)."""
+        """Return the fields as JSON; :meth:`from_json` reads it back."""
         return json.dumps(self.as_dict())
 
     @classmethod
@@ -48,15 +38,10 @@ class ServedModel:
 
 
 def parse_models_uri(uri: str) -> tuple[str, str | None, str | None] | None:
-    """Split a ``models:/`` URI into name, version and alias.
+    """Return ``(name, version, alias)`` of ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
 
-    Args:
-        uri: Any model URI.
-
-    Returns:
-        ``(name, version, alias)`` for ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION``
-        (``(name, None, None)`` for ``models:/NAME/STAGE``); ``None`` for any other URI,
-        a logged model's ``models:/m-...`` id included.
+    ``(name, None, None)`` for ``models:/NAME/STAGE``; ``None`` for any other URI (a logged
+    model's ``models:/m-...`` included).
     """
     if not uri.startswith(MODELS_SCHEME):
         return None
@@ -71,13 +56,7 @@ def parse_models_uri(uri: str) -> tuple[str, str | None, str | None] | None:
 
 
 def resolve_model(uri: str) -> ServedModel:
-    """Ask the registry which version ``uri`` names and return it, pinned.
-
-    Args:
-        uri: The model URI to serve, e.g. ``models:/mnist-classifier@champion``.
-
-    Returns:
-        The served model; for an alias, ``load_uri`` names the version it points to now.
+    """Return the model ``uri`` serves, an alias pinned to the version it names now.
 
     Raises:
         MlflowException: Unknown model, version or alias (or an unreachable registry).

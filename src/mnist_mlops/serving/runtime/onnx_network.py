@@ -1,11 +1,4 @@
-"""The trained network as an ONNX graph, run by ONNX Runtime: one forward pass for every model.
-
-:func:`export_onnx` writes a Keras model's graph with Keras 3's exporter (GELU through erf);
-:func:`check_export` compares it with Keras and raises
-:class:`~mnist_mlops.errors.ExportMismatchError` beyond :data:`ONNX_TOLERANCE`;
-:class:`OnnxNetwork` runs it: ``(N, 784)`` float32 rows in, ``(N, 10)`` probabilities out, in
-chunks of :data:`CHUNK_ROWS` rows.
-"""
+"""The trained network as an ONNX graph: exported from Keras, checked, run by ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -30,26 +23,20 @@ logger = logging.getLogger(__name__)
 
 ONNX_ARTIFACT = "onnx_model"  # the logged classifier's artifact holding the graph ...
 ONNX_FILE = "network.onnx"  # ... and its file
-# The largest |ONNX Runtime - Keras| allowed on any class probability of the check digits.
-# Measured on the course MLP and the 32-64 CNN: 2.4e-7 and 4.5e-8 (float32 summation order).
-ONNX_TOLERANCE = 1e-5
-CHUNK_ROWS = 256  # rows per ONNX Runtime call (10k CNN digits: 0.31 s, 2.9 s in one call)
+ONNX_TOLERANCE = 1e-5  # the largest |ONNX Runtime - Keras| allowed on any probability
+CHUNK_ROWS = 256  # rows per ONNX Runtime call
 CHECK_ROWS = 256  # digits compared when the caller gives none: seeded noise, then blanks
 CHECK_SEED = 0
 
 
 def export_onnx(model: keras.Model, path: str | Path) -> Path:
-    """Write the forward pass of ``model`` to an ONNX file.
-
-    Args:
-        model: A Keras model taking ``(N, 784)`` float32 rows.
-        path: The ``.onnx`` file to write.
-
-    Returns:
-        The path written.
+    """Write ``model``'s forward pass (``(N, 784)`` float32 rows in) to ONNX at ``path``.
 
     Raises:
         UnsupportedNetworkError: Keras (tf2onnx) cannot export the model.
+
+    Returns:
+        ``path``.
     """
     path = Path(path)
     try:
@@ -97,7 +84,7 @@ def default_check_rows() -> np.ndarray:
 
 
 class OnnxNetwork:
-    """An ONNX graph of a digit classifier, run by ONNX Runtime on the CPU."""
+    """An ONNX graph of a digit classifier, run by ONNX Runtime on the CPU in chunks."""
 
     def __init__(self, path: str | Path) -> None:
         """Open the graph at ``path`` (an :func:`export_onnx` file).
@@ -134,7 +121,7 @@ class OnnxNetwork:
         self.input_name = inputs[0].name
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        """Return the ``(N, 10)`` float32 class probabilities of ``(N, 784)`` rows."""
+        """Return the ``(N, 10)`` float32 probabilities of ``(N, 784)`` rows."""
         values = np.ascontiguousarray(rows, dtype=np.float32)
         if len(values) <= CHUNK_ROWS:
             return self.session.run(None, {self.input_name: values})[0]
@@ -161,17 +148,9 @@ def check_export(
     rows: np.ndarray | None = None,
     tolerance: float = ONNX_TOLERANCE,
 ) -> float:
-    """Compare the ONNX graph with Keras on ``rows``; return the largest difference.
+    """Return the largest ``|ONNX Runtime - Keras|`` probability over ``rows``.
 
-    Args:
-        network: The exported graph.
-        model: The Keras model it was exported from.
-        rows: ``(N, 784)`` digits in [0, 1] (the register stage passes the test split);
-            ``None``: :func:`default_check_rows`.
-        tolerance: The largest difference allowed on any probability.
-
-    Returns:
-        The largest ``|ONNX Runtime - Keras|`` over the rows and classes.
+    ``rows``: ``(N, 784)`` digits in [0, 1]; ``None``: :func:`default_check_rows`.
 
     Raises:
         ExportMismatchError: A probability differs by more than ``tolerance`` (naming the

@@ -1,10 +1,4 @@
-"""The classifier's answer: one row per digit, the digit and its ten probabilities as columns.
-
-:func:`digit_frame` builds it from the network's ``(N, 10)`` probabilities without a Python
-loop per row; the pyfunc model (:mod:`.pyfunc`) and its MLflow-free twin (:mod:`.fast_model`)
-both return it. As JSON (MLflow's scoring server writes a DataFrame as records) each
-prediction reads ``{"digit": 7, "probability_0": ..., ..., "probability_9": ...}``.
-"""
+"""The classifier's answer: one row per digit, ``digit`` then ``probability_0`` ... ``_9``."""
 
 from __future__ import annotations
 
@@ -31,14 +25,7 @@ class Classifier(Protocol):
 
 
 def digit_frame(probabilities: np.ndarray) -> pd.DataFrame:
-    """Return the predictions as a DataFrame: ``digit`` (int64), then ``probability_0..9``.
-
-    Args:
-        probabilities: ``(N, 10)`` class probabilities (float32 stays float32).
-
-    Returns:
-        One row per digit.
-    """
+    """Return ``(N, 10)`` probabilities (dtype kept) as a frame: ``digit`` (int64), then them."""
     import pandas as pd
 
     values = np.asarray(probabilities)
@@ -54,18 +41,14 @@ def probabilities_of(frame: pd.DataFrame) -> np.ndarray:
 
 @functools.cache
 def _probability_index() -> pd.Index:
-    """The probability columns as one plain Index, built once: a one-digit answer costs half."""
+    """The probability columns as one plain Index, built once."""
     import pandas as pd
 
     return pd.Index(PROBABILITY_COLUMNS, dtype=object)
 
 
 def probability_records(probabilities: np.ndarray) -> list[dict[str, Any]]:
-    """Return the JSON records of :func:`digit_frame` straight from its ``(N, 10)`` input.
-
-    What MLflow's scoring server writes for the frame, without building it (a one-digit
-    answer of ``mnist-mlops serve`` costs a DataFrame's construction more than the network).
-    """
+    """Return the JSON records MLflow writes for :func:`digit_frame`, without building it."""
     values = np.asarray(probabilities)
     digits = values.argmax(axis=1).tolist()
     rows = values.astype(np.float64).tolist()

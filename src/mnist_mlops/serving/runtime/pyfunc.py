@@ -1,13 +1,4 @@
-"""The registered model: an MLflow pyfunc that validates digits and runs an ONNX graph.
-
-:class:`DigitClassifier` takes MLflow's scoring inputs (``inputs``, ``instances``,
-``dataframe_split``) of rows of 784 floats in [0, 1] or raw 0-255 pixels
-(:func:`~mnist_mlops.serving.runtime.inputs.to_pixel_rows`); its signature is one float32
-``(-1, 784)`` tensor. It answers a DataFrame, one row per digit: ``digit`` and
-``probability_0`` ... ``probability_9``; bad input raises
-``MlflowException(INVALID_PARAMETER_VALUE)`` (HTTP 400). :func:`log_classifier` exports a
-Keras model to ONNX, checks the export against Keras and logs it (with this package as code).
-"""
+"""The registered model: an MLflow pyfunc that validates digits and runs their ONNX graph."""
 
 from __future__ import annotations
 
@@ -63,14 +54,13 @@ warnings.filterwarnings("ignore", message="Add type hints to the `predict` metho
 
 
 class DigitClassifier(PythonModel):
-    """Validate and scale digits, run the ONNX graph, return each digit and its probabilities."""
+    """An MLflow pyfunc: digits (:func:`to_pixel_rows`) to their :func:`digit_frame`, via ONNX."""
 
     def load_context(self, context: PythonModelContext) -> None:
-        """Open the model's ONNX graph with ONNX Runtime.
+        """Open the model's ONNX graph.
 
         Raises:
-            MlflowException: The model has no ONNX graph (it was registered by an older
-                mnist-mlops, which stored ``network.npz``): register it again.
+            MlflowException: No ONNX graph (logged by an older mnist-mlops): register again.
         """
         if ONNX_ARTIFACT not in context.artifacts:
             raise MlflowException(
@@ -82,11 +72,7 @@ class DigitClassifier(PythonModel):
     # ``model_input`` and ``params`` carry no type hints on purpose: MLflow 3 would derive a
     # type-hint signature from them and replace the tensor signature above.
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        """Return the digits' DataFrame: ``digit``, ``probability_0`` ... ``probability_9``.
-
-        Any number of rows (ONNX Runtime runs them in chunks; ``mnist-mlops serve`` bounds a
-        request's size); ``mnist-mlops predict`` computes the same without MLflow
-        (:mod:`mnist_mlops.serving.runtime.fast_model`).
+        """Return the :func:`~.predictions.digit_frame` of any number of digits.
 
         Raises:
             MlflowException: INVALID_PARAMETER_VALUE (HTTP 400) naming what is wrong.
@@ -98,13 +84,7 @@ class DigitClassifier(PythonModel):
         return digit_frame(self.probabilities(rows))
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        """Return the ``(N, 10)`` probabilities of rows :func:`to_pixel_rows` validated.
-
-        ``mnist-mlops serve``'s JSON fast path calls this after its own checks (which leave
-        nothing for the float32 ``(-1, 784)`` signature to refuse) and writes the records of
-        :meth:`predict`'s DataFrame without building it
-        (:func:`~mnist_mlops.serving.runtime.predictions.probability_records`).
-        """
+        """Return the ``(N, 10)`` probabilities of rows :func:`to_pixel_rows` validated."""
         return self._network(rows)
 
 
@@ -116,22 +96,16 @@ def log_classifier(
     check_rows: np.ndarray | None = None,
     exported: Path | None = None,
 ) -> ModelInfo:
-    """Log ``model`` as a :class:`DigitClassifier` into the active MLflow run.
-
-    The model is exported to ONNX and the graph checked against Keras first
-    (:func:`~mnist_mlops.serving.runtime.onnx_network.check_export`): a model that does not export,
-    or whose export answers differently, raises before anything is logged.
+    """Log ``model`` as a :class:`DigitClassifier` (with this package) into the active run.
 
     Args:
         model: The trained Keras model.
         name: The logged model's name.
         registered_model_name: Also register a new version of this registered model.
-        model_id: Log into this pending logged model (:func:`mlflow.initialize_logged_model`)
-            instead of a new one.
-        check_rows: The digits the export is checked on (the register stage: the test
-            split); ``None``: seeded noise and blank digits.
-        exported: The model's graph, already written and checked by :func:`verified_export`
-            (``check_rows`` is then unused).
+        model_id: Log into this pending logged model instead of a new one.
+        check_rows: The digits the export is checked on before anything is logged
+            (:func:`verified_export`; ``None``: seeded noise and blanks).
+        exported: A graph :func:`verified_export` wrote already (``check_rows`` unused).
 
     Returns:
         MLflow's model info (``model_uri``, ``registered_model_version``, ...).
@@ -144,11 +118,9 @@ def log_classifier(
         path = exported or verified_export(model, Path(tmp) / ONNX_FILE, check_rows)
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=DigitClassifier(),  # pickled by reference to this module
+            python_model=DigitClassifier(),  # pickled by reference to this module ...
             artifacts={ONNX_ARTIFACT: str(path)},
-            # The model carries the package it is pickled against: it loads and serves without
-            # this checkout, and an old version keeps the serving code it was registered with.
-            code_paths=[str(Path(mnist_mlops.__file__).parent)],
+            code_paths=[str(Path(mnist_mlops.__file__).parent)],  # ... which the model carries
             signature=SIGNATURE,
             pip_requirements=pinned_requirements(REQUIREMENTS),
             registered_model_name=registered_model_name,
