@@ -1,7 +1,7 @@
 """MLflow's scoring app (``scoring_server.init``) behind a guard that answers first, in JSON.
 
-* ``POST /invocations``: 415 for a media type or charset MLflow's app does not take, 413/408 for
-  a body too large or too slow (:mod:`.bodies`), 400 for a bad JSON body (:mod:`.json_requests`);
+* ``POST /invocations``: 415 for a media type neither MLflow's nor a picture's, or a charset but
+  UTF-8; 413/408 for a body too large or too slow (:mod:`.bodies`); 400 for a bad JSON body;
   ``inputs``/``instances`` digits and pictures (:mod:`.image_requests`) are answered here;
 * ``POST /predict/image``: pictures, each answer with its ``name`` and the 28x28 ``image``;
 * ``GET /model-info`` and the page (:mod:`.page`).

@@ -1,4 +1,4 @@
-"""The registered classifier without importing MLflow: its ONNX graph, read from its folder."""
+"""Load the registered classifier: its ONNX graph read from its folder, without MLflow if it can."""
 
 from __future__ import annotations
 

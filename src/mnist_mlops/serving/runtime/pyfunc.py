@@ -98,17 +98,10 @@ def log_classifier(
 ) -> ModelInfo:
     """Log ``model`` as a :class:`DigitClassifier` (with this package) into the active run.
 
-    Args:
-        model: The trained Keras model.
-        name: The logged model's name.
-        registered_model_name: Also register a new version of this registered model.
-        model_id: Log into this pending logged model instead of a new one.
-        check_rows: The digits the export is checked on before anything is logged
-            (:func:`verified_export`; ``None``: seeded noise and blanks).
-        exported: A graph :func:`verified_export` wrote already (``check_rows`` unused).
-
-    Returns:
-        MLflow's model info (``model_uri``, ``registered_model_version``, ...).
+    ``registered_model_name`` also registers a version; ``model_id`` logs into that pending
+    model. The export is checked on ``check_rows`` (``None``: seeded noise and blanks) before
+    anything is logged, unless ``exported`` is a graph :func:`verified_export` wrote already.
+    Returns MLflow's model info.
 
     Raises:
         UnsupportedNetworkError: The model cannot be exported to ONNX.
