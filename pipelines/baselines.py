@@ -1,4 +1,4 @@
-"""Stage ``baselines``: scikit-learn Perceptron and MLPClassifier as MLflow runs."""
+"""Stage ``baselines``: scikit-learn Perceptron and MLPClassifier, and the course network, as MLflow runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from mnist_mlops.artifacts.metrics import BaselineMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.evaluation.course import run_course
 from mnist_mlops.evaluation.baselines import (
     BaselineRun,
     baselines_metrics,
@@ -35,6 +36,7 @@ def baselines_flow(
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
     runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
+    runs["course"] = stage_task(run_course)(splits, seed, tags, verbose=2)
     write_outputs(runs, mlflow.experiment, paths)
     return runs
 
