@@ -135,12 +135,8 @@ def test_tags_hash_the_given_folders_not_the_current_directorys(tmp_path, monkey
 
 
 def test_git_dirty_ignores_the_pipelines_own_outputs_not_code_or_params(tmp_path):
-    files = {
-        "params.yaml": "a: 1\n",
-        "dvc.lock": "x\n",
-        "metrics/m.json": "{}\n",
-        "plots/a.csv": "a\n",
-    }
+    plot = f"{RELATIVE['plots_dir']}/a.csv"
+    files = {"params.yaml": "a: 1\n", "dvc.lock": "x\n", "metrics/m.json": "{}\n", plot: "a\n"}
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
