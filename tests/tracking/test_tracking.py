@@ -7,7 +7,7 @@ import pytest
 from mnist_mlops.artifacts.manifest import RawFile, RawManifest
 from mnist_mlops.artifacts.processed import Split, processed_hash, save_splits
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
-from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
 from mnist_mlops.tracking.provenance import data_tags, git_commit, run_tags
 from mnist_mlops.tracking.setup import setup_tracking, sqlite_artifact_location
