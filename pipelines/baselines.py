@@ -1,4 +1,4 @@
-"""Stage ``baselines``: scikit-learn Perceptron and MLPClassifier, and the course network, as MLflow runs."""
+"""Stage ``baselines``: scikit-learn Perceptron and MLPClassifier, the course network: MLflow runs."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from mnist_mlops.artifacts.metrics import BaselineMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import BaselinesConfig, MlflowConfig
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.evaluation.course import run_course
 from mnist_mlops.evaluation.baselines import (
     BaselineRun,
     baselines_metrics,
     baselines_run_info,
     run_baselines,
 )
+from mnist_mlops.evaluation.course import run_course
 from mnist_mlops.tracking.provenance import run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from pipelines._stage import main, stage_flow, stage_task

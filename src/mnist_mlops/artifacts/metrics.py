@@ -106,8 +106,10 @@ class BaselineMetrics(JsonArtifact):
 
 
 class BaselinesMetrics(JsonArtifact):
-    """``records/baselines.json``: the full scores (fit times included) of the comparisons:
-    scikit-learn's ``perceptron`` and ``mlp``, and the course's network ``course``."""
+    """``records/baselines.json``: the comparisons' full scores, fit times included.
+
+    scikit-learn's ``perceptron`` and ``mlp``, and the course's network ``course``.
+    """
 
     PRODUCER = "baselines"
 

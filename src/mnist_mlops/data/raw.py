@@ -58,8 +58,10 @@ def validate_split(name: str, images: np.ndarray, labels: np.ndarray) -> None:
 
 
 def idx_names(stem: str) -> tuple[str, ...]:
-    """Return the accepted names of an IDX file: ``train-images-idx3-ubyte`` and the common
-    ``train-images.idx3-ubyte``, each plain or ``.gz``."""
+    """Return the accepted names of an IDX file, e.g. ``train-images-idx3-ubyte``.
+
+    Also the common ``train-images.idx3-ubyte``; each plain or ``.gz``.
+    """
     dotted = stem.replace("-idx", ".idx")
     return (stem, f"{stem}.gz", dotted, f"{dotted}.gz")
 
