@@ -1,4 +1,4 @@
-"""Stage ``baselines``: scikit-learn Perceptron and MLPClassifier, the course network: MLflow runs."""
+"""Stage ``baselines``: scikit-learn Perceptron, MLPClassifier and the course network as runs."""
 
 from __future__ import annotations
 
