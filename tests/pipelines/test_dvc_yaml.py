@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnist_mlops.config.params import load_params
-from tests.helpers.workspace import REPO_ROOT
+from mnist_mlops.config.params import parse_params
+from tests.helpers.workspace import REPO_ROOT, repository_params_text
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 
@@ -79,7 +79,7 @@ def test_stage_lists_exactly_the_code_it_imports(name):
 def tune_keys_read() -> set[str]:
     """The model / train keys the tune stage lists for the checkout's tune.space: those its
     trials read, and those a searched kind or augment would read."""
-    return set(load_params(REPO_ROOT / "params.yaml").tune.space.stage_keys())
+    return set(parse_params(yaml.safe_load(repository_params_text())).tune.space.stage_keys())
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "mnist_mlops.cli.serve",
     "mnist_mlops.cli.tune",
     "mnist_mlops.cli.study",
+    "mnist_mlops.cli.summary",
 ]
 
 
