@@ -11,6 +11,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # A stage process (`python -m pipelines.<stage>`: argv[0] is "-m" while the package loads):
 # drop TensorFlow's native start-up lines from its stderr before anything imports TensorFlow.
 if sys.argv[:1] == ["-m"]:
-    from mnist_mlops.native_stderr import filter_native_stderr
+    from mnist_mlops.native_stderr import quiet_by_default
 
-    filter_native_stderr()
+    quiet_by_default()
