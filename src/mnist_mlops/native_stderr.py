@@ -87,6 +87,7 @@ def quiet_by_default() -> None:
     import warnings
 
     logging.getLogger("mlflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.WARNING)  # Keras' non-interactive progress bars
     warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
     warnings.filterwarnings("ignore", message=r".*[Ii]nput example")
 
