@@ -3,8 +3,8 @@
 :func:`quiet_by_default` (every stage and ``mnist-mlops`` command) applies what follows, unless
 ``MNIST_MLOPS_VERBOSE=1`` (``mnist-mlops --verbose`` sets it) brings everything back: native
 lines filtered, ``TF_CPP_MIN_LOG_LEVEL=2``, Keras' interactive progress bars off (its fit logs
-are one plain line per epoch), the ``mlflow`` loggers at ERROR and MLflow's Python warnings
-ignored (e.g. "An input example was not provided" for a pyfunc model that has none).
+are one plain line per epoch), the ``mlflow`` loggers at ERROR (``MLFLOW_LOGGING_LEVEL``), no
+artifact download bars, and MLflow's Python warnings ignored (e.g. "An input example was not provided" for a pyfunc model that has none).
 
 Filter TensorFlow's native (C++/absl) start-up and graph chatter out of a process's stderr.
 
@@ -82,6 +82,8 @@ def quiet_by_default() -> None:
     if verbose_requested():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # (MLflow sets its level at import)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     filter_native_stderr()
     import logging
     import warnings
