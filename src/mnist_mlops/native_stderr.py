@@ -4,7 +4,8 @@
 ``MNIST_MLOPS_VERBOSE=1`` (``mnist-mlops --verbose`` sets it) brings everything back: native
 lines filtered, ``TF_CPP_MIN_LOG_LEVEL=2``, Keras' interactive progress bars off (its fit logs
 are one plain line per epoch), the ``mlflow`` loggers at ERROR (``MLFLOW_LOGGING_LEVEL``), no
-artifact download bars, and MLflow's Python warnings ignored (e.g. "An input example was not provided" for a pyfunc model that has none).
+artifact download bars, and MLflow's Python warnings ignored (e.g. "An input example was not
+provided" for a pyfunc model that has none).
 
 Filter TensorFlow's native (C++/absl) start-up and graph chatter out of a process's stderr.
 
