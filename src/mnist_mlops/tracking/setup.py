@@ -29,8 +29,9 @@ _swept: set[tuple[str, str]] = set()
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 # The runs table as the UI's Share button stores it (tag ``mlflow.sharedViewState.<key>``, a
-# JSON of search facets and UI state, opened by ``?viewStateShareKey=<key>``): the metric
-# columns that compare the models, sorted by test accuracy, and the champion's tag.
+# JSON of search facets and UI state, opened by ``?viewStateShareKey=<key>``): the models
+# (tuning trials left out: they carry no stage tag; clear the search to see them), the metric
+# columns that compare them, sorted by test accuracy, and the champion's tag.
 VIEW_KEY = "comparison"
 VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
 CHAMPION_TAG = "champion"  # set on the champion's training run by the register stage
@@ -41,10 +42,9 @@ COMPARISON_COLUMNS = [
     "metrics.`test_loss`",
     "metrics.`val_loss`",
     "metrics.`fit_time_s`",
-    "attributes.`Models`",
 ]
 COMPARISON_VIEW = {
-    "searchFilter": "",
+    "searchFilter": "tags.stage != 'tune'",
     "orderByKey": "metrics.`test_accuracy`",
     "orderByAsc": False,
     "startTime": "ALL",
