@@ -54,7 +54,7 @@ def champion_run_name(model_name: str) -> str:
     client = mlflow.MlflowClient()
     try:
         version = client.get_model_version_by_alias(model_name, CHAMPION)
-        return str(client.get_run(version.run_id).info.run_name or "")
+        return str(client.get_run(version.run_id or "").info.run_name or "")
     except MlflowException:
         return ""
 

@@ -118,7 +118,7 @@ def publish(
         client.set_registered_model_alias(name, CHAMPION, version)
         if decision.champion_version:  # the runs table's champion column (tracking.setup)
             previous = client.get_model_version(name, decision.champion_version).run_id
-            if CHAMPION_TAG in client.get_run(previous).data.tags:
+            if previous and CHAMPION_TAG in client.get_run(previous).data.tags:
                 client.delete_tag(previous, CHAMPION_TAG)
         client.set_tag(candidate.run_id, CHAMPION_TAG, f"{name} v{version}")
     log = logger.warning if decision.comparable is False else logger.info
