@@ -9,6 +9,7 @@ the quick start's activation line, and must exit 0. The quick start's own ``git 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -62,7 +63,7 @@ def run_server(command: str, root: Path, env: dict[str, str]) -> str:
     port = free_port()
     command = re.sub(r"-p \d+", f"-p {port}", command)
     process = subprocess.Popen(
-        ["bash", "-c", f"{ACTIVATE} && exec {command}"],
+        ["bash", "-c", f"{ACTIVATE} && {command}"],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -81,7 +82,8 @@ def run_server(command: str, root: Path, env: dict[str, str]) -> str:
             except OSError:
                 time.sleep(0.5)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     return output.decode(errors="replace")
 
