@@ -121,8 +121,9 @@ def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
             text=True,
         ).stdout.split()
         assert consumers == []
-        # the UI probes endpoints this server does not offer (404): not this test's concern
-        with browser_page(width=1400, height=1000, allowed=("status of 404",)) as page:
+        # the UI probes endpoints this server does not offer (404): not this test's concern;
+        # wide enough for every column of the comparison beside the assistant panel
+        with browser_page(width=2200, height=1000, allowed=("status of 404",)) as page:
             page.goto(ui_link(experiment.experiment_id, url))
             page.get_by_text(train[0]).first.wait_for(timeout=60_000)
             page.get_by_text("baseline-course").first.wait_for(timeout=30_000)
