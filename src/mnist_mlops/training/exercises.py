@@ -115,7 +115,10 @@ def comparison_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     columns = TABLE_COLUMNS[:-1]
     cells = [[str(row[c]) for c in columns] for row in rows]
     widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(row[c], int | float) for row in rows) for c in columns]
+    numeric = [
+        all(isinstance(row[c], int | float) and not isinstance(row[c], bool) for row in rows)
+        for c in columns
+    ]
 
     def line(values: Sequence[str]) -> str:
         padded = [
