@@ -33,7 +33,9 @@ README = REPO_ROOT / "README.md"
 ACTIVATE = "source .venv/bin/activate"
 DONE_BY_THE_FIXTURE = re.compile(r"^(git clone |make repro\s*(#|$))")
 SERVER = re.compile(r"^(MLFLOW_TRACKING_URI=\S+ )?mlflow models serve ")
-NOISE = ("\x1b[", "oneDNN custom operations", "absl::InitializeLog", "node_def_util")
+# TensorFlow's native lines and Keras' progress bars (MLflow's own coloured UserWarning about
+# a pyfunc model without type hints still shows where the serving model is imported)
+NOISE = ("oneDNN custom operations", "absl::InitializeLog", "node_def_util", "━━━")
 
 
 def readme_commands() -> list[str]:
