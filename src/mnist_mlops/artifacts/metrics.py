@@ -108,14 +108,15 @@ class BaselineMetrics(JsonArtifact):
 class BaselinesMetrics(JsonArtifact):
     """``records/baselines.json``: the comparisons' full scores, fit times included.
 
-    scikit-learn's ``perceptron`` and ``mlp``, and the course's network ``course``.
+    scikit-learn's ``perceptron`` and ``mlp``, and the course's network ``course`` (which the
+    stage always fits; ``None`` in a record of the scikit-learn baselines alone).
     """
 
     PRODUCER = "baselines"
 
     perceptron: BaselineScores
     mlp: BaselineScores
-    course: BaselineScores
+    course: BaselineScores | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the file's content (a score that was not measured is left out).

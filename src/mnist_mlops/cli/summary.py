@@ -84,8 +84,9 @@ def summary_lines(paths: ProjectPaths, ui_port: int, serve_port: int) -> list[st
         )
     what = champion_run_name(name)
     compared = " · ".join(
-        f"{label} {getattr(baselines, key).test_accuracy:.2%}"
+        f"{label} {scores.test_accuracy:.2%}"
         for key, label in BASELINE_LABELS.items()
+        if (scores := getattr(baselines, key)) is not None
     )
     ui = ui_link(train_run.experiment_id, f"http://127.0.0.1:{ui_port}")
     return [
