@@ -37,6 +37,7 @@ install: $(STAMP)  ## create .venv and install the locked dependency set (no-op 
 
 repro: $(STAMP)  ## run the whole DVC pipeline (the same as plain dvc repro: the stages share the project's Prefect server)
 	$(BIN)/dvc repro $(REPRO_ARGS)
+	@echo; $(BIN)/mnist-mlops summary --ui-port $(UI_PORT) --serve-port $(SERVE_PORT)
 
 # pytest-xdist workers (TEST_WORKERS=0: one process); loadgroup keeps the tests that share the
 # Prefect server and the pipeline's repro in one worker. --durations: the 15 slowest, every run.
@@ -64,7 +65,7 @@ format: $(STAMP)  ## apply ruff formatting and safe fixes
 # seconds on 2 cores instead of minutes (MLflow 3 defaults to 4 workers + 7 consumers).
 UI_WORKERS ?= 1
 ui: $(STAMP)  ## MLflow UI on 127.0.0.1:$(UI_PORT) over the project's tracking store
-	@echo "MLflow UI: http://127.0.0.1:$(UI_PORT)/#/experiments/1/runs?workflowType=machine_learning (experiment 1 = the first one created; elsewhere pick \"Model training\" at the top left)"
+	@echo "MLflow UI: http://127.0.0.1:$(UI_PORT)/#/experiments/1/runs?viewStateShareKey=comparison&workflowType=machine_learning (experiment 1 = the first one created; make repro's summary prints this project's link)"
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port $(UI_PORT) --workers $(UI_WORKERS) --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" --default-artifact-root ./mlartifacts
 
 # The project's flow runs live in .prefect/ (PREFECT_HOME_DIR): the UI is a second server over

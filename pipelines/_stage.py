@@ -26,7 +26,7 @@ from mnist_mlops import stopping
 from mnist_mlops.config.params import Params, load_params
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError, MnistMlopsError
-from mnist_mlops.native_stderr import filter_native_stderr, restore_native_stderr
+from mnist_mlops.native_stderr import quiet_by_default, restore_native_stderr
 from mnist_mlops.tracking.owner import close_session_runs, start_session
 from pipelines.stage_server import flow_run_name, stage_context
 
@@ -139,15 +139,16 @@ def main(name: str, run: StageRun, argv: list[str]) -> NoReturn:
     """Run the stage as this process: stop signals handled, exit with :func:`run_stage`'s code.
 
     The stage's process is the session of the MLflow runs it and its workers create.
-    TensorFlow's native noise is filtered out (``MNIST_MLOPS_NATIVE_NOISE=1`` keeps every
-    native line, see :mod:`mnist_mlops.native_stderr`).
+    TensorFlow's native noise is filtered out (normally on since the package's import,
+    ``pipelines/__init__.py``); ``MNIST_MLOPS_VERBOSE=1`` keeps every line (see
+    :mod:`mnist_mlops.native_stderr`).
 
     Args:
         name: The stage's name.
         run: Calls the stage's flow (the stage module's ``run``).
         argv: The arguments :func:`run_stage` parses.
     """
-    filter_native_stderr()
+    quiet_by_default()
     start_session()
     stopping.install(cleanup=lambda: close_session_runs(f"stage {name} stopped (forced)"))
     code = run_stage(name, run, argv)

@@ -1,4 +1,4 @@
-"""Stage ``baselines``: scikit-learn Perceptron and MLPClassifier as MLflow runs."""
+"""Stage ``baselines``: scikit-learn Perceptron, MLPClassifier and the course network as runs."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from mnist_mlops.evaluation.baselines import (
     baselines_run_info,
     run_baselines,
 )
+from mnist_mlops.evaluation.course import run_course
 from mnist_mlops.tracking.provenance import run_tags
 from mnist_mlops.tracking.setup import setup_tracking
 from pipelines._stage import stage_flow, stage_task
@@ -35,6 +36,7 @@ def baselines_flow(
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
     runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
+    runs["course"] = stage_task(run_course)(splits, seed, tags, verbose=2)
     write_outputs(runs, mlflow.experiment, paths)
     return runs
 

@@ -27,6 +27,12 @@ def test_repro_is_plain_dvc_repro():
     assert "uv pip sync" not in plan
 
 
+def test_repro_ends_with_the_summary_on_the_ui_and_serve_ports():
+    plan = make("-n", "repro", "UI_PORT=5050", "SERVE_PORT=5051").stdout.splitlines()
+    at = next(i for i, line in enumerate(plan) if "pipelines.with_prefect_server" in line)
+    assert "mnist-mlops summary --ui-port 5050 --serve-port 5051" in "\n".join(plan[at + 1 :])
+
+
 def test_test_target_runs_pytest():
     assert "-m pytest" in make("-n", "test").stdout
 

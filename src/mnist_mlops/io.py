@@ -15,6 +15,22 @@ from typing import Any
 CHUNK_SIZE = 1 << 20
 
 
+def _current_umask() -> int:
+    """Return the process's umask (read, then set back: Python has no getter before 3.13)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def umask_mode(directory: bool = False) -> int:
+    """Return the mode a plain ``open``/``mkdir`` would give under the current umask.
+
+    ``tempfile.mkstemp`` and ``mkdtemp`` create private (0600 / 0700) entries whatever the umask;
+    atomic writes apply this mode before the rename so outputs are as readable as any other file.
+    """
+    return (0o777 if directory else 0o666) & ~_current_umask()
+
+
 def sha256_file(path: str | Path) -> str:
     """Return the hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -30,6 +46,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -73,6 +90,7 @@ def atomic_directory(final: str | Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:
+        staging.chmod(umask_mode(directory=True))
         yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

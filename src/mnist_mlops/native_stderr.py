@@ -1,4 +1,13 @@
-"""Filter TensorFlow's native (C++/absl) start-up and graph chatter out of a process's stderr.
+"""Quiet by default: TensorFlow's native chatter, Keras progress bars and MLflow's warnings.
+
+:func:`quiet_by_default` (every stage and ``mnist-mlops`` command) applies what follows, unless
+``MNIST_MLOPS_VERBOSE=1`` (``mnist-mlops --verbose`` sets it) brings everything back: native
+lines filtered, ``TF_CPP_MIN_LOG_LEVEL=2``, Keras' interactive progress bars off (its fit logs
+are one plain line per epoch), the ``mlflow`` loggers at ERROR (``MLFLOW_LOGGING_LEVEL``), no
+artifact download bars, and MLflow's Python warnings ignored (e.g. "An input example was not
+provided" for a pyfunc model that has none).
+
+Filter TensorFlow's native (C++/absl) start-up and graph chatter out of a process's stderr.
 
 TensorFlow writes some lines straight to file descriptor 2 from C++, before its own log level
 (``TF_CPP_MIN_LOG_LEVEL``) is read: ``oneDNN custom operations are on``, absl's ``All log
@@ -26,6 +35,7 @@ NATIVE_NOISE = re.compile(
     rb"|cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"
 )
 KEEP_ENV = "MNIST_MLOPS_NATIVE_NOISE"  # "1": keep every native line (no filter)
+VERBOSE_ENV = "MNIST_MLOPS_VERBOSE"  # "1": nothing silenced (native lines, warnings, bars)
 _LINE_END = re.compile(rb"(?<=[\r\n])")
 _installed: list[tuple[int, threading.Thread]] = []  # the original fd 2 and the pump
 
@@ -50,7 +60,7 @@ def filter_native_stderr() -> None:
     is restored and the lines still in the pipe are written before the process ends. Child
     processes inherit the filtered descriptor.
     """
-    if _installed or os.environ.get(KEEP_ENV) == "1":
+    if _installed or os.environ.get(KEEP_ENV) == "1" or verbose_requested():
         return
     sys.stderr.flush()
     original = os.dup(2)
@@ -61,6 +71,28 @@ def filter_native_stderr() -> None:
     pump.start()
     _installed.append((original, pump))
     atexit.register(restore_native_stderr)
+
+
+def verbose_requested() -> bool:
+    """Whether ``MNIST_MLOPS_VERBOSE=1`` asks for every line."""
+    return os.environ.get(VERBOSE_ENV) == "1"
+
+
+def quiet_by_default() -> None:
+    """Apply the quiet defaults of the module docstring (nothing when verbose; idempotent)."""
+    if verbose_requested():
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # (MLflow sets its level at import)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    filter_native_stderr()
+    import logging
+    import warnings
+
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.WARNING)  # Keras' non-interactive progress bars
+    warnings.filterwarnings("ignore", module=r"mlflow(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*[Ii]nput example")
 
 
 def restore_native_stderr() -> None:

@@ -116,7 +116,9 @@ CASES: dict[str, tuple[Callable[[], JsonArtifact], Callable[[ProjectPaths], Path
         "evaluate",
     ),
     "baselines": (
-        lambda: BaselinesMetrics(perceptron=baseline(), mlp=baseline(test_loss=0.4)),
+        lambda: BaselinesMetrics(
+            perceptron=baseline(), mlp=baseline(test_loss=0.4), course=baseline(test_loss=0.3)
+        ),
         lambda p: p.baselines_record,
         "baselines",
     ),
@@ -183,7 +185,9 @@ def test_raw_sha256_depends_on_the_checksums_only():
 
 def test_scores_that_were_not_measured_are_left_out(tmp_path):
     path = ProjectPaths(tmp_path).baselines_record
-    BaselinesMetrics(perceptron=baseline(), mlp=baseline(test_loss=0.4)).write(path)
+    BaselinesMetrics(
+        perceptron=baseline(), mlp=baseline(test_loss=0.4), course=baseline(test_loss=0.3)
+    ).write(path)
     written = json.loads(path.read_text(encoding="utf-8"))
     assert "test_loss" not in written["perceptron"] and written["mlp"]["test_loss"] == 0.4
     assert BestParams.skipped_marker().to_json() == {"skipped": True}

@@ -1,4 +1,7 @@
 import csv
+import os
+import subprocess
+import sys
 
 import pytest
 from mlflow import MlflowClient
@@ -78,7 +81,15 @@ def test_exercises_command_runs_tracked_and_writes_the_comparison(
     assert code == 0
     captured = capsys.readouterr()
     assert "[1/2] epochs-1" in captured.err and "[2/2] sigmoid" in captured.err
-    assert "| sigmoid | 16 | sigmoid | adam |" in captured.out
+    table = captured.out.splitlines()  # aligned: a table in a terminal, and valid Markdown
+    assert len({len(line) for line in table}) == 1, captured.out
+    assert len({tuple(i for i, c in enumerate(line) if c == "|") for line in table}) == 1
+    assert [cell.strip() for cell in table[3].split("|")[1:5]] == [
+        "sigmoid",
+        "16",
+        "sigmoid",
+        "adam",
+    ]
     rows = list(csv.DictReader((out / "comparison.csv").open()))
     assert [row["exercise"] for row in rows] == ["epochs-1", "sigmoid"]
     assert [row["epochs"] for row in rows] == ["1", "2"]
@@ -116,3 +127,31 @@ def test_unknown_exercise_is_refused_with_the_choices(capsys):
         main(["exercises", "--only", "dropout"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'dropout'" in capsys.readouterr().err
+
+
+NOISE = (b"oneDNN", b"absl::InitializeLog", b"node_def_util", b"\x1b[", b"WARNING mlflow")
+
+
+@pytest.mark.slow
+def test_exercises_are_quiet_by_default_and_verbose_brings_everything_back(tmp_path, tiny_splits):
+    """No TensorFlow native lines, colour codes or MLflow warnings unless --verbose."""
+    (tmp_path / "processed").mkdir()
+    save_splits(tiny_splits, tmp_path / "processed")
+    (tmp_path / "params.yaml").write_text("model: {hidden_layers: [16]}\n")
+    command = [sys.executable, "-m", "mnist_mlops.cli.main", "--params", "params.yaml"]
+    exercise = ["exercises", "--only", "augment", "--max-epochs", "1", "--data", "processed"]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/m.db"}
+    env.pop("MNIST_MLOPS_VERBOSE", None)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    quiet = subprocess.run(
+        [*command, *exercise], cwd=tmp_path, env=env, capture_output=True, timeout=300
+    )
+    assert quiet.returncode == 0, quiet.stderr.decode()
+    output = quiet.stdout + quiet.stderr
+    assert [noise for noise in NOISE if noise in output] == [], output.decode()
+    assert b"| augment" in quiet.stdout
+    loud = subprocess.run(
+        [*command, "--verbose", *exercise], cwd=tmp_path, env=env, capture_output=True, timeout=300
+    )
+    assert loud.returncode == 0, loud.stderr.decode()
+    assert b"oneDNN" in loud.stderr or b"absl::InitializeLog" in loud.stderr, loud.stderr.decode()

@@ -2,15 +2,14 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import yaml
 from pydantic import BaseModel
 
-from mnist_mlops.config.params import Params, load_params, parse_params
+from mnist_mlops.config.params import Params, parse_params
 from mnist_mlops.config.space import COURSE_SPACE, SearchSpace
-from tests.helpers.workspace import REPO_ROOT
-
-PARAMS_YAML = REPO_ROOT / "params.yaml"
+from tests.helpers.workspace import repository_params_text
 
 
 def differences(ours: dict, theirs: dict, prefix: str = "") -> list[str]:
@@ -27,9 +26,9 @@ def differences(ours: dict, theirs: dict, prefix: str = "") -> list[str]:
 
 def test_every_default_is_the_value_in_params_yaml():
     defaults = Params().model_dump(mode="json")
-    from_file = load_params(PARAMS_YAML).model_dump(mode="json")
+    from_file = parse_params(yaml.safe_load(repository_params_text())).model_dump(mode="json")
     assert differences(defaults, from_file) == []
-    assert load_params(PARAMS_YAML) == Params() == parse_params({})
+    assert parse_params(yaml.safe_load(repository_params_text())) == Params() == parse_params({})
 
 
 def section_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -55,7 +54,7 @@ def yaml_keys(mapping: dict, prefix: str = "") -> set[str]:
 
 
 def test_params_yaml_spells_out_every_key():
-    raw = yaml.safe_load(PARAMS_YAML.read_text())
+    raw = yaml.safe_load(repository_params_text())
     assert yaml_keys(raw) == section_keys(Params)
 
 
@@ -82,7 +81,7 @@ def test_the_register_section_is_the_attribute_register():
 
 def test_the_resolved_dump_reads_back_to_the_same_params():
     # `mnist-mlops params` prints this dump: it is a valid params.yaml with the same values
-    params = load_params(PARAMS_YAML)
+    params = parse_params(yaml.safe_load(repository_params_text()))
     assert parse_params(yaml.safe_load(yaml.safe_dump(params.model_dump(mode="json")))) == params
 
 
@@ -95,3 +94,20 @@ def test_importing_the_params_warns_about_nothing():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_tests_read_the_committed_params_not_the_workspace_file(tmp_path):
+    """After `dvc exp run -S ...` (workspace params.yaml rewritten) the suite still passes."""
+    (tmp_path / "params.yaml").write_text("train:\n  epochs: 5\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "params.yaml"], cwd=tmp_path, check=True)
+    (tmp_path / "params.yaml").write_text("train:\n  epochs: 20\n")  # as dvc exp run leaves it
+    assert repository_params_text(tmp_path) == "train:\n  epochs: 5\n"
+    tests = Path(__file__).resolve().parents[1]
+    readers = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if 'REPO_ROOT / "params.yaml"' in path.read_text(encoding="utf-8")
+        and path != Path(__file__).resolve()
+    ]
+    assert readers == []

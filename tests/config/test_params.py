@@ -6,11 +6,11 @@ import yaml
 
 from mnist_mlops.config.params import load_params, parse_params
 from mnist_mlops.errors import ConfigError
-from tests.helpers.workspace import REPO_ROOT
+from tests.helpers.workspace import REPO_ROOT, repository_params_text
 
 
 def test_repository_params_are_valid_and_reproduce_the_course_model():
-    params = load_params(REPO_ROOT / "params.yaml")
+    params = parse_params(yaml.safe_load(repository_params_text()))
     assert params.model.hidden_layers == [512]
     assert params.model.activation == "relu"
     assert params.train.optimizer.name == "adam"

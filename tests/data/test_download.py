@@ -14,13 +14,15 @@ from tests.helpers.digits import make_digits
 from tests.helpers.httpserver import Route, closed_port_url, serve
 
 
-def write_idx_set(folder, per_class=6, gz=False, with_test=True):
+def write_idx_set(folder, per_class=6, gz=False, with_test=True, dotted=False):
     folder.mkdir(parents=True, exist_ok=True)
     x, y = make_digits(per_class)
     files = {"train-images-idx3-ubyte": x, "train-labels-idx1-ubyte": y}
     if with_test:
         tx, ty = make_digits(3, seed=1)
         files |= {"t10k-images-idx3-ubyte": tx, "t10k-labels-idx1-ubyte": ty}
+    if dotted:  # the naming of many mirrors and Kaggle: train-images.idx3-ubyte
+        files = {name.replace("-idx", ".idx"): array for name, array in files.items()}
     for name, array in files.items():
         write_idx(folder / name, array)
         if gz:
@@ -58,10 +60,24 @@ def test_local_idx_folder(tmp_path, gz):
     assert np.array_equal(load_raw(tmp_path / "raw").x_train, x)
 
 
+@pytest.mark.parametrize("gz", [False, True])
+def test_local_idx_folder_with_dotted_names(tmp_path, gz):
+    x, y = write_idx_set(tmp_path / "src", gz=gz, dotted=True)
+    manifest = download(DataConfig(source="idx", path=str(tmp_path / "src")), tmp_path / "raw")
+    assert manifest.counts == {"train": 60, "test": 30}
+    raw = load_raw(tmp_path / "raw")
+    assert np.array_equal(raw.x_train, x)
+    assert np.array_equal(raw.y_train, y)
+
+
 def test_local_idx_folder_missing_files(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src/readme.txt").write_text("nothing here")
-    with pytest.raises(DataError, match="lacks train-images-idx3-ubyte, train-labels-idx1-ubyte"):
+    with pytest.raises(
+        DataError,
+        match="lacks train-images-idx3-ubyte, train-labels-idx1-ubyte .also accepted: "
+        "train-images.idx3-ubyte, train-labels.idx1-ubyte",
+    ):
         download(DataConfig(source="idx", path=str(tmp_path / "src")), tmp_path / "raw")
     assert not (tmp_path / "raw").exists()
 

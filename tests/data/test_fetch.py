@@ -1,4 +1,6 @@
 import hashlib
+import os
+import stat
 
 import pytest
 
@@ -19,6 +21,16 @@ def test_downloads_and_verifies(tmp_path):
         path = fetch_file(server.base_url + "f.bin", tmp_path / "out" / "f.bin", SHA, 5)
     assert path.read_bytes() == BODY
     assert leftovers(tmp_path / "out") == ["f.bin"]
+
+
+def test_a_download_gets_the_mode_the_umask_allows(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        with serve({"f.bin": Route(BODY)}) as server:
+            path = fetch_file(server.base_url + "f.bin", tmp_path / "f.bin", SHA, 5)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's 0600
 
 
 def test_checksum_mismatch_leaves_nothing(tmp_path):

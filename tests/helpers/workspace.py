@@ -27,12 +27,26 @@ def repository_files() -> list[str]:
     return [name for name in listed if (REPO_ROOT / name).is_file()]
 
 
+def repository_params_text(root: Path = REPO_ROOT) -> str:
+    """Return the repository's params.yaml as git's index holds it, never the workspace file.
+
+    ``dvc exp run -S ...`` rewrites the workspace's params.yaml (unstaged): tests keep using
+    the committed (or deliberately staged, ``git add``) values.
+    """
+    return subprocess.run(
+        ["git", "show", ":params.yaml"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def copy_repository(root: Path, params_update: dict | None = None) -> Path:
-    """Copy the checkout's files into ``root`` (a new git repo) and update params.yaml."""
+    """Copy the checkout's files into ``root`` (a new git repo) and update params.yaml.
+
+    params.yaml starts from :func:`repository_params_text`, not the workspace's file.
+    """
     for name in repository_files():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, root / name)
-    params = yaml.safe_load((root / "params.yaml").read_text())
+    params = yaml.safe_load(repository_params_text())
     for section, values in (params_update or {}).items():
         params[section] = {**params.get(section, {}), **values}
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnist_mlops.config.params import load_params
-from tests.helpers.workspace import REPO_ROOT, copy_repository, environment
+from mnist_mlops.config.params import parse_params
+from tests.helpers.workspace import REPO_ROOT, copy_repository, environment, repository_params_text
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 # What runs a stage but cannot change its outputs: the entry point and the Prefect server,
@@ -136,7 +136,7 @@ def test_editing_the_prefect_server_code_re_runs_no_stage_and_a_flows_code_re_ru
 def tune_keys_read() -> set[str]:
     """The model / train keys the tune stage lists for the checkout's tune.space: those its
     trials read, and those a searched kind or augment would read."""
-    return set(load_params(REPO_ROOT / "params.yaml").tune.space.stage_keys())
+    return set(parse_params(yaml.safe_load(repository_params_text())).tune.space.stage_keys())
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))

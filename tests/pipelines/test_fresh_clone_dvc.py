@@ -67,8 +67,8 @@ def test_a_git_clone_reproduces_the_whole_mlflow_record(project_clone, tmp_path,
     assert children == set(trials.values())
     assert {runs[i].data.tags["mlflow.parentRunId"] for i in children} == {tune.parent_run_id}
 
-    baselines = BaselinesRunInfo.read(paths.baselines_runs)  # both baselines
-    assert set(baselines.run_ids) == set(BASELINES)
+    baselines = BaselinesRunInfo.read(paths.baselines_runs)  # both, and the course network
+    assert set(baselines.run_ids) == {*BASELINES, "course"}
     for name, run_id in baselines.run_ids.items():
         assert runs[run_id].info.run_name == f"baseline-{name}"
 

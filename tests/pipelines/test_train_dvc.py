@@ -116,9 +116,9 @@ def test_dvc_metrics_and_plots_show(pipeline, tmp_path):
     metrics = next(iter(shown.values()))["data"]
     evaluate = metrics[EVALUATE]["data"]
     assert set(evaluate) == {"test_accuracy", "test_loss", "macro_f1"}
-    for name in ("perceptron", "mlp"):
+    for name in ("perceptron", "mlp", "course"):  # no timings: they differ every run
         baseline = metrics[RELATIVE[f"{name}_metrics"]]["data"]
-        assert set(baseline) == {"baseline_test_accuracy", "val_accuracy", "fit_time_s"}
+        assert set(baseline) == {"baseline_test_accuracy", "val_accuracy"}
     text = run(repo, "dvc", "metrics", "show")
     assert "test_accuracy" in text and "baseline_test_accuracy" in text
 

@@ -3,6 +3,7 @@
 The plots page and the MLflow experiment page are opened in a real headless Chromium.
 """
 
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,14 @@ import pytest
 from mlflow import MlflowClient
 from pipelines.prefect_server import free_port, healthy, stop_process_group
 
-from mnist_mlops.tracking.setup import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG
+from mnist_mlops.tracking.setup import (
+    CHAMPION_TAG,
+    COMPARISON_VIEW,
+    EXPERIMENT_KIND,
+    EXPERIMENT_KIND_TAG,
+    VIEW_TAG,
+    ui_link,
+)
 from tests.helpers.browser import browser_page
 from tests.helpers.workspace import REPO_ROOT, environment, run
 
@@ -64,6 +72,11 @@ def test_plots_page_renders_the_vega_plots_offline(pipeline, tmp_path):
     assert "Error" not in text
 
 
+def names_of(client, experiment) -> list[str]:
+    """The run names of the experiment."""
+    return [run.info.run_name for run in client.search_runs([experiment.experiment_id])]
+
+
 def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
     store = tmp_path / "mlflow.db"
     shutil.copy2(pipeline.paths.mlflow_db, store)
@@ -71,6 +84,14 @@ def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("mnist-mlops")
     assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND
+    view = json.loads(experiment.tags[VIEW_TAG])  # the comparison the printed link opens
+    assert view == COMPARISON_VIEW and view["orderByKey"] == "metrics.`test_accuracy`"
+    champions = client.search_runs(
+        [experiment.experiment_id], f"tags.{CHAMPION_TAG} = 'mnist-classifier v1'"
+    )
+    assert [run.info.run_name for run in champions] == [
+        name for name in names_of(client, experiment) if name.startswith("train · ")
+    ]
     names = {r.info.run_name for r in client.search_runs([experiment.experiment_id])}
     train = [name for name in names if name.startswith("train · ")]
     assert train and re.search(r"· 2 ep · @[0-9a-f]{7}", train[0]), names
@@ -100,16 +121,25 @@ def test_mlflow_ui_opens_the_experiment_on_its_named_runs(pipeline, tmp_path):
             text=True,
         ).stdout.split()
         assert consumers == []
-        # the UI probes endpoints this server does not offer (404): not this test's concern
-        with browser_page(width=1400, height=1000, allowed=("status of 404",)) as page:
-            page.goto(f"{url}/#/experiments/{experiment.experiment_id}/runs?{ML_WORKFLOW}")
+        # the UI probes endpoints this server does not offer (404): not this test's concern;
+        # wide enough for every column of the comparison beside the assistant panel
+        with browser_page(width=2200, height=1000, allowed=("status of 404",)) as page:
+            page.goto(ui_link(experiment.experiment_id, url))
             page.get_by_text(train[0]).first.wait_for(timeout=60_000)
-            page.get_by_text(study[0]).first.wait_for(timeout=30_000)
+            page.get_by_text("baseline-course").first.wait_for(timeout=30_000)
             text = page.inner_text("body")
+            headers = page.eval_on_selector_all(
+                "[role=columnheader]", "cells => cells.map(cell => cell.innerText)"
+            )
             final_url = page.url
     finally:
         stop_process_group(process)
     assert "overview" not in final_url and "traces" not in final_url, final_url
     assert train[0] in text and "Traces\n0" not in text
+    shown = " ".join(headers)
+    for column in ("champion", "test_accuracy", "val_accuracy", "test_loss", "fit_time_s"):
+        assert column in shown, headers
+    assert "mnist-classifier v1" in text  # the champion column's value
+    assert study[0] not in text and "trial 0" not in text  # the comparison: models, no trials
     log = (tmp_path / "ui.log").read_text()
     assert ML_WORKFLOW in log  # the link to the runs view

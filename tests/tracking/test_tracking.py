@@ -7,9 +7,9 @@ import pytest
 from mnist_mlops.artifacts.manifest import RawFile, RawManifest
 from mnist_mlops.artifacts.processed import Split, processed_hash, save_splits
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, TrainConfig
-from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from mnist_mlops.tracking.log import flatten_params, log_metrics, log_params
-from mnist_mlops.tracking.provenance import data_tags, run_tags
+from mnist_mlops.tracking.provenance import data_tags, git_commit, run_tags
 from mnist_mlops.tracking.setup import setup_tracking, sqlite_artifact_location
 
 
@@ -132,3 +132,24 @@ def test_tags_hash_the_given_folders_not_the_current_directorys(tmp_path, monkey
     assert tagged["data.raw_sha256"] == given.raw_sha256()
     with pytest.raises(TypeError):  # no implicit cwd-relative folders any more
         run_tags(project.root)  # type: ignore[call-arg]
+
+
+def test_git_dirty_ignores_the_pipelines_own_outputs_not_code_or_params(tmp_path):
+    plot = f"{RELATIVE['plots_dir']}/a.csv"
+    files = {"params.yaml": "a: 1\n", "dvc.lock": "x\n", "metrics/m.json": "{}\n", plot: "a\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"],
+        cwd=tmp_path,
+        check=True,
+    )
+    for name in ("dvc.lock", "metrics/m.json", plot):  # what a repro rewrites
+        (tmp_path / name).write_text("changed by a repro\n")
+    commit, dirty = git_commit(tmp_path)
+    assert commit and dirty is False
+    (tmp_path / "params.yaml").write_text("a: 2\n")  # a params (or code) change is dirty
+    assert git_commit(tmp_path) == (commit, True)

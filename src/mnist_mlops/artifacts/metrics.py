@@ -5,7 +5,11 @@ The metrics files hold only the headline figures, under names unique across them
 
 * :class:`EvaluateMetrics` - ``metrics/evaluate.json`` (evaluate -> register);
 * :class:`TuneMetrics` - ``metrics/tune.json`` (the best trial's validation accuracy);
-* :class:`BaselineMetrics` - ``metrics/perceptron.json``, ``metrics/mlp.json``.
+* :class:`BaselineMetrics` - ``metrics/perceptron.json``, ``metrics/mlp.json`` and
+  ``metrics/course.json`` (the course's network as a reference run).
+
+Timings are not metrics (they change every run and would top every ``dvc metrics diff``):
+the records and the MLflow runs keep them.
 
 Everything else is a record (``records/*.json``, not a DVC metric): the full scores
 (:class:`EvaluationScores`, per class in ``plots/per_class.csv``; :class:`BaselinesMetrics`),
@@ -87,32 +91,32 @@ class BaselineMetrics(JsonArtifact):
     """``metrics/<baseline>.json``: one baseline's headline figures (one row of the table).
 
     ``baseline_test_accuracy`` is named apart from the trained model's ``test_accuracy`` so
-    that ``dvc exp show`` keeps the model's column unprefixed.
+    that ``dvc exp show`` keeps the model's column unprefixed. No fit time (see above).
     """
 
     PRODUCER = "baselines"
 
     baseline_test_accuracy: float
     val_accuracy: float
-    fit_time_s: float
 
     @classmethod
     def from_scores(cls, scores: BaselineScores) -> BaselineMetrics:
         """Return the headline figures of one baseline's scores."""
-        return cls(
-            baseline_test_accuracy=scores.test_accuracy,
-            val_accuracy=scores.val_accuracy,
-            fit_time_s=scores.fit_time_s,
-        )
+        return cls(baseline_test_accuracy=scores.test_accuracy, val_accuracy=scores.val_accuracy)
 
 
 class BaselinesMetrics(JsonArtifact):
-    """``records/baselines.json``: the full scores of the course's scikit-learn comparisons."""
+    """``records/baselines.json``: the comparisons' full scores, fit times included.
+
+    scikit-learn's ``perceptron`` and ``mlp``, and the course's network ``course`` (which the
+    stage always fits; ``None`` in a record of the scikit-learn baselines alone).
+    """
 
     PRODUCER = "baselines"
 
     perceptron: BaselineScores
     mlp: BaselineScores
+    course: BaselineScores | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the file's content (a score that was not measured is left out).

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from mnist_mlops import __version__
 from mnist_mlops.config.paths import PARAMS_FILE
 from mnist_mlops.errors import ConfigError, MnistMlopsError
+from mnist_mlops.native_stderr import VERBOSE_ENV, quiet_by_default
 
 # Each module defines ``register(subparsers)``, which adds its parser and sets ``func``.
 COMMAND_MODULES = [
@@ -19,6 +21,7 @@ COMMAND_MODULES = [
     "mnist_mlops.cli.serve",
     "mnist_mlops.cli.tune",
     "mnist_mlops.cli.study",
+    "mnist_mlops.cli.summary",
 ]
 
 
@@ -29,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--params", default=PARAMS_FILE, help=f"parameters file ({PARAMS_FILE})")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"debug logging and every library line (as {VERBOSE_ENV}=1)",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -40,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (2 for bad input, 1 for failures)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"  # (also for the processes it starts)
+    quiet_by_default()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

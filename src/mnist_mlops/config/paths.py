@@ -25,6 +25,7 @@ RELATIVE = {
     "evaluate_metrics": "metrics/evaluate.json",
     "perceptron_metrics": "metrics/perceptron.json",
     "mlp_metrics": "metrics/mlp.json",
+    "course_metrics": "metrics/course.json",
     "tune_summary": "records/tune.json",
     "baselines_record": "records/baselines.json",
     "register_metrics": "records/register.json",
@@ -118,8 +119,13 @@ class ProjectPaths:
         """The baselines stage's metrics of the MLPClassifier."""
         return self._at("mlp_metrics")
 
+    @property
+    def course_metrics(self) -> Path:
+        """The baselines stage's metrics of the course network (reference run)."""
+        return self._at("course_metrics")
+
     def baseline_metrics(self, name: str) -> Path:
-        """The metrics file of baseline ``name`` (``perceptron`` or ``mlp``)."""
+        """The metrics file of baseline ``name`` (``perceptron``, ``mlp`` or ``course``)."""
         return self._at(f"{name}_metrics")
 
     @property

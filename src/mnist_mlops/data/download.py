@@ -65,14 +65,16 @@ def _copy_local_idx(config: DataConfig, folder: Path) -> dict[str, Any]:
     if missing:
         listing = sorted(p.name for p in directory.iterdir())[:20]
         raise DataError(
-            f"data.path = {config.path!r} lacks {', '.join(missing)} (optionally .gz); "
+            f"data.path = {config.path!r} lacks {', '.join(missing)} (also accepted: "
+            f"{', '.join(name.replace('-idx', '.idx') for name in missing)}; optionally .gz); "
             f"it holds: {listing}"
         )
     has_test = bool(found["test_images"] and found["test_labels"])
     for key, path in found.items():
         if path is not None and (has_test or key.startswith("train")):
             read_idx(path)  # validate before copying: a corrupt file is never used
-            shutil.copyfile(path, folder / path.name)
+            suffix = ".gz" if path.suffix == ".gz" else ""  # stored under the canonical name
+            shutil.copyfile(path, folder / f"{IDX_FILES[key]}{suffix}")
     return {"format": "idx", "url": f"file://{directory.resolve()}", "has_test_split": has_test}
 
 

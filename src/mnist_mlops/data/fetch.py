@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from mnist_mlops.errors import DownloadError, NetworkUnreachableError
-from mnist_mlops.io import CHUNK_SIZE, sha256_file
+from mnist_mlops.io import CHUNK_SIZE, sha256_file, umask_mode
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def fetch_file(url: str, dest: str | Path, sha256: str, timeout_s: float = 30.0)
         return dest
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
+    os.fchmod(fd, umask_mode())  # (mkstemp's 0600 would stay on the cached download)
     try:
         digest = hashlib.sha256()
         received = 0

@@ -57,11 +57,20 @@ def validate_split(name: str, images: np.ndarray, labels: np.ndarray) -> None:
         raise DataError(f"{name} split lacks classes {missing}; every digit 0-9 must be present")
 
 
+def idx_names(stem: str) -> tuple[str, ...]:
+    """Return the accepted names of an IDX file, e.g. ``train-images-idx3-ubyte``.
+
+    Also the common ``train-images.idx3-ubyte``; each plain or ``.gz``.
+    """
+    dotted = stem.replace("-idx", ".idx")
+    return (stem, f"{stem}.gz", dotted, f"{dotted}.gz")
+
+
 def find_idx(folder: Path, stem: str) -> Path | None:
-    """Return ``folder/stem`` or ``folder/stem.gz``, whichever exists, else ``None``."""
-    for candidate in (folder / stem, folder / f"{stem}.gz"):
-        if candidate.is_file():
-            return candidate
+    """Return the first of ``folder``/:func:`idx_names` that exists, else ``None``."""
+    for name in idx_names(stem):
+        if (folder / name).is_file():
+            return folder / name
     return None
 
 

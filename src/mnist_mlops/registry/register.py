@@ -31,7 +31,7 @@ from mnist_mlops.registry.copies import COPY_TAGS, remove_unregistered_copies
 from mnist_mlops.registry.lock import promotion_lock
 from mnist_mlops.registry.promotion import Champion, Decision, decide, manual_promotion, same_source
 from mnist_mlops.registry.scoring import current_champion, score
-from mnist_mlops.tracking.setup import recorded_location
+from mnist_mlops.tracking.setup import CHAMPION_TAG, recorded_location
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,11 @@ def publish(
     client.set_registered_model_alias(name, CHALLENGER, version)
     if decision.promoted:
         client.set_registered_model_alias(name, CHAMPION, version)
+        if decision.champion_version:  # the runs table's champion column (tracking.setup)
+            previous = client.get_model_version(name, decision.champion_version).run_id
+            if previous and CHAMPION_TAG in client.get_run(previous).data.tags:
+                client.delete_tag(previous, CHAMPION_TAG)
+        client.set_tag(candidate.run_id, CHAMPION_TAG, f"{name} v{version}")
     log = logger.warning if decision.comparable is False else logger.info
     log("%s v%s: %s", name, version, decision.reason)
 

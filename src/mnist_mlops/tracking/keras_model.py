@@ -45,6 +45,25 @@ def log_keras_model(model: keras.Model, input_example: Any, name: str = "model")
     The pip requirements are pinned to the installed versions (no slow inference in a
     subprocess).
     """
+    import keras
+
+    from mnist_mlops.native_stderr import verbose_requested
+
+    # MLflow checks the example by predicting with Keras' default verbosity: a progress bar
+    # with colour codes in every log. Without interactive logging Keras sends it to absl's
+    # INFO log (quiet_by_default keeps that logger at WARNING).
+    interactive = keras.config.is_interactive_logging_enabled()
+    if not verbose_requested():
+        keras.config.disable_interactive_logging()
+    try:
+        return _log(model, input_example, name)
+    finally:
+        if interactive:
+            keras.config.enable_interactive_logging()
+
+
+def _log(model: keras.Model, input_example: Any, name: str) -> str:
+    """Log the model (see :func:`log_keras_model`); return its URI."""
     import numpy as np
     from mlflow.models import Model, infer_signature
 

@@ -18,14 +18,23 @@ SOURCE_TAG = "data.source"
 PROCESSED_HASH_TAG = "data.processed_sha256"
 
 
+# The pipeline's own tracked outputs: a repro rewrites them, which is not a change of the code or
+# params a run came from (``git.dirty`` and the ``+`` of run names ignore them).
+PIPELINE_OUTPUTS = ("dvc.lock", "metrics", "plots")
+
+
 def git_commit(root: Path) -> tuple[str | None, bool]:
-    """Return ``(commit, dirty)`` of the git checkout at ``root`` (``(None, False)`` if none)."""
+    """Return ``(commit, dirty)`` of the git checkout at ``root`` (``(None, False)`` if none).
+
+    ``dirty``: a tracked file other than :data:`PIPELINE_OUTPUTS` differs from the commit.
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."]
+            + [f":(exclude){output}" for output in PIPELINE_OUTPUTS],
             cwd=root,
             capture_output=True,
             text=True,

@@ -2,6 +2,8 @@
 
 * :func:`setup_tracking` - point MLflow at the project's store and get or create the experiment
   (with a SQLite store, artifacts go to ``mlartifacts/`` beside the database, not ``./mlruns``).
+* :func:`ui_link` - the MLflow UI page of the experiment, opened on the comparison
+  (:data:`COMPARISON_VIEW`: the shared view state the stages store as an experiment tag);
 * :func:`tracking_uri_for` - the store a command line uses (``params.yaml``'s ``mlflow`` section);
 * :func:`recorded_uri`, :func:`recorded_location` - the store as the stages' ``runs/*.json``
   record it.
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse, urlunparse
@@ -25,6 +28,45 @@ _swept: set[tuple[str, str]] = set()
 # without it a new experiment is shown as GenAI (traces overview) rather than as model training.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
+# The runs table as the UI's Share button stores it (tag ``mlflow.sharedViewState.<key>``, a
+# JSON of search facets and UI state, opened by ``?viewStateShareKey=<key>``): the models
+# (tuning trials left out: they carry no stage tag; clear the search to see them), the metric
+# columns that compare them, sorted by test accuracy, and the champion's tag.
+VIEW_KEY = "comparison"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+CHAMPION_TAG = "champion"  # set on the champion's training run by the register stage
+COMPARISON_COLUMNS = [
+    f"tags.`{CHAMPION_TAG}`",
+    "metrics.`test_accuracy`",
+    "metrics.`val_accuracy`",
+    "metrics.`test_loss`",
+    "metrics.`val_loss`",
+    "metrics.`fit_time_s`",
+]
+COMPARISON_VIEW = {
+    "searchFilter": "tags.stage != 'tune'",
+    "orderByKey": "metrics.`test_accuracy`",
+    "orderByAsc": False,
+    "startTime": "ALL",
+    "lifecycleFilter": "Active",
+    "modelVersionFilter": "All Runs",
+    "datasetsFilter": [],
+    "selectedColumns": COMPARISON_COLUMNS,
+    "runListHidden": False,
+    "viewMaximized": False,
+}
+
+
+def ui_link(experiment_id: str, base: str = "http://127.0.0.1:5000") -> str:
+    """Return the MLflow UI address of the experiment's runs table opened on the comparison.
+
+    ``workflowType=machine_learning`` opens the model-training view (MLflow 3 opens GenAI
+    otherwise); ``viewStateShareKey`` applies :data:`COMPARISON_VIEW`.
+    """
+    return (
+        f"{base}/#/experiments/{experiment_id}/runs"
+        f"?viewStateShareKey={VIEW_KEY}&workflowType=machine_learning"
+    )
 
 
 def sqlite_artifact_location(tracking_uri: str) -> str | None:
@@ -48,7 +90,8 @@ def setup_tracking(config: MlflowConfig, root: Path) -> str:
     """Set the tracking URI and make ``config.experiment`` the active experiment.
 
     The experiment is tagged as a model-training one (:data:`EXPERIMENT_KIND`) unless it
-    already has a kind, so the MLflow UI opens it on its runs.
+    already has a kind, so the MLflow UI opens it on its runs, and holds the shared view
+    :data:`COMPARISON_VIEW` that :func:`ui_link` opens.
 
     The URI is ``MLFLOW_TRACKING_URI``, else ``mlflow.tracking_uri``, else
     ``sqlite:///<root>/mlflow.db`` (see :meth:`MlflowConfig.resolved_tracking_uri`). A new
@@ -88,6 +131,9 @@ def setup_tracking(config: MlflowConfig, root: Path) -> str:
             mlflow.MlflowClient(uri).set_experiment_tag(
                 experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
             )
+    view = json.dumps(COMPARISON_VIEW, separators=(",", ":"))
+    if experiment is None or experiment.tags.get(VIEW_TAG) != view:
+        mlflow.MlflowClient(uri).set_experiment_tag(experiment_id, VIEW_TAG, view)
     mlflow.set_experiment(experiment_id=experiment_id)
     if (uri, experiment_id) not in _swept:  # once per process and experiment
         sweep_ghost_runs(experiment_id)

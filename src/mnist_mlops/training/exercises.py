@@ -108,8 +108,31 @@ def comparison_csv(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def comparison_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The comparison table as Markdown (without the run ids)."""
+    """The comparison table as Markdown (without the run ids), its columns aligned.
+
+    Padded so that it reads as a table in a terminal too; numbers are right-aligned.
+    """
     columns = TABLE_COLUMNS[:-1]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
+    numeric = [
+        all(isinstance(row[c], int | float) and not isinstance(row[c], bool) for row in rows)
+        for c in columns
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        padded = [
+            value.rjust(width) if right else value.ljust(width)
+            for value, width, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":" if r else "-" * (w + 2))
+            for w, r in zip(widths, numeric, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([line(columns), rule, *(line(values) for values in cells)]) + "\n"
