@@ -1,4 +1,4 @@
-"""The layout's rules, checked on the source tree (the README's "Architecture" section).
+"""The layout's rules, checked on the source tree (docs/architecture.md, "Architecture").
 
 - the library is pure: no Prefect or DVC imports under ``src/``;
 - every subpackage says in its ``__init__`` docstring what it owns;

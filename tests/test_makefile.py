@@ -29,7 +29,7 @@ def test_repro_is_plain_dvc_repro():
 
 def test_repro_ends_with_the_summary_on_the_ui_and_serve_ports():
     plan = make("-n", "repro", "UI_PORT=5050", "SERVE_PORT=5051").stdout.splitlines()
-    at = next(i for i, line in enumerate(plan) if "pipelines.with_prefect_server" in line)
+    at = next(i for i, line in enumerate(plan) if ".venv/bin/dvc repro" in line)
     assert "mnist-mlops summary --ui-port 5050 --serve-port 5051" in "\n".join(plan[at + 1 :])
 
 

@@ -1,9 +1,9 @@
-"""The README's "Scaling out", end to end: two clones (two machines) sharing real servers.
+"""docs/scaling-out.md, end to end: two clones (two machines) sharing real servers.
 
 One PostgreSQL 15 (Debian) holds three databases: MLflow's tracking store, a shared Prefect
 server's and the Optuna studies. Debian's OpenStack Swift (its S3 API) is the object store
 of MLflow's artifacts and of the DVC remote. Clone ``a`` and clone ``b`` (another commit:
-3 epochs) point at them with the variables the README names, then, in order:
+3 epochs) point at them with the variables docs/scaling-out.md names, then, in order:
 
 1. ``dvc repro`` in both at once: stages, trials and models land in the one MLflow server,
    the flow runs in the one Prefect server (named and tagged with each clone's commit);
@@ -66,7 +66,7 @@ class Servers:
     store: S3Store
 
     def environment(self) -> dict[str, str]:
-        """The README's variables (a clone needs no S3 keys for MLflow: artifacts are proxied)."""
+        """The variables of docs/scaling-out.md (no S3 keys for MLflow: artifacts are proxied)."""
         return {
             "MLFLOW_TRACKING_URI": self.mlflow,
             "PREFECT_API_URL": self.prefect,
@@ -96,7 +96,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def add_remote(repo: Path, store: S3Store, *, local: bool) -> None:
-    """The README's DVC remote commands (keys in ``.dvc/config.local``, never in git)."""
+    """docs/scaling-out.md's DVC remote commands (keys in ``.dvc/config.local``, never in git)."""
     if not local:
         run(repo, "dvc", "remote", "add", "-d", "shared", f"s3://{DVC_BUCKET}/store")
         run(repo, "dvc", "remote", "modify", "shared", "endpointurl", store.endpoint_url)

@@ -1,4 +1,4 @@
-"""The reproducibility promise (README): bit for bit on one machine, within a tolerance elsewhere.
+"""docs/reproducibility.md's promise: bit for bit on one machine, within a tolerance elsewhere.
 
 "Another machine" is simulated by what makes machines differ: oneDNN picks its float32 kernels
 by the CPU's instruction set (capped with ``ONEDNN_MAX_CPU_ISA``), and without oneDNN (or on

@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         logger.warning(
             "binding to %s exposes the model to the network without TLS or authentication; "
-            "keep 127.0.0.1 behind a reverse proxy instead (README, 'Exposing the server'); "
+            "keep 127.0.0.1 behind a reverse proxy instead (docs/serving.md); "
             "requests naming a Host other than localhost, %s or --allowed-hosts get HTTP 400",
             args.host,
             args.host,

@@ -7,7 +7,7 @@ an uneven lighting gradient and sensor noise; everything is drawn from one seed.
 (grayscale, resize to 28x28, invert when the border is light): the baseline it is compared
 with. :func:`uci_digits` brings scikit-learn's bundled UCI handwriting (8x8, 0-16; not MNIST
 at all) to the same bright-on-black float form as MNIST digits. :func:`strip_png` draws photos
-above what each path made of them (the README's picture).
+above what each path made of them (docs/normalisation.png, shown in docs/serving.md).
 """
 
 from __future__ import annotations
