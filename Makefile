@@ -78,7 +78,7 @@ prefect-stop: $(STAMP)  ## stop the project's Prefect server now (it stops itsel
 	@$(BIN)/python -m pipelines.prefect_server stop
 
 SERVE_MODEL ?= models:/mnist-classifier@champion
-serve: $(STAMP)  ## serve the champion on 127.0.0.1:$(SERVE_PORT): MLflow's scoring protocol behind the guard (body limit, read timeout, connection bound, JSON errors), 28x28 inputs, pictures, the draw-a-digit page at /
+serve: $(STAMP)  ## serve the champion on 127.0.0.1:$(SERVE_PORT): MLflow's scoring protocol behind the guard (body limit, read timeout, bound on requests in progress, Host check, JSON errors), 28x28 inputs, pictures, the draw-a-digit page at /
 	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" $(BIN)/mnist-mlops serve -m "$(SERVE_MODEL)" -H 127.0.0.1 -p $(SERVE_PORT) --max-body-mb $(SERVE_MAX_BODY_MB) --read-timeout-s $(SERVE_READ_TIMEOUT_S) --max-concurrency $(SERVE_MAX_CONCURRENCY)
 
 serve-guarded: serve  ## the same as serve (its former name)
