@@ -85,7 +85,7 @@ class BaselineMetrics(JsonArtifact):
 
 
 class BaselinesMetrics(JsonArtifact):
-    """``records/baselines.json``: full scores and fit times (``course``: ``None`` if not fitted)."""
+    """``records/baselines.json``: full scores and fit times (``course`` ``None``: not fitted)."""
 
     PRODUCER = "baselines"
 

@@ -10,6 +10,8 @@ from mnist_mlops.tracking.requirements import pinned_requirements
 if TYPE_CHECKING:
     import keras
 
+REQUIREMENTS = ("mlflow", "keras", "tensorflow-cpu", "tensorflow", "numpy")
+
 
 class _KerasFlavorWithExample:
     """``mlflow.keras`` whose ``save_model`` first creates the target folder.
@@ -34,6 +36,8 @@ def log_keras_model(model: keras.Model, input_example: Any, name: str = "model")
     Pip requirements are pinned to the installed versions; Keras' progress bar stays quiet.
     """
     import keras
+    import numpy as np
+    from mlflow.models import Model, infer_signature
 
     from mnist_mlops.native_stderr import verbose_requested
 
@@ -42,27 +46,16 @@ def log_keras_model(model: keras.Model, input_example: Any, name: str = "model")
     if not verbose_requested():
         keras.config.disable_interactive_logging()
     try:
-        return _log(model, input_example, name)
+        example = np.asarray(input_example)
+        return Model.log(
+            artifact_path=None,
+            name=name,
+            flavor=_KerasFlavorWithExample,
+            model=model,
+            signature=infer_signature(example, np.asarray(model.predict_on_batch(example))),
+            input_example=example,
+            pip_requirements=pinned_requirements(REQUIREMENTS),
+        ).model_uri
     finally:
         if interactive:
             keras.config.enable_interactive_logging()
-
-
-def _log(model: keras.Model, input_example: Any, name: str) -> str:
-    """Log the model (see :func:`log_keras_model`); return its URI."""
-    import numpy as np
-    from mlflow.models import Model, infer_signature
-
-    requirements = pinned_requirements(("mlflow", "keras", "tensorflow-cpu", "tensorflow", "numpy"))
-    example = np.asarray(input_example)
-    signature = infer_signature(example, np.asarray(model.predict_on_batch(example)))
-    info = Model.log(
-        artifact_path=None,
-        name=name,
-        flavor=_KerasFlavorWithExample,
-        model=model,
-        signature=signature,
-        input_example=example,
-        pip_requirements=requirements,
-    )
-    return info.model_uri

@@ -123,11 +123,10 @@ def log_classifier(
 
 
 def verified_export(model: keras.Model, path: Path, check_rows: np.ndarray | None) -> Path:
-    """Export ``model`` to ONNX at ``path`` and check it against Keras; return ``path``.
+    """Export ``model`` to ONNX at ``path``, checked against Keras on ``check_rows``; return it.
 
     Raises:
-        UnsupportedNetworkError: The model cannot be exported.
-        ExportMismatchError: The export does not match Keras on ``check_rows``.
+        UnsupportedNetworkError, ExportMismatchError: As :func:`log_classifier`.
     """
     export_onnx(model, path)
     check_export(OnnxNetwork(path), model, check_rows)
