@@ -1,13 +1,7 @@
 """Shared entry point of every stage: load params once, run the flow, exit non-zero on failure.
 
-A stage stops cleanly on SIGTERM, SIGINT or SIGHUP, and when the ``dvc repro`` that started it
-dies (:mod:`mnist_mlops.stopping`): its MLflow runs (its workers' included) end KILLED and it
-exits with 128 + the signal number. Outputs are written whole or not at all, and ``dvc.yaml``
-marks them ``persist: true``: DVC keeps the previous outputs until a run replaces them, so a
-failed or stopped stage leaves them (and ``dvc.lock``) as they were.
-
-The project root is the folder of the parameters file: every stage gets one
-:class:`~mnist_mlops.config.paths.ProjectPaths` built from it and passes its paths down.
+A stop signal, or the death of the ``dvc repro`` that started it, ends the stage's MLflow runs
+KILLED and exits 128 + the signal (docs/decisions/stopping-stages.md).
 """
 
 from __future__ import annotations
@@ -50,13 +44,9 @@ def stage_task(
 def stage_task(
     fn: Callable[P, R] | None = None, /, *, name: str | None = None
 ) -> Task[P, R] | Callable[[Callable[P, R]], Task[P, R]]:
-    """Return ``fn`` as a Prefect task, or a decorator that makes one (``@stage_task(name=)``).
+    """Return ``fn`` as a Prefect task named ``name``, or a decorator that makes one.
 
-    DVC already caches stage outputs: Prefect's own result caching and persistence are off.
-
-    Args:
-        fn: The function to run as a task.
-        name: The task's name (default: the function's).
+    Prefect's result caching and persistence are off (DVC caches stage outputs).
     """
     decorate: Callable[[Callable[P, R]], Task[P, R]] = task(
         name=name, cache_policy=NO_CACHE, persist_result=False
@@ -65,15 +55,7 @@ def stage_task(
 
 
 def stage_flow(name: str) -> Callable[[Callable[P, R]], Flow[P, R]]:
-    """Return a decorator that makes a stage's Prefect flow.
-
-    Its runs are named after the stage (``train · @<commit> · exp <name>``, see
-    :func:`pipelines.stage_server.flow_run_name`); results are not persisted (DVC caches the
-    outputs).
-
-    Args:
-        name: The stage's name (``dvc.yaml``).
-    """
+    """Return a decorator that makes stage ``name``'s Prefect flow (results not persisted)."""
     return flow(name=name, flow_run_name=flow_run_name, persist_result=False)
 
 
@@ -81,16 +63,10 @@ StageRun = Callable[[Params, ProjectPaths], Any]
 
 
 def run_stage(name: str, run: StageRun, argv: list[str] | None = None) -> int:
-    """Validate ``params.yaml`` before any work, then run the stage's flow.
+    """Validate ``--params`` (in ``argv``) before any work, then call ``run``.
 
-    Args:
-        name: The stage name, for messages.
-        run: Calls the flow with the sections and paths it needs.
-        argv: Command-line arguments (default ``sys.argv[1:]``).
-
-    Returns:
-        The process exit code: 0 on success, 2 for invalid params, 1 for a failed flow,
-        128 + the signal number when stopped.
+    Returns the exit code: 0 on success, 2 for invalid params, 1 for a failed flow, 128 + the
+    signal number when stopped.
     """
     parser = argparse.ArgumentParser(prog=f"python -m pipelines {name}")
     parser.add_argument(
@@ -136,17 +112,9 @@ def _stopped(name: str, stop: BaseException) -> int:
 
 
 def main(name: str, run: StageRun, argv: list[str]) -> NoReturn:
-    """Run the stage as this process: stop signals handled, exit with :func:`run_stage`'s code.
+    """Run stage ``name`` as this process; exit with :func:`run_stage`'s code.
 
-    The stage's process is the session of the MLflow runs it and its workers create.
-    TensorFlow's native noise is filtered out (normally on since the package's import,
-    ``pipelines/__init__.py``); ``MNIST_MLOPS_VERBOSE=1`` keeps every line (see
-    :mod:`mnist_mlops.native_stderr`).
-
-    Args:
-        name: The stage's name.
-        run: Calls the stage's flow (the stage module's ``run``).
-        argv: The arguments :func:`run_stage` parses.
+    Quiet by default; the process is the session of its MLflow runs; stop signals handled.
     """
     quiet_by_default()
     start_session()

@@ -75,16 +75,9 @@ def read_json(path: str | Path) -> Any:
 
 @contextlib.contextmanager
 def atomic_directory(final: str | Path) -> Iterator[Path]:
-    """Build a directory in a temporary sibling and move it into place only on success.
+    """Yield a temporary sibling of ``final`` to fill; move it into place only on success.
 
-    On an exception the temporary directory is removed and ``final`` is left as it was,
-    so a failed stage never leaves half-written output.
-
-    Args:
-        final: The directory to produce.
-
-    Yields:
-        The temporary directory to write into.
+    On an exception it is removed and ``final`` is left as it was.
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)

@@ -1,22 +1,7 @@
-"""Quiet by default: TensorFlow's native chatter, Keras progress bars and MLflow's warnings.
+"""Quiet by default: TensorFlow's native stderr lines, Keras progress bars, MLflow's warnings.
 
-:func:`quiet_by_default` (every stage and ``mnist-mlops`` command) applies what follows, unless
-``MNIST_MLOPS_VERBOSE=1`` (``mnist-mlops --verbose`` sets it) brings everything back: native
-lines filtered, ``TF_CPP_MIN_LOG_LEVEL=2``, Keras' interactive progress bars off (its fit logs
-are one plain line per epoch), the ``mlflow`` loggers at ERROR (``MLFLOW_LOGGING_LEVEL``), no
-artifact download bars, and MLflow's Python warnings ignored (e.g. "An input example was not
-provided" for a pyfunc model that has none).
-
-Filter TensorFlow's native (C++/absl) start-up and graph chatter out of a process's stderr.
-
-TensorFlow writes some lines straight to file descriptor 2 from C++, before its own log level
-(``TF_CPP_MIN_LOG_LEVEL``) is read: ``oneDNN custom operations are on``, absl's ``All log
-messages before absl::InitializeLog()`` and, once per tf.data pipeline, a ~1,000-character
-``node_def_util.cc ... NodeDef mentions attribute use_unbounded_threadpool`` error (an op
-attribute of a newer Keras that this TensorFlow ignores; harmless). No Python setting reaches
-them, so :func:`filter_native_stderr` puts a pipe behind descriptor 2 and drops exactly the lines
-of :data:`NATIVE_NOISE`; every other line - Python tracebacks, real TensorFlow errors, the
-output of child processes - passes through unchanged.
+What is silenced and why: docs/decisions/quiet-by-default.md. No Python setting reaches the
+native lines, so :func:`filter_native_stderr` filters descriptor 2 through a pipe.
 """
 
 from __future__ import annotations
@@ -79,7 +64,7 @@ def verbose_requested() -> bool:
 
 
 def quiet_by_default() -> None:
-    """Apply the quiet defaults of the module docstring (nothing when verbose; idempotent)."""
+    """Quiet TF, Keras and MLflow; filter native lines (nothing when verbose; idempotent)."""
     if verbose_requested():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,25 +1,11 @@
-"""The ``metrics/*.json`` files (``dvc metrics show`` / ``diff``) and the stages' records.
+"""The ``metrics/*.json`` files (headline figures, no timings) and the ``records/*.json`` files.
 
-The metrics files hold only the headline figures, under names unique across them (so that
-``dvc exp show`` needs no ``path:`` prefixes) and short enough for one 120-column table:
-
-* :class:`EvaluateMetrics` - ``metrics/evaluate.json`` (evaluate -> register);
-* :class:`TuneMetrics` - ``metrics/tune.json`` (the best trial's validation accuracy);
-* :class:`BaselineMetrics` - ``metrics/perceptron.json``, ``metrics/mlp.json`` and
-  ``metrics/course.json`` (the course's network as a reference run).
-
-Timings are not metrics (they change every run and would top every ``dvc metrics diff``):
-the records and the MLflow runs keep them.
-
-Everything else is a record (``records/*.json``, not a DVC metric): the full scores
-(:class:`EvaluationScores`, per class in ``plots/per_class.csv``; :class:`BaselinesMetrics`),
-the study's bookkeeping (:class:`TuneSummary`) and the promotion decision
-(:class:`RegisterSummary`). Their locations are in :class:`mnist_mlops.config.paths.ProjectPaths`.
+Metric names are unique across the files, so ``dvc exp show`` needs no ``path:`` prefixes
+(rationale in docs/decisions/run-records.md); locations are in
+:class:`mnist_mlops.config.paths.ProjectPaths`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,10 +34,7 @@ class TestScores(JsonArtifact):
     macro_recall: float
     macro_f1: float
     per_class: dict[str, ClassScores]
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the file's content (a score that was not measured is left out)."""
-        return self.model_dump(mode="json", exclude_none=True)
+    OMIT_NONE = True  # a score that was not measured is left out
 
 
 class EvaluationScores(TestScores):
@@ -88,11 +71,7 @@ class BaselineScores(TestScores):
 
 
 class BaselineMetrics(JsonArtifact):
-    """``metrics/<baseline>.json``: one baseline's headline figures (one row of the table).
-
-    ``baseline_test_accuracy`` is named apart from the trained model's ``test_accuracy`` so
-    that ``dvc exp show`` keeps the model's column unprefixed. No fit time (see above).
-    """
+    """``metrics/<baseline>.json``: one baseline's headline figures (one row of the table)."""
 
     PRODUCER = "baselines"
 
@@ -106,40 +85,23 @@ class BaselineMetrics(JsonArtifact):
 
 
 class BaselinesMetrics(JsonArtifact):
-    """``records/baselines.json``: the comparisons' full scores, fit times included.
-
-    scikit-learn's ``perceptron`` and ``mlp``, and the course's network ``course`` (which the
-    stage always fits; ``None`` in a record of the scikit-learn baselines alone).
-    """
+    """``records/baselines.json``: full scores and fit times (``course`` ``None``: not fitted)."""
 
     PRODUCER = "baselines"
 
     perceptron: BaselineScores
     mlp: BaselineScores
     course: BaselineScores | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the file's content (a score that was not measured is left out).
-
-        As in :meth:`TestScores.to_json`: the perceptron has no ``test_loss``.
-        """
-        return self.model_dump(mode="json", exclude_none=True)
+    OMIT_NONE = True  # the perceptron has no test_loss
 
 
 class TuneMetrics(JsonArtifact):
-    """``metrics/tune.json``: the best considered trial's validation accuracy.
-
-    ``val_accuracy`` shares its column with the baselines' validation accuracy; ``{}`` when
-    tuning was skipped.
-    """
+    """``metrics/tune.json``: the best considered trial's validation accuracy (``{}``: none)."""
 
     PRODUCER = "tune"
+    OMIT_NONE = True
 
     val_accuracy: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the file's content (``{}`` without a best trial)."""
-        return self.model_dump(mode="json", exclude_none=True)
 
 
 class TuneSummary(JsonArtifact):
@@ -163,7 +125,7 @@ class TuneSummary(JsonArtifact):
     duration_s: float | None = None
     mlflow_parent_run_id: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Return the file's content (a skipped marker is ``{"skipped": true}``)."""
         if self.skipped:
             return {"skipped": True}
@@ -173,20 +135,8 @@ class TuneSummary(JsonArtifact):
 class RegisterSummary(JsonArtifact):
     """``records/register.json``: the registered version and the promotion decision.
 
-    Attributes:
-        model_name: The registered model.
-        version: The new version.
-        model_uri: ``models:/<name>/<version>``.
-        logged_model_uri: The logged pyfunc model it was registered from.
-        min_improvement: ``register.min_improvement``.
-        promoted: Whether the version took the ``champion`` alias.
-        reason: Why (one line).
-        challenger_accuracy: The new version's test accuracy.
-        champion_accuracy: The champion's, on the same split (``None``: not scored).
-        champion_version: The champion before the decision (``None``: there was none).
-        comparable: Whether both were trained on the same data source (``None``: no champion).
-        data_source: The new version's data source.
-        champion_source: The champion's data source.
+    ``champion_*`` and ``comparable`` are ``None`` when there was no champion (or it was not
+    scored); ``comparable``: both trained on the same data source.
     """
 
     PRODUCER = "register"

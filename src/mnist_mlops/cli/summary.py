@@ -1,9 +1,6 @@
-"""``mnist-mlops summary``: what the last ``dvc repro`` produced, in a few lines.
+"""``mnist-mlops summary``: the last repro's data, champion against course and baselines.
 
-The data used (source, digits per split), the champion (version, its training run's name, test
-accuracy) against the course network and the scikit-learn baselines, and the next three
-commands (metrics table, MLflow UI link, serving). Reads ``records/``, ``runs/`` and the data
-folders; asks the MLflow store only which run holds the ``champion`` alias.
+Reads ``records/``, ``runs/`` and the data folders; also prints the next commands.
 """
 
 from __future__ import annotations
@@ -60,7 +57,7 @@ def champion_run_name(model_name: str) -> str:
 
 
 def summary_lines(paths: ProjectPaths, ui_port: int, serve_port: int) -> list[str]:
-    """Return the summary's lines (see the module docstring).
+    """Return the summary's lines (the MLflow store is asked only for the champion's run name).
 
     Raises:
         MissingArtifactError: A stage's output is missing (the error names the stage to run).

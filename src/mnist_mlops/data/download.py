@@ -79,18 +79,14 @@ def _copy_local_idx(config: DataConfig, folder: Path) -> dict[str, Any]:
 
 
 def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> RawManifest:
-    """Put the raw files of ``config.source`` into ``folder``.
+    """Put the raw files of ``config.source`` into the empty ``folder`` (``fetch``: one file).
 
-    ``auto`` tries full MNIST and, when the network is unreachable, falls back to the
-    embedded ``mnist_5k`` with a loud warning. A checksum mismatch is never a fallback case.
+    ``auto`` falls back to the embedded ``mnist_5k``, with a loud warning, only when the network
+    is unreachable (never on a checksum mismatch). Returns the manifest without file checksums
+    and counts (:func:`download` adds them).
 
-    Args:
-        config: The ``data`` section.
-        folder: An empty directory to fill.
-        fetch: Function that downloads one verified file (the pipeline adds retries).
-
-    Returns:
-        The manifest, without the file checksums and counts (:func:`download` adds them).
+    Raises:
+        DataError, DownloadError, NetworkUnreachableError: The source cannot be read.
     """
     fields: dict[str, Any] = {"source_requested": config.source, "fallback_reason": None}
     source = config.source
@@ -118,16 +114,7 @@ def acquire(config: DataConfig, folder: Path, fetch: Fetcher = fetch_file) -> Ra
 
 
 def download(config: DataConfig, raw_dir: str | Path, fetch: Fetcher = fetch_file) -> RawManifest:
-    """Run the download stage: fill ``raw_dir`` atomically and write its manifest.
-
-    Args:
-        config: The ``data`` section.
-        raw_dir: The output directory (replaced only when everything succeeded).
-        fetch: Function that downloads one verified file.
-
-    Returns:
-        The manifest written into ``raw_dir`` (:meth:`RawManifest.save`).
-    """
+    """Fill ``raw_dir`` atomically (replaced only on success); return the manifest it holds."""
     with atomic_directory(raw_dir) as folder:
         acquired = acquire(config, folder, fetch)
         files = {p.name: _file_entry(p) for p in sorted(folder.iterdir())}

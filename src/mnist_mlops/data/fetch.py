@@ -44,20 +44,10 @@ def _to_cache(path: Path, sha256: str) -> None:
 
 
 def fetch_file(url: str, dest: str | Path, sha256: str, timeout_s: float = 30.0) -> Path:
-    """Download ``url`` to ``dest`` and verify its SHA-256, atomically.
+    """Download ``url`` to ``dest`` (``timeout_s`` per connect and read); return ``dest``.
 
-    The body is streamed to a temporary file beside ``dest``; only a complete file whose
-    checksum matches is renamed to ``dest``. On any failure nothing is left at ``dest``.
-    A verified copy in the download cache is used instead of the network when present.
-
-    Args:
-        url: The URL to fetch.
-        dest: The final path.
-        sha256: The expected hex SHA-256 of the file.
-        timeout_s: Socket timeout for connecting and for each read.
-
-    Returns:
-        ``dest``.
+    Only a complete file matching ``sha256`` is renamed into place: on any failure nothing is
+    left at ``dest``. A verified copy in the download cache is used when present.
 
     Raises:
         NetworkUnreachableError: The server could not be reached (DNS, refused, timeout).

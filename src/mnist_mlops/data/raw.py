@@ -110,15 +110,10 @@ def _read_arrays(folder: Path, manifest: RawManifest) -> dict[str, np.ndarray]:
 
 
 def load_raw(folder: str | Path, manifest: RawManifest | None = None) -> RawDataset:
-    """Load and validate the raw dataset that ``manifest`` describes in ``folder``.
+    """Load and validate the raw dataset in ``folder``.
 
-    Args:
-        folder: The raw data directory (the download stage's output).
-        manifest: The manifest, if already in memory: its checksums were just computed and
-            are not verified again. ``None``: read it from ``folder`` and verify every file.
-
-    Returns:
-        The validated dataset.
+    ``manifest``: one just computed (checksums not verified again); ``None``: read it from
+    ``folder`` and verify every file.
 
     Raises:
         MissingArtifactError: ``folder`` has no manifest (the download stage has not run).

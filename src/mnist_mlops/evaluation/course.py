@@ -1,10 +1,6 @@
-"""The course's own network as a reference run beside the scikit-learn baselines.
+"""The course's own network (:func:`course_configs`) fitted as the reference run :data:`COURSE_RUN`.
 
-Whatever ``params.yaml`` trains (tuned or not), every ``baselines`` stage also fits the course's
-network exactly - 784 -> ``Dense(512, relu)`` -> ``Dense(10, softmax)``, adam 0.001, 5 epochs,
-batch 128 (:func:`course_configs`) - as the MLflow run :data:`COURSE_RUN`, scored like the
-baselines, so the runs table and ``dvc metrics show`` put course, champion and scikit-learn side
-by side.
+Scored like the baselines (why: docs/decisions/course-reference-run.md).
 """
 
 from __future__ import annotations
@@ -41,17 +37,9 @@ def course_configs(seed: int) -> tuple[ModelConfig, TrainConfig]:
 def run_course(
     splits: Mapping[str, Split], seed: int, tags: Mapping[str, str] | None = None, verbose: int = 0
 ) -> BaselineRun:
-    """Fit the course network in the MLflow run :data:`COURSE_RUN` and score it on the test split.
+    """Fit the course network in the run :data:`COURSE_RUN` (extra ``tags``); score on ``test``.
 
-    Args:
-        splits: ``train``, ``val`` and ``test`` splits.
-        seed: ``train.seed``.
-        tags: Extra run tags (provenance).
-        verbose: Keras ``fit`` verbosity.
-
-    Returns:
-        The baseline-shaped scores (``train_accuracy``/``val_accuracy`` of the last epoch) and
-        the run id; the run holds the per-epoch metrics and the test metrics.
+    Returns baseline-shaped scores (last epoch's train/val accuracy) and the run.
     """
     model_config, train_config = course_configs(seed)
     logged = flatten_params(model_config, "model") | flatten_params(train_config, "train")

@@ -1,13 +1,7 @@
-"""Held-out handwriting as "photos", to evaluate the image normalisation (evaluation only).
+"""Held-out handwriting as seeded "photos", to evaluate the image normalisation (evaluation only).
 
-:func:`make_photos` puts each digit at a random size and position on a larger canvas, in
-either polarity (dark ink on light paper, light chalk on a dark board), then blurs it, adds
-an uneven lighting gradient and sensor noise; everything is drawn from one seed.
-:func:`plain_resize` is the path images took before the MNIST-style normalisation
-(grayscale, resize to 28x28, invert when the border is light): the baseline it is compared
-with. :func:`uci_digits` brings scikit-learn's bundled UCI handwriting (8x8, 0-16; not MNIST
-at all) to the same bright-on-black float form as MNIST digits. :func:`strip_png` draws photos
-above what each path made of them (docs/normalisation.png, shown in docs/serving.md).
+:func:`plain_resize` is the path images took before the MNIST-style normalisation (the
+baseline); :func:`uci_digits` brings scikit-learn's 8x8 UCI digits to MNIST's float form.
 """
 
 from __future__ import annotations
@@ -45,15 +39,10 @@ def _ink_box(digit: np.ndarray) -> np.ndarray:
 
 
 def make_photo(digit: np.ndarray, rng: np.random.Generator, settings: PhotoSettings) -> np.ndarray:
-    """Return one "photo" of ``digit`` (a float image in [0, 1], bright ink on black).
+    """Return a uint8 "photo" of ``digit`` (float, bright ink > 0 on black), drawn from ``rng``.
 
-    Args:
-        digit: The digit, any size, ink > 0.
-        rng: The random generator (the photo's every choice is drawn from it).
-        settings: The ranges to draw from.
-
-    Returns:
-        A 2-D uint8 grayscale photo.
+    The digit is put at a random size and place on a larger canvas, in either polarity, then
+    blurred, lit by a gradient and given sensor noise (ranges: ``settings``).
     """
     height, width = (int(rng.integers(settings.canvas[0], settings.canvas[1] + 1)) for _ in "hw")
     ink = _ink_box(np.asarray(digit, dtype=np.float32))
@@ -81,30 +70,14 @@ def make_photo(digit: np.ndarray, rng: np.random.Generator, settings: PhotoSetti
 def make_photos(
     digits: Iterable[np.ndarray], seed: int, settings: PhotoSettings | None = None
 ) -> list[np.ndarray]:
-    """Return one photo per digit (sizes differ), all drawn from ``seed``.
-
-    Args:
-        digits: Float images in [0, 1], bright ink on black (e.g. MNIST rows reshaped 28x28).
-        seed: The seed: the same digits and seed give the same photos.
-        settings: The ranges to draw from (:class:`PhotoSettings` defaults).
-
-    Returns:
-        The photos, in order.
-    """
+    """Return one :func:`make_photo` per digit, in order; the same digits and seed, same photos."""
     rng = np.random.default_rng(seed)
     chosen = settings or PhotoSettings()
     return [make_photo(digit, rng, chosen) for digit in digits]
 
 
 def plain_resize(gray: np.ndarray) -> np.ndarray:
-    """The old image path: resize to 28x28 (Lanczos), invert when the border is light.
-
-    Args:
-        gray: A 2-D uint8 grayscale picture.
-
-    Returns:
-        The ``(28, 28)`` uint8 image.
-    """
+    """Return the old path's ``(28, 28)`` uint8 image of ``gray``: Lanczos, inverted if light."""
     from PIL import Image
 
     image = Image.fromarray(np.asarray(gray, dtype=np.uint8))
@@ -116,14 +89,7 @@ def plain_resize(gray: np.ndarray) -> np.ndarray:
 
 
 def uci_digits(images: np.ndarray) -> np.ndarray:
-    """Bring scikit-learn's ``load_digits`` images to MNIST's form: float, bright on black.
-
-    Args:
-        images: ``(N, 8, 8)`` gray levels 0-16 (``load_digits().images``).
-
-    Returns:
-        ``(N, 32, 32)`` float32 in [0, 1], smoothly enlarged (bicubic).
-    """
+    """Return ``load_digits`` images ``(N, 8, 8)``, 0-16, as ``(N, 32, 32)`` float32 in [0, 1]."""
     scaled = np.asarray(images, dtype=np.float32) / UCI_MAX
     return np.stack(
         [np.clip(resize(image, (UCI_SIDE, UCI_SIDE), "BICUBIC"), 0, 1) for image in scaled]
@@ -135,15 +101,9 @@ def strip_png(
     rows: Mapping[str, Sequence[np.ndarray]],
     captions: Mapping[str, Sequence[str]] | None = None,
 ) -> bytes:
-    """Draw photos above what each path made of them: one column per photo (a PNG).
+    """Return a PNG: ``photos`` in the first row, each path's images of them (``rows``) below.
 
-    Args:
-        photos: The photos (any sizes), drawn in the first row.
-        rows: For each path's name, its ``(28, 28)`` image of every photo (a row each).
-        captions: For some paths, a caption under each image (e.g. the predicted digit).
-
-    Returns:
-        The PNG bytes.
+    ``captions`` (per path name, optional) go under that path's images.
     """
     from mnist_mlops.evaluation.plots import pyplot
 

@@ -33,11 +33,7 @@ def code_version(root: Path) -> str:
 def version_tags(
     candidate: Candidate, decision: Decision, params: Mapping[str, str], code: str
 ) -> dict[str, str]:
-    """Return the new version's tags.
-
-    Test scores, data, ``code``, the training run and its ``params``, and the ``register.*``
-    tags of ``decision``.
-    """
+    """Return the version's tags: scores, data, ``code``, run ``params``, ``register.*``."""
     metrics, had_champion = candidate.metrics, decision.champion_version is not None
     champion_accuracy = decision.champion_accuracy
     return {

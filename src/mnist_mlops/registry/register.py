@@ -1,23 +1,16 @@
-"""The register stage: a new model version, the ``challenger`` alias and champion promotion.
+"""The register stage: log, score and register the trained model; set its aliases.
 
-:func:`register` refuses a model whose test accuracy (the evaluate stage's) is below
-``register.min_accuracy``, before anything is logged. Otherwise, under the model's promotion
-lock (:mod:`.lock`), it logs the trained model as a
-:class:`~mnist_mlops.serving.runtime.pyfunc.DigitClassifier` into its training run, scores it (and a
-comparable champion) on the current test split and registers it as ``register.model_name``.
-The new version always gets ``challenger``; it also takes ``champion`` when there is no
-champion yet, or when both were trained on the same data source (the ``data.source`` tag vs
-``meta.json`` of the processed data) and it beats the champion by at least
-``register.min_improvement``. A champion of another or an unknown source is not re-scored and
-keeps its alias; the decision says how to promote by hand. A register that fails leaves no
-model copy without a version (:mod:`.copies`). Only aliases are used (no deprecated stages).
+:func:`register` refuses a model below ``register.min_accuracy`` before logging anything;
+otherwise, under the promotion lock, the new version gets ``challenger``, and ``champion`` when
+there is none or it beats a champion of the same data source by ``register.min_improvement``
+(rules and rationale: docs/decisions/promotion-lock.md). A failed register leaves no model copy.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from mnist_mlops.artifacts.metrics import RegisterSummary
@@ -39,11 +32,11 @@ logger = logging.getLogger(__name__)
 def log_candidate(candidate: Candidate) -> str:
     """Log the candidate as a pyfunc classifier of its training run; return the model URI.
 
-    The model is exported to ONNX and checked against Keras on the test split first: a
-    model whose export fails or differs leaves nothing behind (no logged model, no version).
-    The training run is never reopened (a failure here would end it FAILED, a kill would
-    leave it RUNNING): the logged model names the run as its source, and only once it is
-    logged is it added to the run's outputs.
+    The ONNX export is checked on the test split first; the run is never reopened, only given
+    the logged model as an output.
+
+    Raises:
+        UnsupportedNetworkError, ExportMismatchError: Nothing was logged.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -87,11 +80,7 @@ def check_floor(config: RegisterConfig, candidate: Candidate) -> None:
 def score_and_decide(
     config: RegisterConfig, candidate: Candidate, logged_uri: str, champion: Champion | None
 ) -> Decision:
-    """Score the candidate (and a comparable champion) on the test split; decide promotion.
-
-    A champion trained on another data source is not scored: these test digits may be its
-    training digits, or another task's images.
-    """
+    """Score the candidate (and a champion of the same data source) on the test split; decide."""
     comparable = champion is not None and same_source(candidate.data_source, champion.source)
     challenger_accuracy = score(logged_uri, candidate.test)
     champion_accuracy = (
@@ -112,18 +101,10 @@ def score_and_decide(
 def publish(
     name: str, candidate: Candidate, logged_uri: str, decision: Decision, root: Path
 ) -> tuple[str, Decision]:
-    """Register the version, set its aliases, tags and model card.
+    """Register ``logged_uri`` as ``name``; set aliases, tags (``root``'s commit) and card.
 
-    Args:
-        name: The registered model.
-        candidate: The model's inputs.
-        logged_uri: The logged pyfunc classifier.
-        decision: The promotion decision.
-        root: The git checkout of the code (the ``git.commit`` tag).
-
-    Returns:
-        The new version and the decision (whose reason says how to promote by hand when
-        the champion was not comparable).
+    Returns the new version and the decision (its reason says how to promote by hand when the
+    champion was not comparable).
     """
     import mlflow
     from mlflow import MlflowClient
@@ -164,21 +145,7 @@ def register(
     processed_dir: Path,
     root: Path,
 ) -> RegisterSummary:
-    """Register the trained model, set its aliases and return the stage's summary.
-
-    Both models are scored before anything is registered: a failure there leaves no version
-    without an alias, and no model copy (see the module docstring).
-
-    Args:
-        config: The ``register`` section (model name, min_improvement, min_accuracy).
-        trained_dir: The train stage's model folder.
-        train_run: The train stage's run record (the run the model is logged into).
-        evaluate_path: The evaluate stage's test metrics.
-        processed_dir: The processed splits; the ``test`` split scores both models.
-        root: The git checkout of the code.
-
-    Returns:
-        The decision, both scores, the version and its URI.
+    """Register the train stage's model (scored on ``processed_dir``'s test split); summarise.
 
     Raises:
         BelowFloorError: The model's test accuracy is below ``config.min_accuracy``.
@@ -210,28 +177,12 @@ def register(
         model_uri=f"models:/{config.model_name}/{version}",
         logged_model_uri=logged_uri,
         min_improvement=config.min_improvement,
-        promoted=decision.promoted,
-        reason=decision.reason,
-        challenger_accuracy=decision.challenger_accuracy,
-        champion_accuracy=decision.champion_accuracy,
-        champion_version=decision.champion_version,
-        comparable=decision.comparable,
-        data_source=decision.data_source,
-        champion_source=decision.champion_source,
+        **asdict(decision),
     )
 
 
 def write_run_record(summary: RegisterSummary, train_run: Path, path: Path) -> RegisterRunInfo:
-    """Write the stage's run record: the new version, its aliases and its training run.
-
-    Args:
-        summary: The stage's decision (:func:`register`).
-        train_run: The train stage's run record.
-        path: The record's file (``ProjectPaths.register_run``).
-
-    Returns:
-        The record written.
-    """
+    """Write and return the stage's run record at ``path``: version, aliases, training run."""
     run = TrainedRunInfo.read(train_run)
     record = RegisterRunInfo(
         model_name=summary.model_name,

@@ -1,9 +1,4 @@
-"""The two scores of a promotion: the current champion of a model, and a model's accuracy.
-
-Both models are scored on the same (current) test split, with the registered pyfunc
-classifier (what serving answers), so the comparison holds even when the split changed since
-the champion was registered.
-"""
+"""The two scores of a promotion: a model's current champion, and a pyfunc's test accuracy."""
 
 from __future__ import annotations
 
@@ -15,15 +10,7 @@ from mnist_mlops.tracking.provenance import SOURCE_TAG
 
 
 def score(model_uri: str, split: Split) -> float:
-    """Return the accuracy of the pyfunc classifier at ``model_uri`` on ``split``.
-
-    Args:
-        model_uri: A logged or registered classifier (``runs:/...``, ``models:/name/3``).
-        split: The digits and their labels.
-
-    Returns:
-        The share of digits it classifies correctly.
-    """
+    """Return the share of ``split``'s digits the pyfunc at ``model_uri`` classifies right."""
     import mlflow.pyfunc
 
     model = mlflow.pyfunc.load_model(model_uri)
@@ -32,19 +19,10 @@ def score(model_uri: str, split: Split) -> float:
 
 
 def current_champion(name: str) -> Champion | None:
-    """Return the version holding the ``champion`` alias of ``name`` and its data source.
-
-    Args:
-        name: The registered model.
-
-    Returns:
-        The champion (its ``source`` is ``None`` when the version has no usable
-        ``data.source`` tag), or ``None`` when ``name`` has no champion.
+    """Return ``name``'s ``champion`` version and data source (``None``: unknown), or ``None``.
 
     Raises:
-        MlflowException: The registry failed otherwise (a server error, a locked database):
-            that must not be mistaken for "no champion", or the alias would move to a worse
-            model.
+        MlflowException: Any other registry failure (never taken for "no champion").
     """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException

@@ -1,7 +1,4 @@
-"""A Keras model logged to MLflow with its signature, an input example and pinned requirements.
-
-Keras and MLflow are imported inside the functions.
-"""
+"""A Keras model logged to MLflow with its signature, an input example and pinned requirements."""
 
 from __future__ import annotations
 
@@ -12,6 +9,8 @@ from mnist_mlops.tracking.requirements import pinned_requirements
 
 if TYPE_CHECKING:
     import keras
+
+REQUIREMENTS = ("mlflow", "keras", "tensorflow-cpu", "tensorflow", "numpy")
 
 
 class _KerasFlavorWithExample:
@@ -32,51 +31,31 @@ class _KerasFlavorWithExample:
 
 
 def log_keras_model(model: keras.Model, input_example: Any, name: str = "model") -> str:
-    """Log ``model`` to the active run with a signature inferred on ``input_example``.
+    """Log ``model`` to the active run, its signature inferred on ``input_example``; return its URI.
 
-    Args:
-        model: The trained Keras model.
-        input_example: A few input rows (``(n, 784)`` float32); also stored as the example.
-        name: The logged model's name.
-
-    Returns:
-        The model URI, loadable with ``mlflow.pyfunc.load_model``.
-
-    The pip requirements are pinned to the installed versions (no slow inference in a
-    subprocess).
+    Pip requirements are pinned to the installed versions; Keras' progress bar stays quiet.
     """
     import keras
+    import numpy as np
+    from mlflow.models import Model, infer_signature
 
     from mnist_mlops.native_stderr import verbose_requested
 
-    # MLflow checks the example by predicting with Keras' default verbosity: a progress bar
-    # with colour codes in every log. Without interactive logging Keras sends it to absl's
-    # INFO log (quiet_by_default keeps that logger at WARNING).
+    # MLflow's check of the example would print Keras' progress bar: off unless verbose.
     interactive = keras.config.is_interactive_logging_enabled()
     if not verbose_requested():
         keras.config.disable_interactive_logging()
     try:
-        return _log(model, input_example, name)
+        example = np.asarray(input_example)
+        return Model.log(
+            artifact_path=None,
+            name=name,
+            flavor=_KerasFlavorWithExample,
+            model=model,
+            signature=infer_signature(example, np.asarray(model.predict_on_batch(example))),
+            input_example=example,
+            pip_requirements=pinned_requirements(REQUIREMENTS),
+        ).model_uri
     finally:
         if interactive:
             keras.config.enable_interactive_logging()
-
-
-def _log(model: keras.Model, input_example: Any, name: str) -> str:
-    """Log the model (see :func:`log_keras_model`); return its URI."""
-    import numpy as np
-    from mlflow.models import Model, infer_signature
-
-    requirements = pinned_requirements(("mlflow", "keras", "tensorflow-cpu", "tensorflow", "numpy"))
-    example = np.asarray(input_example)
-    signature = infer_signature(example, np.asarray(model.predict_on_batch(example)))
-    info = Model.log(
-        artifact_path=None,
-        name=name,
-        flavor=_KerasFlavorWithExample,
-        model=model,
-        signature=signature,
-        input_example=example,
-        pip_requirements=requirements,
-    )
-    return info.model_uri

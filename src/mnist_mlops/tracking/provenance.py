@@ -46,16 +46,9 @@ def git_commit(root: Path) -> tuple[str | None, bool]:
 
 
 def data_tags(raw_dir: Path, processed_dir: Path) -> dict[str, str]:
-    """Describe the data a run used, from the download and preprocess outputs.
+    """Return the data tags: source, url and raw hash, processed hash.
 
-    Args:
-        raw_dir: The download stage's folder (its manifest).
-        processed_dir: The processed splits the run read.
-
-    Returns:
-        ``data.source`` and ``data.raw_sha256`` (a hash over the raw files' checksums in the
-        raw manifest), ``data.processed_sha256`` (over the ``.npy`` splits) and ``data.url``;
-        keys whose source file is missing are left out.
+    From ``raw_dir``'s manifest and ``processed_dir``'s splits; a missing file's keys left out.
     """
     tags: dict[str, str] = {}
     if RawManifest.path(raw_dir).is_file():
@@ -71,13 +64,7 @@ def data_tags(raw_dir: Path, processed_dir: Path) -> dict[str, str]:
 
 
 def run_tags(repo_root: Path, raw_dir: Path, processed_dir: Path) -> dict[str, str]:
-    """Return the tags every run carries: git commit (and dirty flag) plus :func:`data_tags`.
-
-    Args:
-        repo_root: The git checkout of the code.
-        raw_dir: The download stage's folder.
-        processed_dir: The processed splits the run read.
-    """
+    """Return the tags every run carries: ``repo_root``'s git commit and dirty flag, data tags."""
     tags = data_tags(raw_dir, processed_dir)
     commit, dirty = git_commit(repo_root)
     if commit:
@@ -91,16 +78,10 @@ DVC_EXP_NAME_ENV = "DVC_EXP_NAME"  # set by `dvc exp run` for the stages it runs
 
 
 def run_name(stage: str, details: Sequence[str], tags: Mapping[str, str]) -> str:
-    """Return a run name that tells runs apart in the MLflow UI's run list.
+    """Return ``<stage> · <details...> · @<commit>[+] · exp <DVC experiment>``.
 
-    ``<stage> · <details...> · @<short commit> · exp <DVC experiment>``: the commit comes from
-    :func:`run_tags`' ``git.commit`` (left out without one), the DVC experiment from
-    ``DVC_EXP_NAME`` (only inside ``dvc exp run``).
-
-    Args:
-        stage: What ran (``train``, ``study <name>``...).
-        details: Its key params, already formatted.
-        tags: The run's tags.
+    The commit is ``tags``' ``git.commit`` (``+``: dirty), the experiment ``DVC_EXP_NAME``;
+    each is left out when absent.
     """
     parts = [stage, *details]
     commit = tags.get("git.commit")

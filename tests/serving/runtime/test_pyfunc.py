@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import keras
 import mlflow
@@ -10,7 +12,12 @@ from mlflow.pyfunc import scoring_server
 
 from mnist_mlops.serving.runtime.onnx_network import ONNX_FILE
 from mnist_mlops.serving.runtime.predictions import DIGIT_COLUMN, PROBABILITY_COLUMNS
-from mnist_mlops.serving.runtime.pyfunc import ONNX_ARTIFACT, DigitClassifier, log_classifier
+from mnist_mlops.serving.runtime.pyfunc import (
+    ONNX_ARTIFACT,
+    SIGNATURE,
+    DigitClassifier,
+    log_classifier,
+)
 from tests.helpers.models import tiny_model, use_test_store
 
 
@@ -137,3 +144,13 @@ def test_the_model_carries_the_package_it_was_pickled_against(tiny_splits, tmp_p
     assert meta.flavors["python_function"]["code"] == "code"
     assert (tmp_path / "code/mnist_mlops/serving/runtime/pyfunc.py").is_file()
     assert (tmp_path / "code/mnist_mlops/serving/runtime/onnx_network.py").is_file()
+
+
+def test_importing_the_model_prints_no_type_hint_advice():
+    probe = "import mnist_mlops.serving.runtime.pyfunc"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "type hint" not in done.stderr.lower(), done.stderr
+
+
+def test_the_logged_signature_is_the_tensor_one(logged):
+    assert logged[1].metadata.signature == SIGNATURE

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mlflow.pyfunc
 import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
@@ -32,7 +32,6 @@ from mnist_mlops.tracking.requirements import pinned_requirements
 
 if TYPE_CHECKING:
     import keras
-    import pandas as pd
     from mlflow.models.model import ModelInfo
 
 logger = logging.getLogger(__name__)
@@ -47,10 +46,6 @@ SIGNATURE = ModelSignature(
     ),
 )
 REQUIREMENTS = ("mlflow", "numpy", "pandas", "onnxruntime")
-
-
-# The signature is the explicit tensor one above, not type hints: silence MLflow's advice.
-warnings.filterwarnings("ignore", message="Add type hints to the `predict` method")
 
 
 class DigitClassifier(PythonModel):
@@ -69,10 +64,16 @@ class DigitClassifier(PythonModel):
             )
         self._network = OnnxNetwork(context.artifacts[ONNX_ARTIFACT])
 
-    # ``model_input`` and ``params`` carry no type hints on purpose: MLflow 3 would derive a
-    # type-hint signature from them and replace the tensor signature above.
-    def predict(self, context, model_input, params=None) -> pd.DataFrame:
+    def predict(
+        self,
+        context: PythonModelContext | None,
+        model_input: np.ndarray,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
         """Return the :func:`~.predictions.digit_frame` of any number of digits.
+
+        ``model_input`` is anything :func:`to_pixel_rows` accepts; its ``np.ndarray`` hint is
+        one MLflow infers no schema from, so :data:`SIGNATURE` stays the model's signature.
 
         Raises:
             MlflowException: INVALID_PARAMETER_VALUE (HTTP 400) naming what is wrong.
@@ -122,11 +123,10 @@ def log_classifier(
 
 
 def verified_export(model: keras.Model, path: Path, check_rows: np.ndarray | None) -> Path:
-    """Export ``model`` to ONNX at ``path`` and check it against Keras; return ``path``.
+    """Export ``model`` to ONNX at ``path``, checked against Keras on ``check_rows``; return it.
 
     Raises:
-        UnsupportedNetworkError: The model cannot be exported.
-        ExportMismatchError: The export does not match Keras on ``check_rows``.
+        UnsupportedNetworkError, ExportMismatchError: As :func:`log_classifier`.
     """
     export_onnx(model, path)
     check_export(OnnxNetwork(path), model, check_rows)
