@@ -13,7 +13,7 @@ import sys
 from mnist_mlops.config.params import load_params
 from mnist_mlops.config.paths import PARAMS_FILE, ProjectPaths
 from mnist_mlops.errors import ConfigError
-from mnist_mlops.native_stderr import filter_native_stderr
+from mnist_mlops.native_stderr import quiet_by_default
 from pipelines.prefect_server import server_folder
 
 STAGES = ("download", "preprocess", "tune", "train", "evaluate", "baselines", "register")
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     root = ProjectPaths.for_params_file(args.params).root
     os.environ.setdefault("PREFECT_HOME", str(server_folder(root)))  # before Prefect's import
-    filter_native_stderr()  # before anything imports TensorFlow
+    quiet_by_default()  # before anything imports TensorFlow (MNIST_MLOPS_VERBOSE=1: all lines)
     from pipelines._stage import main as run_stage_process
 
     stage = importlib.import_module(f"pipelines.{args.stage}")

@@ -127,6 +127,7 @@ def test_editing_the_prefect_server_code_re_runs_no_stage_and_a_flows_code_re_ru
     deps = {
         path: why
         for entry in changed["train"]
+        if isinstance(entry, dict)
         for path, why in entry.get("changed deps", {}).items()
     }
     assert deps["pipelines/train.py"] == "modified", changed

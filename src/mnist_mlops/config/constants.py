@@ -14,9 +14,9 @@ NUM_CLASSES = 10
 MAX_PIXEL = 255.0  # raw 8-bit pixel values are scaled by this to [0, 1]
 DIGIT_BOX = 20  # MNIST's digits are scaled to fit this box (their longer side spans it) ...
 MNIST_CENTRE = (14.0, 14.0)  # ... and shifted to put their centre of mass here (row, column)
-# The reproducibility promise (docs/reproducibility.md): one machine repeats a fit bit for bit; on another CPU
-# (other float32 kernels, thread counts) each per-epoch loss of the same fit agrees within this
-# relative tolerance over the default 5 epochs (measured here: at most 1e-4).
+# The reproducibility promise (docs/reproducibility.md): one machine repeats a fit bit for
+# bit; on another CPU (other float32 kernels, thread counts) each per-epoch loss of the same
+# fit agrees within this relative tolerance over the default 5 epochs (measured: at most 1e-4).
 CROSS_MACHINE_LOSS_RTOL = 1e-3
 
 DataSource = Literal["auto", "mnist", "fashion_mnist", "mnist_5k", "idx"]

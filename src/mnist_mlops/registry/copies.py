@@ -24,6 +24,7 @@ def remove_unregistered_copies(client: MlflowClient, run_id: str) -> list[str]:
     Raises:
         MlflowException: The store cannot be read or written.
     """
+    from mlflow.exceptions import MlflowException
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
     experiment_id = client.get_run(run_id).info.experiment_id
@@ -37,7 +38,7 @@ def remove_unregistered_copies(client: MlflowClient, run_id: str) -> list[str]:
             continue
         try:
             get_artifact_repository(copy.artifact_location).delete_artifacts()
-        except OSError as exc:  # e.g. the store it could not write to in the first place
+        except (OSError, MlflowException) as exc:  # e.g. a store it cannot write to, a proxy's 5xx
             logger.warning("could not delete the files of %s: %s", copy.model_id, exc)
         client.delete_logged_model(copy.model_id)
         removed.append(copy.model_id)

@@ -99,7 +99,9 @@ def _log_outcome(name: str, outcome: _Outcome, first_n: int | None) -> None:
     """Log the counts and best value; warn when trials beyond the first n were left out."""
     finished = outcome.counts["finished"]
     if first_n is not None and finished > first_n:
-        message = "study %s holds %d finished trials, more than n_trials=%d: the first %d compete"
+        message = (
+            "study %s holds %d finished trials, more than n_trials=%d: only the first %d compete"
+        )
         logger.warning(message, name, finished, first_n, first_n)
     best, considered = (outcome.best.value if outcome.best else None), len(outcome.considered)
     logger.info(
