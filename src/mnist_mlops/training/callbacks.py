@@ -1,4 +1,8 @@
-"""Keras callbacks, on epoch logs only: the non-finite loss guard, an MLflow logger."""
+"""Keras callbacks, on epoch logs only: the non-finite loss guard, an MLflow logger.
+
+Not ``mlflow.keras.MlflowCallback`` (MLflow 3.17, read): it logs to the active run only, at
+0-based steps, with no prefix or epoch time, and adds optimizer params to the run.
+"""
 
 from __future__ import annotations
 
