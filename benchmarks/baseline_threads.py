@@ -24,9 +24,9 @@ from pathlib import Path
 from threadpoolctl import threadpool_info
 
 from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.data.idx import read_idx
 from mnist_mlops.data.preprocess import to_features
 from mnist_mlops.data.raw import find_idx
-from mnist_mlops.data.idx import read_idx
 from mnist_mlops.evaluation.baselines import THREADS, limited_fit, make_baseline
 
 FASHION = "/usr/share/datasets/fashion-mnist"
@@ -78,15 +78,16 @@ def main() -> None:
     for repeat in range(args.repeats):
         order = list(cases) if repeat % 2 == 0 else list(reversed(cases))
         for name in order:
-            times[name].append(timed(train, *cases[name], args.max_iter, loaded=cases[name][1]))
+            threads, busy = cases[name]
+            times[name].append(timed(train, threads, args.max_iter, busy))
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"MLPClassifier(100), {args.n} images, max_iter {args.max_iter}, +{args.load} busy")
     for name, value in medians.items():
         print(f"  {name:28s} median {value:7.2f} s  {[round(t, 2) for t in times[name]]}")
-    quiet, limited_loaded = medians["default threads, quiet"], medians[f"{THREADS} thread(s), loaded"]
+    quiet, limited = medians["default threads, quiet"], f"{THREADS} thread(s)"
     print(f"  default: loaded / quiet  {medians['default threads, loaded'] / quiet:6.2f}")
-    print(f"  limited loaded / default quiet  {limited_loaded / quiet:6.2f}  (target <= 2)")
-    print(f"  limited quiet / default quiet   {medians[f'{THREADS} thread(s), quiet'] / quiet:6.2f}")
+    print(f"  limited loaded / default quiet  {medians[limited + ', loaded'] / quiet:6.2f} (<= 2)")
+    print(f"  limited quiet / default quiet   {medians[limited + ', quiet'] / quiet:6.2f}")
     for early in (False, True):
         estimator = make_baseline("mlp", 0, None, early_stopping=early)
         seconds = limited_fit(estimator, train, THREADS)
