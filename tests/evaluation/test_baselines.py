@@ -1,10 +1,9 @@
 import pytest
 from mlflow import MlflowClient
-
-from mnist_mlops.config.params import MlflowConfig
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info
 
+from mnist_mlops.config.params import MlflowConfig
 from mnist_mlops.evaluation.baselines import (
     baselines_metrics,
     limited_fit,

@@ -224,8 +224,9 @@ class SearchSpace(_Strict):
         return sorted(set(self.keys_read()) | set(CNN_KEYS) | set(AUGMENT_STRENGTHS))
 
 
-# The default of ``tune.space``: the course's search space, as the repository's params.yaml
-# spells it (a dimension left out of a ``tune.space`` given in a file is not searched).
+# The default of ``tune.space``, as the repository's params.yaml spells it: it holds the
+# course's network and reaches wider, longer-trained MLPs with dropout (a dimension left out
+# of a ``tune.space`` given in a file is not searched).
 COURSE_SPACE = SearchSpace(
     epochs=IntRange(low=5, high=20),
     n_layers=IntRange(low=1, high=2),

@@ -133,7 +133,7 @@ def run_baselines(
     threads: int = THREADS,
     early_stopping: bool = False,
 ) -> dict[str, BaselineRun]:
-    """Run every baseline of :data:`BASELINES` (options as :func:`run_baseline`); ``{name: run}``."""
+    """Run every baseline of :data:`BASELINES` (options of :func:`run_baseline`): name -> run."""
     return {
         name: run_baseline(
             name, splits, seed, tags, max_iter, threads=threads, early_stopping=early_stopping
