@@ -33,6 +33,11 @@ def test_baselines_are_runs_with_the_keras_metric_names(tiny_splits, tmp_path):
     for key in ("val_accuracy", "train_accuracy", "macro_f1", "test_loss", "test_f1_0"):
         assert key in mlp.data.metrics, key
     assert mlp.data.params["baseline.hidden_layer_sizes"] == "(100,)"
+    # the stage's measured defaults: one BLAS thread, early stopping
+    assert (mlp.data.params["baseline.threads"], mlp.data.params["baseline.early_stopping"]) == (
+        "1",
+        "True",
+    )
     assert (
         mlp.data.tags["model.family"] == "sklearn" and mlp.data.tags["data.source"] == "synthetic"
     )

@@ -26,6 +26,9 @@ BASELINES = ("perceptron", "mlp")
 # BLAS threads of a fit: with more, MLPClassifier's fit took 29x its quiet time on a busy
 # machine (threads spinning against other stages); one keeps it under 2x (benchmarks/README.md).
 THREADS = 1
+# Stop when the score on 10 % held out stops improving: MLPClassifier on 20,000 Fashion-MNIST
+# images took 52 iterations (57 s) instead of 200 (209 s), test accuracy 0.866 vs 0.868.
+EARLY_STOPPING = True
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def run_baseline(
     max_iter: int | None = None,
     *,
     threads: int = THREADS,
-    early_stopping: bool = False,
+    early_stopping: bool = EARLY_STOPPING,
 ) -> BaselineRun:
     """Fit baseline ``name`` on ``splits["train"]`` and record it as a run of the active experiment.
 
@@ -131,7 +134,7 @@ def run_baselines(
     max_iter: int | None = None,
     *,
     threads: int = THREADS,
-    early_stopping: bool = False,
+    early_stopping: bool = EARLY_STOPPING,
 ) -> dict[str, BaselineRun]:
     """Run every baseline of :data:`BASELINES` (options of :func:`run_baseline`): name -> run."""
     return {
