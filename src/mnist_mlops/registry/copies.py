@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +32,38 @@ def remove_unregistered_copies(client: MlflowClient, run_id: str) -> list[str]:
     copies = client.search_logged_models(
         experiment_ids=[experiment_id], filter_string=f"source_run_id = '{run_id}'"
     )
-    used = {version.model_id for version in client.search_model_versions(f"run_id = '{run_id}'")}
+    versions = client.search_model_versions(f"run_id = '{run_id}'")
+    used = {model_id for version in versions for model_id in _model_ids(version)}
     removed = []
     for copy in copies:
-        if copy.model_id in used or not COPY_TAGS.items() <= (copy.tags or {}).items():
+        tags = copy.tags or {}
+        if (
+            copy.model_id in used
+            or "mlflow.modelVersions" in tags
+            or not COPY_TAGS.items() <= tags.items()
+        ):
             continue
         try:
             get_artifact_repository(copy.artifact_location).delete_artifacts()
         except (OSError, MlflowException) as exc:  # e.g. a store it cannot write to, a proxy's 5xx
-            logger.warning("could not delete the files of %s: %s", copy.model_id, exc)
+            logger.warning(
+                "kept model copy %s: its files could not be deleted: %s", copy.model_id, exc
+            )
+            continue
         client.delete_logged_model(copy.model_id)
         removed.append(copy.model_id)
     if removed:
         logger.warning("deleted %d unregistered model copies of run %s", len(removed), run_id)
     return removed
+
+
+def _model_ids(version: ModelVersion) -> set[str]:
+    """The logged model a version was registered from: its ``model_id``, or its ``models:/`` source.
+
+    A tracking server's REST answer leaves ``model_id`` empty (MLflow 3.17); the source names it.
+    """
+    ids = {version.model_id} if version.model_id else set()
+    source = version.source or ""
+    if source.startswith("models:/m-"):
+        ids.add(source.removeprefix("models:/").split("/")[0])
+    return ids
