@@ -71,12 +71,18 @@ def test_a_model_below_the_floor_is_refused_and_nothing_is_registered(paths, tin
 
 KILLED_REGISTER = """
 import sys
+import time
 from pathlib import Path
 from mnist_mlops.config.params import RegisterConfig
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.registry.register import register
+from mnist_mlops.registry import register as stage
+publish = stage.publish
+def held_publish(*args, **kwargs):  # the copy is logged; held here until killed
+    time.sleep(600)
+    return publish(*args, **kwargs)
+stage.publish = held_publish
 paths = ProjectPaths(Path(sys.argv[1]))
-register(RegisterConfig(model_name=sys.argv[2], min_accuracy=0), paths.trained_dir,
+stage.register(RegisterConfig(model_name=sys.argv[2], min_accuracy=0), paths.trained_dir,
          paths.train_run, paths.evaluate_metrics, paths.processed_dir, paths.root)
 """
 
