@@ -9,11 +9,14 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from typing import Any
 
 from mnist_mlops.cli.arguments import int_at_least, seconds
 from mnist_mlops.config.constants import (
     DEFAULT_MODEL_URI,
+    METRICS_FOLDER_ENV,
+    SERVE_DRAIN_TIMEOUT_S,
     SERVE_MAX_CONCURRENCY,
     SERVE_READ_TIMEOUT_S,
 )
@@ -91,7 +94,9 @@ def _app(served: Any, options: dict[str, Any]) -> Any:
 
     app = create_app(served, options["max_body"], options["read_timeout_s"])
     hosts = allowed_host_names(options["host"], options["allowed_hosts"])
-    return protected(app, hosts, options["allowed_origins"], options["max_concurrency"])
+    return protected(
+        app, hosts, options["allowed_origins"], options["max_concurrency"], ready=app.ready
+    )
 
 
 def app_from_environment():
@@ -100,6 +105,19 @@ def app_from_environment():
 
     served = ServedModel.from_json(os.environ[MODEL_ENV])
     return _app(served, json.loads(os.environ[OPTIONS_ENV]))
+
+
+def shared_metrics_folder() -> tempfile.TemporaryDirectory | None:
+    """Point prometheus_client's multiprocess mode at a new folder, unless one is set already.
+
+    Must run before ``prometheus_client`` is imported: the worker processes inherit the
+    variable and each writes its metrics there; ``/metrics`` sums them all.
+    """
+    if os.environ.get(METRICS_FOLDER_ENV):
+        return None
+    folder = tempfile.TemporaryDirectory(prefix="mnist-mlops-metrics-")
+    os.environ[METRICS_FOLDER_ENV] = folder.name
+    return folder
 
 
 def _is_loopback(host: str) -> bool:
@@ -133,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         "allowed_origins": args.allowed_origins,
         "max_concurrency": args.max_concurrency,
     }
+    metrics_folder = shared_metrics_folder() if args.workers > 1 else None
     # Loading puts the model's own copy of this package (its code_paths) first on sys.path;
     # worker processes inherit sys.path and must import the installed package, as this one did.
     search_path = list(sys.path)
@@ -160,14 +179,20 @@ def run(args: argparse.Namespace) -> int:
     # uvicorn calls the protocol "class" with its own arguments; a partial adds ours (and
     # pickles for the worker processes).
     protocol: Any = functools.partial(GuardedH11Protocol, read_timeout_s=args.read_timeout_s)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        factory=args.workers > 1,
-        log_level="warning",
-        http=protocol,
-        ws="none",  # no WebSocket endpoints: an Upgrade header is ignored
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            factory=args.workers > 1,
+            log_level="warning",
+            http=protocol,
+            ws="none",  # no WebSocket endpoints: an Upgrade header is ignored
+            # SIGTERM/SIGINT: stop accepting, finish the requests in progress (this long at most)
+            timeout_graceful_shutdown=SERVE_DRAIN_TIMEOUT_S,
+        )
+    finally:
+        if metrics_folder is not None:
+            metrics_folder.cleanup()
     return 0

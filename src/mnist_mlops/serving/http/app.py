@@ -39,6 +39,7 @@ from mnist_mlops.serving.http.bodies import (
 )
 from mnist_mlops.serving.http.image_requests import MEDIA_TYPES, png_data_url, read_image_request
 from mnist_mlops.serving.http.json_requests import PARAMS_FIELD, check_numbers, decode_json_request
+from mnist_mlops.serving.http.metrics import observe_predictions, show_served_model
 from mnist_mlops.serving.http.page import is_page_path, page_response
 from mnist_mlops.serving.runtime.inputs import to_pixel_rows
 from mnist_mlops.serving.runtime.model_info import ServedModel, resolve_model
@@ -88,6 +89,8 @@ class GuardedScoringApp:
         self.read_timeout_s = read_timeout_s
         self.scoring_app = scoring_server.init(model)
         self.classifier = _digit_classifier(model)
+        if served is not None:
+            show_served_model(served.as_dict())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event."""
@@ -103,6 +106,10 @@ class GuardedScoringApp:
             await page_response(path)(scope, receive, send)
         else:
             await self.scoring_app(scope, receive, send)
+
+    def ready(self) -> bool:
+        """Whether a model is loaded (``GET /ready`` answers 200)."""
+        return self.model is not None
 
     def model_info(self) -> dict[str, Any]:
         """Return what ``/model-info`` answers: the served model and the run that logged it."""
@@ -159,6 +166,7 @@ class GuardedScoringApp:
             raise RequestRejectedError(
                 exc.get_http_status_code(), exc.error_code, exc.message
             ) from None
+        observe_predictions(predictions)
         return predictions
 
     async def _fast_path(self, body: bytes) -> bytes | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mnist_mlops.serving.http.observed import Observed
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 RETRY_AFTER_S = "1"
@@ -70,14 +72,19 @@ def protected(
     allowed_hosts: Sequence[str],
     allowed_origins: Sequence[str] = (),
     max_concurrency: int | None = None,
+    ready: Callable[[], bool] = lambda: True,
 ) -> ASGIApp:
-    """Return ``app`` behind, outermost first, Starlette's Host check, CORS and the limit.
+    """Return ``app`` behind, outermost first, the Host check, metrics, CORS and the limit.
+
+    The metrics layer (:class:`~.observed.Observed`) answers ``/metrics`` and ``/ready`` and
+    counts every request that passes the Host check.
 
     Args:
         app: The ASGI app to serve.
         allowed_hosts: The Host names answered; others get HTTP 400 ``Invalid host header``.
         allowed_origins: Origins allowed by CORS; none: no CORS headers at all.
         max_concurrency: Requests in progress at once (:class:`ConcurrencyLimit`; ``None``: any).
+        ready: Whether ``app``'s model is loaded (``/ready``: 200, else 503).
     """
     if max_concurrency is not None:
         app = ConcurrencyLimit(app, max_concurrency)
@@ -88,4 +95,5 @@ def protected(
             allow_methods=["GET", "POST"],
             allow_headers=["content-type"],
         )
+    app = Observed(app, ready)
     return TrustedHostMiddleware(app, allowed_hosts=list(allowed_hosts), www_redirect=False)
