@@ -198,6 +198,9 @@ def supervise(folder: Path) -> int:
                 logger.error("the Prefect server exited with %s", server.returncode)
                 code = 1
                 break
+            if not folder.is_dir():  # the project was deleted: nobody can reach it any more
+                logger.info("%s is gone: stopping", folder)
+                break
             try:
                 fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -135,7 +135,7 @@ def test_dvc_yaml_names_the_same_locations_as_project_paths():
         getattr(paths, key).relative_to(REPO_ROOT).as_posix()
         for key in RELATIVE
         if key not in {"params_file", "exercises_dir", "mlflow_db", "mlflow_artifacts"}
-        and key not in {"optuna_journal", "plots_dir"}
+        and key not in {"optuna_journal", "predictions_db", "plots_dir"}
     }
     missing = stage_locations - named
     assert missing == set(), f"dvc.yaml does not name {sorted(missing)}"

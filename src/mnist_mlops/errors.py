@@ -63,6 +63,14 @@ class PromotionLockedError(MnistMlopsError):
     """Another register holds the model's promotion lock for longer than the wait allows."""
 
 
+class FeedbackError(MnistMlopsError, ValueError):
+    """A label cannot be stored; ``status`` is the HTTP status that says why (404, 409, 422)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 class RequestRejectedError(MnistMlopsError):
     """A request the serving guard answers itself with a 4xx JSON error."""
 

@@ -41,7 +41,7 @@ def test_empty_file_gives_defaults(tmp_path):
         ),
         (
             {"trian": {}},
-            "trian: unknown key; allowed keys here: baselines, data, mlflow, model, preprocess",
+            "trian: unknown key; allowed keys here: baselines, data, feedback, mlflow, model",
         ),
         (
             {"train": {"epoch": 3}},

@@ -124,6 +124,16 @@ def test_a_supervisor_killed_with_sigkill_takes_its_server_and_the_next_user_sta
 
 
 @pytest.mark.slow
+def test_a_server_stops_when_its_project_folder_is_deleted(tmp_path):
+    user = use_project_server(tmp_path)  # idle stop after 600 s
+    assert user.returncode == 0, user.stderr
+    state = running(tmp_path / ".prefect")
+    assert state is not None and healthy(state["api_url"])
+    shutil.rmtree(tmp_path)
+    wait_for(lambda: not healthy(state["api_url"]), 60, "the deleted project's server stops")
+
+
+@pytest.mark.slow
 def test_a_server_that_cannot_start_leaves_the_user_on_its_own(tmp_path):
     unopenable = "sqlite+aiosqlite:////proc/no-such-folder/prefect.db"  # the server exits
     user = use_project_server(tmp_path, PREFECT_API_DATABASE_CONNECTION_URL=unopenable)

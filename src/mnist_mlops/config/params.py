@@ -38,6 +38,7 @@ from mnist_mlops.config.space import (
 from mnist_mlops.errors import ConfigError
 
 DEFAULT_PARAMS_PATH = Path(PARAMS_FILE)
+PREDICTIONS_STORE_ENV = "MNIST_MLOPS_PREDICTIONS_STORE"
 
 
 class Section(BaseModel):
@@ -202,6 +203,28 @@ class RegisterConfig(Section):
     min_accuracy: float = Field(0.5, ge=0, le=1)
 
 
+class FeedbackConfig(Section):
+    """``feedback``: the store of served predictions and the labels users give them.
+
+    ``store``: a SQLAlchemy URL (default ``sqlite:///<root>/predictions.db``;
+    ``MNIST_MLOPS_PREDICTIONS_STORE`` overrides); ``record``: whether ``serve`` records;
+    ``retention``: the most unlabelled predictions kept (labelled ones are all kept).
+    """
+
+    store: str | None = None
+    record: bool = True
+    retention: int = Field(100_000, ge=0, le=100_000_000)
+
+    def resolved_store(self, root: Path) -> str:
+        """Return the store's URL: the environment, else this section, else SQLite in ``root``."""
+        env = os.environ.get(PREDICTIONS_STORE_ENV)
+        if env:
+            return env
+        if self.store:
+            return self.store
+        return f"sqlite:///{ProjectPaths(root).predictions_db}"
+
+
 with warnings.catch_warnings():
     # pydantic warns that the field ``register`` shadows ``register`` of the model's metaclass
     # (ABCMeta's virtual-subclass hook, on the class only): instances hold the section.
@@ -218,6 +241,7 @@ with warnings.catch_warnings():
         tune: TuneConfig = TuneConfig()
         baselines: BaselinesConfig = BaselinesConfig()
         register: RegisterConfig = RegisterConfig()
+        feedback: FeedbackConfig = FeedbackConfig()
 
         @model_validator(mode="after")
         def _check_cnn_dimensions(self) -> Params:

@@ -37,6 +37,7 @@ RELATIVE = {
     "mlflow_db": "mlflow.db",
     "mlflow_artifacts": "mlartifacts",
     "optuna_journal": "optuna.journal",
+    "predictions_db": "predictions.db",
 }
 
 
@@ -69,6 +70,7 @@ class ProjectPaths:
     mlflow_db: Path = field(init=False)
     mlflow_artifacts: Path = field(init=False)
     optuna_journal: Path = field(init=False)
+    predictions_db: Path = field(init=False)
 
     def __post_init__(self) -> None:
         """Resolve ``root`` (paths do not depend on a later ``chdir``) and set every location."""

@@ -1,0 +1,1 @@
+"""Served predictions and the labels users give them: the store the feedback loop reads."""
