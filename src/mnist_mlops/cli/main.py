@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "mnist_mlops.cli.tune",
     "mnist_mlops.cli.study",
     "mnist_mlops.cli.summary",
+    "mnist_mlops.cli.monitor",
 ]
 
 

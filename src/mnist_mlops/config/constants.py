@@ -49,5 +49,5 @@ MAX_UPLOAD_FILES = 100
 # at once (HTTP 503 beyond; idle connections do not count).
 SERVE_READ_TIMEOUT_S = 30.0
 SERVE_MAX_CONCURRENCY = 32
-SERVE_DRAIN_TIMEOUT_S = 30.0  # after SIGTERM, requests in progress get this long to finish
+SERVE_DRAIN_TIMEOUT_S = 30  # after SIGTERM, requests in progress get this long to finish
 METRICS_FOLDER_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's multiprocess folder

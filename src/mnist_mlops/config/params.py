@@ -225,6 +225,21 @@ class FeedbackConfig(Section):
         return f"sqlite:///{ProjectPaths(root).predictions_db}"
 
 
+class MonitorConfig(Section):
+    """``monitor``: when ``mnist-mlops monitor`` calls a window of served predictions drift.
+
+    A test signals drift when its p-value is below ``p_value`` and its effect (KS statistic,
+    Cramér's V) is at least ``min_effect``; the estimated accuracy signals it when it falls
+    more than ``max_accuracy_drop`` below the reference's. Windows of fewer than
+    ``min_predictions`` get no verdict.
+    """
+
+    min_predictions: int = Field(100, ge=1, le=10_000_000)
+    p_value: float = Field(0.01, gt=0, lt=1)
+    min_effect: float = Field(0.1, ge=0, le=1)
+    max_accuracy_drop: float = Field(0.05, ge=0, le=1)
+
+
 with warnings.catch_warnings():
     # pydantic warns that the field ``register`` shadows ``register`` of the model's metaclass
     # (ABCMeta's virtual-subclass hook, on the class only): instances hold the section.
@@ -241,6 +256,7 @@ with warnings.catch_warnings():
         tune: TuneConfig = TuneConfig()
         baselines: BaselinesConfig = BaselinesConfig()
         register: RegisterConfig = RegisterConfig()
+        monitor: MonitorConfig = MonitorConfig()
         feedback: FeedbackConfig = FeedbackConfig()
 
         @model_validator(mode="after")
