@@ -164,8 +164,8 @@ def client(port: int, body: bytes, count: int, latencies: list[float]) -> None:
             raise RuntimeError(f"HTTP {response.status}: {payload[:300]!r}")
 
 
-def measure(port: int, body: bytes, clients: int, requests: int) -> dict[str, float]:
-    """p50/p95 latency (ms) and throughput (requests/s) with ``clients`` parallel clients."""
+def timed(port: int, body: bytes, clients: int, requests: int) -> tuple[list[float], float]:
+    """Each request's latency (s) with ``clients`` parallel clients, and the time they took."""
     client(port, body, 20, [])  # warm-up
     latencies: list[float] = []
     per_client = max(1, requests // clients)
@@ -178,7 +178,12 @@ def measure(port: int, body: bytes, clients: int, requests: int) -> dict[str, fl
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - start
+    return latencies, time.perf_counter() - start
+
+
+def measure(port: int, body: bytes, clients: int, requests: int) -> dict[str, float]:
+    """p50/p95 latency (ms) and throughput (requests/s) with ``clients`` parallel clients."""
+    latencies, elapsed = timed(port, body, clients, requests)
     cuts = statistics.quantiles(latencies, n=20)
     return {
         "p50_ms": 1000 * statistics.median(latencies),
@@ -346,15 +351,35 @@ def main() -> None:
             if top in p50 and bottom in p50:
                 ratio = p50[top] / p50[bottom]
                 print(f"p50, 1 client: {pair} = {ratio:.2f}x (target {sense} {target:g}x)")
-        if "(a') guarded" in p50 and "(a') no metrics" in p50:
-            for clients in CLIENTS:
-                with_metrics = results["(a') guarded"][clients]["p50_ms"]
-                without = results["(a') no metrics"][clients]["p50_ms"]
-                cost_us = 1000 * (with_metrics - without)
-                print(
-                    f"metrics cost, {clients} client(s): p50 {with_metrics:.3f} ms with, "
-                    f"{without:.3f} ms without: {cost_us:+.0f} us per request"
-                )
+        pair = ("(a') guarded", "(a') no metrics")
+        if all(name in servers for name in pair):
+            commands = {name: servers[name] for name in pair}
+            metrics_cost(commands, body, args.requests, env, root)
+
+
+def metrics_cost(
+    commands: dict[str, list[str]], body: bytes, requests: int, env: dict[str, str], root: Path
+) -> None:
+    """Both servers at once, measured in alternating rounds (the same background load on a
+    shared machine): the p50 with and without the metrics, and the difference per request."""
+    rounds = 5
+    with contextlib.ExitStack() as stack:
+        ports = {}
+        for name, command in commands.items():
+            port = free_port()
+            log = root / f"cost-{len(ports)}.log"
+            ports[name] = stack.enter_context(running([*command, "-p", str(port)], port, env, log))
+        for clients in CLIENTS:
+            latencies: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(rounds):
+                for name, port in ports.items():
+                    latencies[name] += timed(port, body, clients, requests // rounds)[0]
+            with_metrics, without = (1000 * statistics.median(latencies[name]) for name in commands)
+            print(
+                f"metrics cost, {clients} client(s), {rounds} alternating rounds: p50 "
+                f"{with_metrics:.3f} ms with, {without:.3f} ms without: "
+                f"{1000 * (with_metrics - without):+.0f} us per request"
+            )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from mnist_mlops.monitoring.reference import build_reference
     from mnist_mlops.monitoring.report import VERDICTS, render, write_report
     from mnist_mlops.serving.runtime.fast_model import load_classifier
-    from mnist_mlops.tracking.setup import tracking_uri_for
+    from mnist_mlops.tracking.setup import recorded_uri, tracking_uri_for
 
     params_path = Path(args.params)
     params = load_params(params_path) if params_path.is_file() else Params()
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     model_uri = args.model
     if model_uri is None:
         if not records:
-            raise InputError(f"no predictions recorded in the window at {store.url}")
+            raise InputError(f"no predictions recorded in the window at {recorded_uri(store.url)}")
         newest = records[-1]
         if not newest.model_name or not newest.model_version:
             raise InputError("the newest prediction names no registered model: give --model")

@@ -61,7 +61,7 @@ def _figure(reference: Reference, window: Window, verdict: Verdict) -> str:
         values = [estimate.reference, estimate.estimated]
         errors = [0.0, 2 * estimate.standard_error]
         if verdict.measured is not None:
-            names.append("measured (labels)")
+            names.append("measured")
             values.append(verdict.measured)
             errors.append(0.0)
         axis.bar(
