@@ -98,10 +98,17 @@ def test_metrics_count_requests_digits_and_confidence_and_name_the_model(served,
     assert value(after, "process_resident_memory_bytes") > 0  # one process: its own metrics
 
 
-def test_two_workers_each_scrape_counts_both_workers_requests(served, tiny_splits):
+def test_two_workers_each_scrape_counts_both_workers_requests(
+    served, tiny_splits, tmp_path, monkeypatch
+):
     version, start = served
     row = tiny_splits["test"].x[0].tolist()
+    scratch = tmp_path / "server-tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # where the server makes its metrics folder
     with start("-w", "2") as (url, _):
+        folders = list(scratch.glob("mnist-mlops-metrics-*"))
+        assert len(folders) == 1 and len(list(folders[0].glob("counter_*.db"))) >= 2
         baseline = value(scrape(url), "mnist_mlops_requests_total", route="/invocations")
         for _ in range(20):  # a new connection each: the workers take turns accepting them
             answer = httpx.post(f"{url}/invocations", json={"inputs": [row]})
@@ -114,6 +121,7 @@ def test_two_workers_each_scrape_counts_both_workers_requests(served, tiny_split
     assert all(value(s, "mnist_mlops_predictions_total") == 20 for s in scrapes)
     assert all(value(s, "mnist_mlops_model_info", version=version) == 1 for s in scrapes)
     assert value(scrapes[0], "process_resident_memory_bytes") == 0  # per-process ones left out
+    assert not folders[0].exists()  # removed when the server stopped
 
 
 def test_sigterm_lets_a_request_in_progress_finish_then_the_server_exits(served, tiny_splits):
