@@ -206,3 +206,23 @@ def test_an_empty_store_and_a_bad_time_are_clear_errors(fresh, capsys):
         fresh.monitor("--since", "yesterday")
     assert exit_info.value.code == 2
     assert "ISO 8601" in capsys.readouterr().err
+
+
+def test_only_the_newest_predictions_model_version_is_checked_unless_model_is_given(fresh):
+    import dataclasses
+
+    # (the processed test split of the embedded digits is sorted by digit: a seeded mix)
+    digits = fresh.splits["test"].x[np.random.default_rng(0).permutation(1000)]
+    older = fresh.record(digits[:150], start=1_000.0)
+    store = PredictionStore(fresh.store_url)
+    # the same inputs recorded by another version earlier (ids of their own)
+    store.insert(
+        [dataclasses.replace(r, prediction_id=uuid.uuid4().hex, model_version="7") for r in older]
+    )
+    store.close()
+    fresh.record(digits[150:300], start=5_000.0)
+    code, report = fresh.monitor("--last", "1000")
+    assert code == NO_DRIFT and "300 predictions" in report  # not the 150 of version 7
+    assert f"model models:/{NAME}/{fresh.version};" in report
+    code, report = fresh.monitor("--last", "1000", "--model", f"models:/{NAME}@champion")
+    assert code == NO_DRIFT and "450 predictions" in report
