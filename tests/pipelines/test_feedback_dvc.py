@@ -11,7 +11,7 @@ from mnist_mlops.artifacts.feedback import FeedbackManifest
 from mnist_mlops.artifacts.metrics import FeedbackMetrics, RegisterSummary
 from mnist_mlops.artifacts.processed import FEEDBACK_TEST, ProcessedMeta, load_splits
 from mnist_mlops.artifacts.runs import TrainedRunInfo
-from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.config.paths import RELATIVE, ProjectPaths
 from mnist_mlops.feedback.store import PredictionStore
 from mnist_mlops.registry.comparison import DISAGREEMENTS_ARTIFACT
 from mnist_mlops.tracking.datasets import DIGEST_LENGTH, FEEDBACK_DATASET
@@ -53,7 +53,7 @@ def test_corrections_are_snapshotted_trained_on_and_gate_the_new_version(
     assert [e.prediction_id for e in manifest.entries] == ids
     assert [e.label for e in manifest.entries] == labels.tolist()
     lock = (project_clone / "dvc.lock").read_text()
-    assert "data/feedback" in lock
+    assert RELATIVE["feedback_dir"] in lock
 
     meta = ProcessedMeta.load(paths.processed_dir)  # the processed data: trained on them
     assert meta.feedback is not None and meta.feedback.sha256 == manifest.sha256
