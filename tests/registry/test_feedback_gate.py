@@ -3,15 +3,22 @@
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from mnist_mlops.artifacts.processed import FEEDBACK_TEST, FeedbackUsed, ProcessedMeta
+from mnist_mlops.artifacts.processed import FEEDBACK_TEST, FeedbackUsed, ProcessedMeta, Split
 from mnist_mlops.config.params import RegisterConfig
 from mnist_mlops.config.paths import ProjectPaths
-from mnist_mlops.registry.comparison import DISAGREEMENTS_ARTIFACT
+from mnist_mlops.registry.comparison import (
+    DISAGREEMENTS_ARTIFACT,
+    SplitComparison,
+    disagreements_png,
+    per_class_table,
+)
 from mnist_mlops.registry.promotion import decide
 from mnist_mlops.registry.register import register
+from mnist_mlops.registry.scoring import Answers
 from tests.helpers.models import tiny_model, use_test_store, write_processed, write_trained
 
 NAME = "mnist-classifier"
@@ -99,3 +106,17 @@ def test_champion_and_challenger_are_compared_on_both_splits_in_the_card(project
     assert "champion v1" in card and DISAGREEMENTS_ARTIFACT in card
     figure = client.download_artifacts(run_id, DISAGREEMENTS_ARTIFACT, str(project.root))
     assert Path(figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_per_class_accuracy_and_the_disagreements_most_confident_first():
+    labels = np.array([0, 0, 1, 1, 2])
+    split = Split(np.zeros((5, 784), np.float32), labels)
+    champion = Answers(np.array([0, 1, 1, 1, 0]), np.array([0.9, 0.6, 0.8, 0.7, 0.55]))
+    challenger = Answers(np.array([0, 0, 1, 2, 2]), np.array([0.9, 0.7, 0.8, 0.95, 0.5]))
+    comparison = SplitComparison("feedback_test", split, challenger, champion)
+    assert comparison.per_class() == [(0, 2, 0.5, 1.0), (1, 2, 1.0, 0.5), (2, 1, 0.0, 1.0)]
+    assert comparison.disagreements().tolist() == [3, 1, 4]  # by the higher confidence
+    table = per_class_table([comparison])
+    assert "| feedback_test | 1 | 2 | 1.000 | 0.500 | -50.0 pts |" in table
+    png = disagreements_png([comparison], ("1", "2"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

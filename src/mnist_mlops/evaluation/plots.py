@@ -103,7 +103,9 @@ def digit_grid_png(
     plt = pyplot()
     count = len(panels)
     rows = max(1, -(-count // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.9), squeeze=False)
+    lines = max((caption.count("\n") + 1 for _, caption in panels), default=1)
+    size = (columns * 1.6, rows * (1.5 + 0.2 * lines))
+    figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= count:

@@ -72,7 +72,7 @@ def disagreements_png(comparisons: list[SplitComparison], versions: tuple[str, s
                     comparison.split.x[index],
                     f"{comparison.name}, true {int(comparison.split.y[index])}\n"
                     f"v{versions[0]}: {int(champion.digits[index])} "
-                    f"({float(champion.confidence[index]):.0%}) "
+                    f"({float(champion.confidence[index]):.0%})\n"
                     f"v{versions[1]}: {int(challenger.digits[index])} "
                     f"({float(challenger.confidence[index]):.0%})",
                 )
