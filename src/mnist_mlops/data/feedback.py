@@ -52,6 +52,7 @@ def feedback_splits(
     ``None`` when ``config.use`` is false, or ``auto`` and the snapshot is missing or empty.
 
     Raises:
+        MissingArtifactError: ``config.use`` is true and ``folder`` has no snapshot.
         DataError: ``config.use`` is true but there is no labelled picture in ``folder``, or
             a picture of the snapshot is missing or changed.
     """

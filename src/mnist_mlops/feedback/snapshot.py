@@ -39,11 +39,8 @@ def missing_sqlite_file(url: str) -> bool:
     """Whether ``url`` is a SQLite file that does not exist (nothing served yet: no feedback)."""
     parsed = sa.engine.make_url(url)
     database = parsed.database or ""
-    return (
-        parsed.get_backend_name() == "sqlite"
-        and database not in ("", ":memory:")
-        and not (Path(database).exists())
-    )
+    in_a_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    return in_a_file and not Path(database).exists()
 
 
 def labelled_records(url: str) -> list[PredictionRecord]:
