@@ -96,6 +96,7 @@ bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/RE
 	$(BIN)/python -m benchmarks.serving_latency
 	$(BIN)/python -m benchmarks.onnx_runtime
 	$(BIN)/python -m benchmarks.handwriting
+	$(BIN)/python -m benchmarks.feedback_loop
 	$(BIN)/python -m benchmarks.predict_latency
 	$(BIN)/python -m benchmarks.accuracy_targets
 

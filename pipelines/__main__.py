@@ -16,7 +16,16 @@ from mnist_mlops.errors import ConfigError
 from mnist_mlops.native_stderr import quiet_by_default
 from pipelines.prefect_server import server_folder
 
-STAGES = ("download", "preprocess", "tune", "train", "evaluate", "baselines", "register")
+STAGES = (
+    "download",
+    "feedback",
+    "preprocess",
+    "tune",
+    "train",
+    "evaluate",
+    "baselines",
+    "register",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
-from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.artifacts.processed import load_feedback_test, load_splits
 from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import MlflowConfig, Params
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.metrics import evaluate_model
 from mnist_mlops.evaluation.outputs import (
+    feedback_outputs,
     log_outputs,
     render_plots,
     write_outputs,
@@ -21,7 +22,7 @@ from pipelines._stage import stage_flow, stage_task
 
 @stage_flow("evaluate")
 def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
-    """Evaluate the trained model; log into its run; write metrics, plots and run record."""
+    """Evaluate the trained model (test and feedback test splits); log; write the outputs."""
     trained = stage_task(load_trained)(paths.trained_dir)
     run = stage_task(TrainedRunInfo.read, name="read-run")(paths.train_run)
     test = stage_task(load_splits)(paths.processed_dir, ("test",))["test"]
@@ -30,6 +31,8 @@ def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
     stage_task(setup_tracking)(mlflow, paths.root)
     stage_task(log_outputs)(run.run_id, evaluation, files)
     stage_task(write_outputs)(evaluation, files, paths.evaluate_metrics, paths.plots_dir)
+    feedback_test = stage_task(load_feedback_test)(paths.processed_dir)
+    stage_task(feedback_outputs)(trained.model, feedback_test, run.run_id, paths.feedback_metrics)
     stage_task(write_run_record)(run, paths.evaluate_run)
     return EvaluateMetrics.from_scores(evaluation.metrics)
 

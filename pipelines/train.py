@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from mnist_mlops.artifacts.processed import load_splits
+from mnist_mlops.artifacts.processed import ProcessedMeta, load_splits
 from mnist_mlops.artifacts.trained import save_trained
 from mnist_mlops.config.params import MlflowConfig, ModelConfig, Params, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
+from mnist_mlops.tracking.datasets import log_feedback_input
 from mnist_mlops.tracking.log import flatten_params
 from mnist_mlops.tracking.provenance import run_name, run_tags
 from mnist_mlops.tracking.setup import setup_tracking
@@ -30,6 +31,8 @@ def train_flow(
     trained = stage_task(train_tracked)(
         model, train, splits, logged, tags, run_name=name, verbose=2
     )
+    meta = stage_task(ProcessedMeta.load, name="read-meta")(paths.processed_dir)
+    stage_task(log_feedback_input)(trained.run_id, meta.feedback)
     stage_task(save_trained)(trained.model, trained.history, paths.trained_dir)
     stage_task(trained.run_info(mlflow.experiment).write, name="write-run")(paths.train_run)
     return trained.run_id

@@ -1,9 +1,10 @@
 import json
 
+import mlflow
 import numpy as np
 import pytest
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics, EvaluationScores
+from mnist_mlops.artifacts.metrics import EvaluateMetrics, EvaluationScores, FeedbackMetrics
 from mnist_mlops.config.params import ModelConfig, OptimizerConfig, TrainConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.metrics import (
@@ -15,9 +16,10 @@ from mnist_mlops.evaluation.metrics import (
     history_csv,
     worst_mistakes,
 )
-from mnist_mlops.evaluation.outputs import PLOT_FILES, render_plots, write_outputs
+from mnist_mlops.evaluation.outputs import PLOT_FILES, feedback_outputs, render_plots, write_outputs
 from mnist_mlops.io import dumps_json
 from mnist_mlops.training.fit import fit
+from tests.helpers.models import tiny_model, use_test_store
 
 
 def test_classification_metrics_by_hand():
@@ -104,3 +106,18 @@ def test_the_metrics_file_keeps_the_bytes_of_the_metrics_mapping():
     predicted = np.array([0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     values = classification_metrics(actual, predicted, np.full((12, 10), 0.1))
     assert dumps_json(EvaluationScores.model_validate(values).to_json()) == dumps_json(values)
+
+
+def test_the_feedback_test_split_is_scored_written_and_logged(tmp_path, tiny_splits):
+    experiment_id = use_test_store()
+    run_id = mlflow.MlflowClient().create_run(experiment_id).info.run_id
+    model, split = tiny_model(tiny_splits["train"]), tiny_splits["val"]
+    path = tmp_path / "metrics" / "feedback.json"
+    metrics = feedback_outputs(model, split, run_id, path)
+    expected = (model.predict(split.x, verbose=0).argmax(1) == split.y).mean()
+    assert metrics.feedback_accuracy == pytest.approx(expected)
+    assert FeedbackMetrics.read(path) == metrics and metrics.feedback_test_digits == len(split.y)
+    logged = mlflow.MlflowClient().get_run(run_id).data.metrics["feedback_accuracy"]
+    assert logged == pytest.approx(expected)
+    assert feedback_outputs(model, None, run_id, path) == FeedbackMetrics()
+    assert path.read_text().strip() == '{\n  "feedback_test_digits": 0\n}'

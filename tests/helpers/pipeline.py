@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,22 @@ UNCACHED = (
     Path(RELATIVE["evaluate_metrics"]).parent.as_posix(),
     RELATIVE["plots_dir"],
 )
+
+
+# The feedback stage reads the prediction store, a database DVC cannot hash: it is
+# `always_changed`, runs on every `dvc repro` and writes the same snapshot for the same labels.
+ALWAYS_RUN = ["feedback"]
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages a ``dvc repro`` output says it ran, in order."""
+    return re.findall(r"Running stage '([\w-]+)'", output)
+
+
+def up_to_date(status_json: str) -> bool:
+    """Whether ``dvc status --json`` output (its last line) lists only the always-run stages."""
+    status = json.loads(status_json.strip().splitlines()[-1])
+    return status == {stage: ["always changed"] for stage in ALWAYS_RUN}
 
 
 @dataclass(frozen=True)

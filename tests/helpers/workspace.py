@@ -60,6 +60,7 @@ def environment(root: Path, **extra: str) -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = f"{root / 'src'}{os.pathsep}{root}"
     env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
+    env["MNIST_MLOPS_PREDICTIONS_STORE"] = f"sqlite:///{root / 'predictions.db'}"
     env.pop("PREFECT_API_URL", None)
     env.setdefault("MNIST_MLOPS_PREFECT_IDLE_S", "15")  # a copy's own Prefect server stops soon
     env.update(extra)

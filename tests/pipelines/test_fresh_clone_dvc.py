@@ -23,7 +23,7 @@ from mnist_mlops.artifacts.runs import (
 from mnist_mlops.config.constants import CHAMPION
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.evaluation.baselines import BASELINES
-from tests.helpers.pipeline import TINY_PIPELINE, UNCACHED
+from tests.helpers.pipeline import TINY_PIPELINE, UNCACHED, up_to_date
 from tests.helpers.workspace import REPO_ROOT, commit, environment, run
 
 pytestmark = pytest.mark.slow
@@ -81,4 +81,4 @@ def test_a_git_clone_reproduces_the_whole_mlflow_record(project_clone, tmp_path,
     assert set(runs) == {train.run_id, tune.parent_run_id, *trials.values()} | set(
         baselines.run_ids.values()
     )  # nothing else, nothing twice
-    assert "up to date" in run(fresh, "dvc", "status")
+    assert up_to_date(run(fresh, "dvc", "status", "--json"))

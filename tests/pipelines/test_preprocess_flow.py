@@ -2,7 +2,7 @@ import numpy as np
 from pipelines.preprocess import preprocess_flow
 
 from mnist_mlops.artifacts.processed import ProcessedMeta, load_splits
-from mnist_mlops.config.params import DataConfig, PreprocessConfig
+from mnist_mlops.config.params import DataConfig, FeedbackConfig, PreprocessConfig
 from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.data.download import download
 
@@ -10,7 +10,7 @@ from mnist_mlops.data.download import download
 def test_flow_writes_splits_and_report(prefect_harness, tmp_path):
     paths = ProjectPaths(tmp_path)
     download(DataConfig(source="mnist_5k"), paths.raw_dir)
-    state = preprocess_flow(PreprocessConfig(), paths, return_state=True)
+    state = preprocess_flow(PreprocessConfig(), FeedbackConfig(), paths, return_state=True)
     assert state.is_completed()
     splits = load_splits(paths.processed_dir)
     assert {k: len(v.y) for k, v in splits.items()} == {"train": 3600, "val": 400, "test": 1000}

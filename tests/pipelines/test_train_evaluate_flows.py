@@ -12,7 +12,7 @@ from pipelines.train import train_flow
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.manifest import RawManifest
 from mnist_mlops.artifacts.metrics import BaselineMetrics, BaselinesMetrics, EvaluateMetrics
-from mnist_mlops.artifacts.processed import processed_hash, save_splits
+from mnist_mlops.artifacts.processed import processed_hash
 from mnist_mlops.artifacts.runs import BaselinesRunInfo, EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import (
@@ -26,6 +26,7 @@ from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import MissingArtifactError
 from mnist_mlops.evaluation.outputs import ARTIFACT_DIR, METRICS_ARTIFACT, PLOT_FILES
 from mnist_mlops.io import read_json
+from tests.helpers.models import write_processed
 
 MODEL = ModelConfig(hidden_layers=[16])
 TRAIN = TrainConfig(epochs=2, batch_size=32)
@@ -34,8 +35,7 @@ TRAIN = TrainConfig(epochs=2, batch_size=32)
 @pytest.fixture
 def paths(tmp_path, tiny_splits) -> ProjectPaths:
     paths = ProjectPaths(tmp_path)
-    paths.processed_dir.mkdir(parents=True)
-    save_splits(tiny_splits, paths.processed_dir)
+    write_processed(tiny_splits, paths.processed_dir)
     manifest = RawManifest(
         source="synthetic", source_requested="idx", format="idx", has_test_split=True
     )

@@ -53,13 +53,13 @@ def set_source(paths, source):
 def scored(monkeypatch):
     """The model URIs that register scores, in order."""
     uris = []
-    real_score = register_module.score
+    real_answers = register_module.answers
 
-    def spy(model_uri, split):
+    def spy(model_uri, splits):
         uris.append(model_uri)
-        return real_score(model_uri, split)
+        return real_answers(model_uri, splits)
 
-    monkeypatch.setattr(register_module, "score", spy)
+    monkeypatch.setattr(register_module, "answers", spy)
     return uris
 
 

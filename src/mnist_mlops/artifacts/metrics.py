@@ -62,6 +62,16 @@ class EvaluateMetrics(JsonArtifact):
         )
 
 
+class FeedbackMetrics(JsonArtifact):
+    """``metrics/feedback.json``: accuracy on the ``feedback_test`` split (``{...: 0}``: none)."""
+
+    PRODUCER = "evaluate"
+    OMIT_NONE = True
+
+    feedback_test_digits: int = 0
+    feedback_accuracy: float | None = None
+
+
 class BaselineScores(TestScores):
     """One baseline: test scores plus training / validation accuracy and fit time."""
 
@@ -154,3 +164,6 @@ class RegisterSummary(JsonArtifact):
     comparable: bool | None
     data_source: str | None
     champion_source: str | None
+    feedback_challenger_accuracy: float | None = None
+    feedback_champion_accuracy: float | None = None
+    feedback_test_digits: int = 0

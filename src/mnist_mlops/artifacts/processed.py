@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from mnist_mlops.artifacts.base import FolderFileArtifact
 from mnist_mlops.errors import MissingArtifactError
 
 SPLITS = ("train", "val", "test")
+FEEDBACK_TEST = "feedback_test"  # the labelled feedback kept apart (only when feedback is used)
 META_FILE = "meta.json"
 
 
@@ -24,16 +26,32 @@ class Split:
     y: np.ndarray
 
 
+class FeedbackUsed(BaseModel):
+    """The feedback snapshot in the splits: its ``sha256``, pictures trained on / kept apart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: str
+    train: int
+    test: int
+
+
 class ProcessedMeta(FolderFileArtifact):
-    """``meta.json``: the raw ``source``, whether ``test`` is its own split, counts, the seed."""
+    """``meta.json``: the raw ``source``, whether ``test`` is its own split, counts, the seed.
+
+    ``feedback``: the snapshot added to ``train`` and kept apart as ``feedback_test`` (left out
+    of the file when no feedback was used).
+    """
 
     FILE_NAME = META_FILE
     PRODUCER = "preprocess"
+    OMIT_NONE = True
 
     source: str
     official_test_split: bool
     counts: dict[str, int]
     seed: int
+    feedback: FeedbackUsed | None = None
 
 
 def split_files(folder: str | Path, name: str) -> tuple[Path, Path]:
@@ -65,6 +83,12 @@ def load_splits(folder: str | Path, names: tuple[str, ...] = SPLITS) -> dict[str
             )
         splits[name] = Split(np.load(x_path), np.load(y_path))
     return splits
+
+
+def load_feedback_test(folder: str | Path) -> Split | None:
+    """The ``feedback_test`` split of ``folder``, or ``None`` when no feedback was used."""
+    x_path, _ = split_files(folder, FEEDBACK_TEST)
+    return load_splits(folder, (FEEDBACK_TEST,))[FEEDBACK_TEST] if x_path.is_file() else None
 
 
 def processed_hash(folder: str | Path) -> str | None:

@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -201,6 +201,9 @@ class RegisterConfig(Section):
     model_name: str = Field(DEFAULT_MODEL_NAME, min_length=1)
     min_improvement: float = Field(0.0, ge=0, le=1)
     min_accuracy: float = Field(0.5, ge=0, le=1)
+    # with a feedback test split: the most the official test accuracy may fall (0.005: half a
+    # point) for a challenger whose feedback accuracy does not fall (registry.promotion.decide)
+    max_test_drop: float = Field(0.005, ge=0, le=1)
 
 
 class FeedbackConfig(Section):
@@ -209,11 +212,17 @@ class FeedbackConfig(Section):
     ``store``: a SQLAlchemy URL (default ``sqlite:///<root>/predictions.db``;
     ``MNIST_MLOPS_PREDICTIONS_STORE`` overrides); ``record``: whether ``serve`` records;
     ``retention``: the most unlabelled predictions kept (labelled ones are all kept).
+    ``use``: whether ``preprocess`` adds the labelled snapshot (``data/feedback``) to the
+    training data (``auto``: when there is any); ``test_fraction`` of it, drawn per prediction
+    by ``seed``, is kept apart as the ``feedback_test`` split.
     """
 
     store: str | None = None
     record: bool = True
     retention: int = Field(100_000, ge=0, le=100_000_000)
+    use: bool | Literal["auto"] = "auto"
+    test_fraction: float = Field(0.2, ge=0, lt=1)
+    seed: int = Field(42, ge=0)
 
     def resolved_store(self, root: Path) -> str:
         """Return the store's URL: the environment, else this section, else SQLite in ``root``."""

@@ -17,10 +17,12 @@ RELATIVE = {
     "raw_dir": "data/raw",
     "processed_dir": "data/processed",
     "reports_dir": "data/reports",
+    "feedback_dir": "data/feedback",
     "best_params": "tuning/best_params.json",
     "trained_dir": "models/trained",
     "tune_metrics": "metrics/tune.json",
     "evaluate_metrics": "metrics/evaluate.json",
+    "feedback_metrics": "metrics/feedback.json",
     "perceptron_metrics": "metrics/perceptron.json",
     "mlp_metrics": "metrics/mlp.json",
     "course_metrics": "metrics/course.json",
@@ -50,10 +52,12 @@ class ProjectPaths:
     raw_dir: Path = field(init=False)
     processed_dir: Path = field(init=False)
     reports_dir: Path = field(init=False)
+    feedback_dir: Path = field(init=False)
     best_params: Path = field(init=False)
     trained_dir: Path = field(init=False)
     tune_metrics: Path = field(init=False)
     evaluate_metrics: Path = field(init=False)
+    feedback_metrics: Path = field(init=False)
     perceptron_metrics: Path = field(init=False)
     mlp_metrics: Path = field(init=False)
     course_metrics: Path = field(init=False)

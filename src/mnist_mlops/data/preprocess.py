@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from mnist_mlops.artifacts.manifest import RawManifest
-from mnist_mlops.artifacts.processed import ProcessedMeta, Split, save_splits
+from mnist_mlops.artifacts.processed import (
+    FEEDBACK_TEST,
+    FeedbackUsed,
+    ProcessedMeta,
+    Split,
+    save_splits,
+)
 from mnist_mlops.config.constants import INPUT_DIM, MAX_PIXEL
 from mnist_mlops.config.params import PreprocessConfig
 from mnist_mlops.data.raw import RawDataset, load_raw, verify_checksums
@@ -66,10 +72,28 @@ def make_splits(raw: RawDataset, config: PreprocessConfig) -> dict[str, Split]:
     }
 
 
+def with_feedback(
+    splits: dict[str, Split], train_part: Split, test_part: Split
+) -> dict[str, Split]:
+    """Return ``splits``, the feedback's training part added to ``train``.
+
+    The feedback's test part becomes :data:`FEEDBACK_TEST`.
+    """
+    train = splits["train"]
+    joined = Split(np.concatenate([train.x, train_part.x]), np.concatenate([train.y, train_part.y]))
+    return {**splits, "train": joined, FEEDBACK_TEST: test_part}
+
+
 def preprocess(
-    config: PreprocessConfig, raw_dir: str | Path, out_dir: str | Path
+    config: PreprocessConfig,
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    feedback: tuple[Split, Split, FeedbackUsed] | None = None,
 ) -> dict[str, Split]:
     """Check ``raw_dir`` against its manifest, write the splits and meta to ``out_dir`` atomically.
+
+    ``feedback`` (:func:`mnist_mlops.data.feedback.feedback_splits`) joins the training split
+    and adds :data:`FEEDBACK_TEST`.
 
     Returns:
         The splits.
@@ -82,11 +106,14 @@ def preprocess(
     verify_checksums(raw_dir, manifest)
     raw = load_raw(raw_dir, manifest)
     splits = make_splits(raw, config)
+    if feedback is not None:
+        splits = with_feedback(splits, feedback[0], feedback[1])
     meta = ProcessedMeta(
         source=manifest.source,
         official_test_split=raw.x_test is not None,
         counts={name: len(split.y) for name, split in splits.items()},
         seed=config.seed,
+        feedback=feedback[2] if feedback is not None else None,
     )
     with atomic_directory(out_dir) as folder:
         save_splits(splits, folder)

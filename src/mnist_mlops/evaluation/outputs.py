@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics
+from mnist_mlops.artifacts.metrics import EvaluateMetrics, FeedbackMetrics
+from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.artifacts.runs import EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
@@ -23,6 +25,9 @@ from mnist_mlops.evaluation.metrics import (
 from mnist_mlops.io import atomic_write_bytes, dumps_json
 from mnist_mlops.tracking.log import log_bytes, log_metrics
 from mnist_mlops.tracking.setup import recorded_location
+
+if TYPE_CHECKING:
+    import keras
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +83,24 @@ def write_run_record(run: TrainedRunInfo, path: Path) -> EvaluateRunInfo:
     )
     record.write(path)
     return record
+
+
+def feedback_outputs(
+    model: keras.Model, feedback_test: Split | None, run_id: str, path: Path
+) -> FeedbackMetrics:
+    """Score ``model`` on the ``feedback_test`` split; write ``path``; log it to run ``run_id``.
+
+    No split (no feedback used): ``{"feedback_test_digits": 0}`` is written, nothing logged.
+    """
+    metrics = FeedbackMetrics()
+    if feedback_test is not None and len(feedback_test.y):
+        predicted = np.asarray(model.predict(feedback_test.x, verbose=0)).argmax(axis=1)
+        metrics = FeedbackMetrics(
+            feedback_test_digits=len(feedback_test.y),
+            feedback_accuracy=float((predicted == feedback_test.y).mean()),
+        )
+        log_metrics(run_id, {"feedback_accuracy": float(metrics.feedback_accuracy or 0.0)})
+        log_bytes(run_id, dumps_json(metrics.to_json()).encode(), f"{ARTIFACT_DIR}/{path.name}")
+    metrics.write(path)
+    logger.info("feedback test: %s", metrics.to_json())
+    return metrics

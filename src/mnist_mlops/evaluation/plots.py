@@ -88,23 +88,34 @@ def misclassified_png(
 
     With no digits, one panel says so.
     """
+    panels = [
+        (image, f"true {int(true)} / pred {int(said)}\n({float(sure):.0%})")
+        for image, true, said, sure in zip(images, actual, predicted, confidence, strict=True)
+    ]
+    title = "misclassified test digits: true / predicted (confidence)"
+    return digit_grid_png(panels, title, "no misclassified digits", columns)
+
+
+def digit_grid_png(
+    panels: Sequence[tuple[np.ndarray, str]], title: str, empty: str, columns: int = 6
+) -> bytes:
+    """Draw a grid of ``(pixels in [0, 1], caption)`` panels; none: one panel says ``empty``."""
     plt = pyplot()
-    count = len(actual)
+    count = len(panels)
     rows = max(1, -(-count // columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.9), squeeze=False)
+    lines = max((caption.count("\n") + 1 for _, caption in panels), default=1)
+    size = (columns * 1.6, rows * (1.5 + 0.2 * lines))
+    figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= count:
             continue
-        axis.imshow(images[index].reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="gray_r", vmin=0, vmax=1)
-        axis.set_title(
-            f"true {int(actual[index])} / pred {int(predicted[index])}\n"
-            f"({float(confidence[index]):.0%})",
-            fontsize=8,
-        )
+        pixels, caption = panels[index]
+        axis.imshow(np.reshape(pixels, (IMAGE_SIDE, IMAGE_SIDE)), cmap="gray_r", vmin=0, vmax=1)
+        axis.set_title(caption, fontsize=8)
     if count == 0:
-        axes.flat[0].text(0.5, 0.5, "no misclassified digits", ha="center", va="center")
-    figure.suptitle("misclassified test digits: true / predicted (confidence)")
+        axes.flat[0].text(0.5, 0.5, empty, ha="center", va="center")
+    figure.suptitle(title)
     return _to_png(figure)
 
 

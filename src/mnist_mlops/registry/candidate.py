@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mnist_mlops.artifacts.metrics import EvaluateMetrics
-from mnist_mlops.artifacts.processed import ProcessedMeta, Split, load_splits, processed_hash
+from mnist_mlops.artifacts.processed import (
+    ProcessedMeta,
+    Split,
+    load_feedback_test,
+    load_splits,
+    processed_hash,
+)
 from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_model
 from mnist_mlops.registry.promotion import known_source
@@ -20,7 +26,8 @@ if TYPE_CHECKING:
 class Candidate:
     """The model to register (``run_id``: its training run) and what it is scored with.
 
-    ``test`` scores both it and the champion; ``data_source`` is ``None`` when unknown.
+    ``test`` (and ``feedback_test``, ``None`` when no feedback was used) score both it and the
+    champion; ``data_source`` is ``None`` when unknown; ``feedback_sha256``: the snapshot used.
     """
 
     run_id: str
@@ -29,6 +36,8 @@ class Candidate:
     test: Split
     data_source: str | None
     processed_sha256: str | None
+    feedback_test: Split | None = None
+    feedback_sha256: str | None = None
 
 
 def load_candidate(
@@ -51,4 +60,6 @@ def load_candidate(
         test=test,
         data_source=known_source(meta.source),
         processed_sha256=processed_hash(processed_dir),
+        feedback_test=load_feedback_test(processed_dir),
+        feedback_sha256=meta.feedback.sha256 if meta.feedback else None,
     )

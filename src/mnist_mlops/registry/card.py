@@ -8,6 +8,11 @@ from pathlib import Path
 
 from mnist_mlops.config.constants import CHALLENGER, CHAMPION
 from mnist_mlops.registry.candidate import Candidate
+from mnist_mlops.registry.comparison import (
+    DISAGREEMENTS_ARTIFACT,
+    SplitComparison,
+    per_class_table,
+)
 from mnist_mlops.registry.promotion import UNKNOWN_SOURCE, Decision
 from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG, SOURCE_TAG, git_commit
 
@@ -22,6 +27,16 @@ def tag_value(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def accuracy_tag(value: float | None) -> str:
+    """Return an accuracy as a tag value: six decimals, or ``none``."""
+    return tag_value(None if value is None else f"{value:.6f}")
+
+
+def feedback_size(candidate: Candidate) -> int:
+    """How many digits the candidate's feedback test split has (0: none)."""
+    return 0 if candidate.feedback_test is None else len(candidate.feedback_test.y)
 
 
 def code_version(root: Path) -> str:
@@ -43,14 +58,18 @@ def version_tags(
         SOURCE_TAG: candidate.data_source or UNKNOWN_SOURCE,
         PROCESSED_HASH_TAG: str(candidate.processed_sha256),
         "data.test_size": str(len(candidate.test.y)),
+        "data.feedback_test_size": str(feedback_size(candidate)),
+        "data.feedback_sha256": tag_value(candidate.feedback_sha256),
         "git.commit": code,
         "params": json.dumps(dict(params), sort_keys=True)[:MAX_TAG_LENGTH],
         "training_run_id": candidate.run_id,
         "register.decision": CHAMPION if decision.promoted else CHALLENGER,
         "register.challenger_accuracy": f"{decision.challenger_accuracy:.6f}",
-        "register.champion_accuracy": tag_value(
-            None if champion_accuracy is None else f"{champion_accuracy:.6f}"
+        "register.champion_accuracy": accuracy_tag(champion_accuracy),
+        "register.feedback_challenger_accuracy": accuracy_tag(
+            decision.feedback_challenger_accuracy
         ),
+        "register.feedback_champion_accuracy": accuracy_tag(decision.feedback_champion_accuracy),
         "register.comparable": tag_value(decision.comparable),
         "register.champion_version": tag_value(decision.champion_version),
         "register.champion_source": tag_value(
@@ -65,8 +84,45 @@ def decision_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in tags.items() if key.startswith(DECISION_PREFIX)}
 
 
-def model_card(name: str, version: str, tags: Mapping[str, str], decision: Decision) -> str:
-    """Return version ``version`` of ``name``'s Markdown card from its :func:`version_tags`."""
+def feedback_section(
+    tags: Mapping[str, str], decision: Decision, comparisons: list[SplitComparison]
+) -> str:
+    """The card's feedback line, and the per-class table of a compared champion."""
+    size = int(tags["data.feedback_test_size"])
+    if size == 0:
+        line = (
+            "**Feedback**: no feedback test split (no labelled feedback used): the promotion "
+            "compared the test split alone."
+        )
+    else:
+        champion = decision.feedback_champion_accuracy
+        line = (
+            f"**Feedback** (snapshot `{tags['data.feedback_sha256'][:16]}`, {size} feedback "
+            f"test digits kept apart): accuracy {decision.feedback_challenger_accuracy:.4f}"
+            + ("" if champion is None else f", champion {champion:.4f}")
+            + "."
+        )
+    if not comparisons:
+        return line + "\n\n"
+    return (
+        f"{line}\n\n**Per class** (accuracy of champion v{decision.champion_version} and "
+        f"this version):\n\n{per_class_table(comparisons)}\n\n"
+        f"**Disagreements**: the digits they answer differently, both answers and confidences: "
+        f"artifact `{DISAGREEMENTS_ARTIFACT}` of training run `{tags['training_run_id']}`.\n\n"
+    )
+
+
+def model_card(
+    name: str,
+    version: str,
+    tags: Mapping[str, str],
+    decision: Decision,
+    comparisons: list[SplitComparison] | None = None,
+) -> str:
+    """Return version ``version`` of ``name``'s Markdown card from its :func:`version_tags`.
+
+    ``comparisons``: both models' answers (none when no champion was compared).
+    """
     params = json.loads(tags["params"])
     param_lines = "\n".join(f"- `{key}`: {value}" for key, value in sorted(params.items()))
     if decision.comparable is False:
@@ -88,7 +144,8 @@ def model_card(name: str, version: str, tags: Mapping[str, str], decision: Decis
         f"`{tags[PROCESSED_HASH_TAG][:16]}...`, {tags['data.test_size']} test digits.\n\n"
         f"**Metrics** (test): accuracy {tags['test_accuracy']}, macro F1 {tags['macro_f1']}, "
         f"loss {tags['test_loss']}.\n\n"
-        f"**Params** (training run `{tags['training_run_id']}`):\n{param_lines}\n\n"
+        + feedback_section(tags, decision, comparisons or [])
+        + f"**Params** (training run `{tags['training_run_id']}`):\n{param_lines}\n\n"
         f"**Promotion**: {'champion' if decision.promoted else 'challenger'} - "
         f"{decision.reason} (champion score {champion}).\n\n"
         f"**Code**: git commit `{tags['git.commit']}`.\n"

@@ -1,7 +1,8 @@
 """Champion/challenger promotion: whether a new version takes the ``champion`` alias (pure).
 
 Models trained on different data sources are never compared: one source's test digits can be
-another's training digits (``mnist_5k`` is drawn from MNIST's training set).
+another's training digits (``mnist_5k`` is drawn from MNIST's training set). With a feedback test
+split both are also scored on it, and the rule of :func:`decide` weighs both scores.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Decision:
     comparable: bool | None = None
     data_source: str | None = None
     champion_source: str | None = None
+    feedback_challenger_accuracy: float | None = None
+    feedback_champion_accuracy: float | None = None
 
 
 def known_source(value: object) -> str | None:
@@ -71,12 +74,17 @@ def decide(
     *,
     data_source: str | None,
     champion_source: str | None,
+    feedback: tuple[float, float] | None = None,
+    max_test_drop: float = 0.0,
 ) -> Decision:
-    """Decide whether the challenger (accuracy ``challenger``) becomes champion.
+    """Decide whether the challenger (test accuracy ``challenger``) becomes champion.
 
-    Promoted when there is no champion (``champion_version`` ``None``), or when both were
-    trained on the same source and ``challenger - champion >= min_improvement``. A champion of
-    another or unknown source stays; the reason names both sources.
+    Promoted when there is no champion (``champion_version`` ``None``). A champion of another
+    or unknown source stays (the reason names both sources). Otherwise, without ``feedback``:
+    promoted when ``challenger - champion >= min_improvement``. With ``feedback`` (challenger
+    and champion accuracy on the feedback test split): promoted when the test accuracy falls
+    by at most ``max_test_drop``, the feedback accuracy does not fall, and one of the two
+    gains at least ``min_improvement``.
 
     Raises:
         ValueError: The sources match but ``champion`` was not scored.
@@ -88,6 +96,7 @@ def decide(
         champion_version=champion_version,
         data_source=data_source,
         champion_source=champion_source,
+        feedback_challenger_accuracy=feedback[0] if feedback else None,
     )
     if champion_version is None:
         first = "first model: no champion yet"
@@ -108,13 +117,31 @@ def decide(
     if champion is None:
         raise ValueError(f"champion v{champion_version} has the same data source but no score")
     gain = challenger - champion
-    promoted = gain >= min_improvement - TIE_TOLERANCE
-    verb = "reaches" if promoted else "misses"
     reason = (
         f"test accuracy {challenger:.4f} vs champion v{champion_version} {champion:.4f} "
-        f"(both on '{data_source}'): gain {gain:+.4f} {verb} min_improvement {min_improvement}"
+        f"(both on '{data_source}'): gain {gain:+.4f}"
     )
-    return decision(promoted=promoted, reason=reason, champion_accuracy=champion, comparable=True)
+    if feedback is None:
+        promoted = gain >= min_improvement - TIE_TOLERANCE
+        verb = "reaches" if promoted else "misses"
+        reason = f"{reason} {verb} min_improvement {min_improvement}"
+    else:
+        feedback_gain = feedback[0] - feedback[1]
+        kept = gain >= -max_test_drop - TIE_TOLERANCE and feedback_gain >= -TIE_TOLERANCE
+        promoted = kept and max(gain, feedback_gain) >= min_improvement - TIE_TOLERANCE
+        reason = (
+            f"{reason}; feedback accuracy {feedback[0]:.4f} vs {feedback[1]:.4f}: gain "
+            f"{feedback_gain:+.4f}; {'promoted' if promoted else 'stays challenger'}: the rule "
+            f"is a test drop of at most max_test_drop {max_test_drop}, no feedback drop, and a "
+            f"gain of min_improvement {min_improvement} in one of them"
+        )
+    return decision(
+        promoted=promoted,
+        reason=reason,
+        champion_accuracy=champion,
+        comparable=True,
+        feedback_champion_accuracy=feedback[1] if feedback else None,
+    )
 
 
 def manual_promotion(name: str, version: str) -> str:

@@ -20,10 +20,16 @@ from mnist_mlops.config.params import RegisterConfig
 from mnist_mlops.errors import BelowFloorError
 from mnist_mlops.registry.candidate import Candidate, load_candidate
 from mnist_mlops.registry.card import code_version, decision_tags, model_card, version_tags
+from mnist_mlops.registry.comparison import (
+    DISAGREEMENTS_ARTIFACT,
+    SplitComparison,
+    disagreements_png,
+)
 from mnist_mlops.registry.copies import COPY_TAGS, remove_unregistered_copies
 from mnist_mlops.registry.lock import promotion_lock
 from mnist_mlops.registry.promotion import Champion, Decision, decide, manual_promotion, same_source
-from mnist_mlops.registry.scoring import current_champion, score
+from mnist_mlops.registry.scoring import answers, current_champion
+from mnist_mlops.tracking.log import log_bytes
 from mnist_mlops.tracking.setup import CHAMPION_TAG, recorded_location
 
 logger = logging.getLogger(__name__)
@@ -79,33 +85,57 @@ def check_floor(config: RegisterConfig, candidate: Candidate) -> None:
 
 def score_and_decide(
     config: RegisterConfig, candidate: Candidate, logged_uri: str, champion: Champion | None
-) -> Decision:
-    """Score the candidate (and a champion of the same data source) on the test split; decide."""
+) -> tuple[Decision, list[SplitComparison]]:
+    """Score the candidate (and a champion of the same source) on the test and feedback splits.
+
+    Returns the decision and, when the champion was compared, both models' answers.
+    """
+    named = [("test", candidate.test)]
+    if candidate.feedback_test is not None and len(candidate.feedback_test.y):
+        named.append(("feedback_test", candidate.feedback_test))
+    splits = [split for _, split in named]
+    challenger = answers(logged_uri, splits)
     comparable = champion is not None and same_source(candidate.data_source, champion.source)
-    challenger_accuracy = score(logged_uri, candidate.test)
-    champion_accuracy = (
-        score(f"models:/{config.model_name}/{champion.version}", candidate.test)
-        if champion is not None and comparable
-        else None
-    )
-    return decide(
-        challenger_accuracy,
-        champion_accuracy,
+    comparisons = []
+    if champion is not None and comparable:
+        held = answers(f"models:/{config.model_name}/{champion.version}", splits)
+        comparisons = [
+            SplitComparison(name, split, ours, theirs)
+            for (name, split), ours, theirs in zip(named, challenger, held, strict=True)
+        ]
+    accuracies = [found.accuracy(split.y) for found, split in zip(challenger, splits, strict=True)]
+    feedback = None
+    if len(comparisons) == 2:
+        feedback = (accuracies[1], comparisons[1].champion.accuracy(splits[1].y))
+    decision = decide(
+        accuracies[0],
+        comparisons[0].champion.accuracy(splits[0].y) if comparisons else None,
         config.min_improvement,
         champion.version if champion else None,
         data_source=candidate.data_source,
         champion_source=champion.source if champion else None,
+        feedback=feedback,
+        max_test_drop=config.max_test_drop,
     )
+    if len(accuracies) == 2:
+        decision = replace(decision, feedback_challenger_accuracy=accuracies[1])
+    return decision, comparisons
 
 
 def publish(
-    name: str, candidate: Candidate, logged_uri: str, decision: Decision, root: Path
+    name: str,
+    candidate: Candidate,
+    logged_uri: str,
+    scored: tuple[Decision, list[SplitComparison]],
+    root: Path,
 ) -> tuple[str, Decision]:
     """Register ``logged_uri`` as ``name``; set aliases, tags (``root``'s commit) and card.
 
-    Returns the new version and the decision (its reason says how to promote by hand when the
-    champion was not comparable).
+    With a compared champion, the card gets the per-class changes and the training run the
+    figure :data:`DISAGREEMENTS_ARTIFACT`. Returns the new version and the decision (its reason
+    says how to promote by hand when the champion was not comparable).
     """
+    decision, comparisons = scored
     import mlflow
     from mlflow import MlflowClient
 
@@ -131,8 +161,12 @@ def publish(
     for key, value in decision_tags(tags).items():
         client.set_tag(candidate.run_id, key, value)
     client.set_tag(candidate.run_id, "register.model_version", version)
+    if comparisons:
+        versions = (str(decision.champion_version), version)
+        png = disagreements_png(comparisons, versions)
+        log_bytes(candidate.run_id, png, DISAGREEMENTS_ARTIFACT, client=client)
     client.update_model_version(
-        name, version, description=model_card(name, version, tags, decision)
+        name, version, description=model_card(name, version, tags, decision, comparisons)
     )
     return version, decision
 
@@ -163,8 +197,8 @@ def register(
         try:
             logged_uri = log_candidate(candidate)
             champion = current_champion(config.model_name)
-            decision = score_and_decide(config, candidate, logged_uri, champion)
-            version, decision = publish(config.model_name, candidate, logged_uri, decision, root)
+            scored = score_and_decide(config, candidate, logged_uri, champion)
+            version, decision = publish(config.model_name, candidate, logged_uri, scored, root)
         except BaseException:
             try:
                 remove_unregistered_copies(client, candidate.run_id)
@@ -177,6 +211,9 @@ def register(
         model_uri=f"models:/{config.model_name}/{version}",
         logged_model_uri=logged_uri,
         min_improvement=config.min_improvement,
+        feedback_test_digits=0
+        if candidate.feedback_test is None
+        else len(candidate.feedback_test.y),
         **asdict(decision),
     )
 

@@ -1,21 +1,42 @@
-"""The two scores of a promotion: a model's current champion, and a pyfunc's test accuracy."""
+"""The scores of a promotion: a model's current champion, and a pyfunc's answers on splits."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.config.constants import CHAMPION
 from mnist_mlops.registry.promotion import Champion, known_source
-from mnist_mlops.serving.runtime.predictions import DIGIT_COLUMN
+from mnist_mlops.serving.runtime.predictions import DIGIT_COLUMN, PROBABILITY_COLUMNS
 from mnist_mlops.tracking.provenance import SOURCE_TAG
 
 
-def score(model_uri: str, split: Split) -> float:
-    """Return the share of ``split``'s digits the pyfunc at ``model_uri`` classifies right."""
+@dataclass(frozen=True)
+class Answers:
+    """A model's answer to each digit of a split: the ``digits`` and their ``confidence``."""
+
+    digits: np.ndarray
+    confidence: np.ndarray
+
+    def accuracy(self, labels: np.ndarray) -> float:
+        """The share of answers equal to ``labels``."""
+        return float((self.digits == labels).mean()) if len(labels) else float("nan")
+
+
+def answers(model_uri: str, splits: Sequence[Split]) -> list[Answers]:
+    """Return the pyfunc at ``model_uri``'s answers to each of ``splits`` (one load)."""
     import mlflow.pyfunc
 
     model = mlflow.pyfunc.load_model(model_uri)
-    digits = model.predict(split.x)[DIGIT_COLUMN].to_numpy()
-    return float((digits == split.y).mean())
+    found = []
+    for split in splits:
+        frame = model.predict(split.x)
+        probabilities = frame.loc[:, list(PROBABILITY_COLUMNS)].to_numpy()
+        found.append(Answers(frame[DIGIT_COLUMN].to_numpy(), probabilities.max(axis=1)))
+    return found
 
 
 def current_champion(name: str) -> Champion | None:
