@@ -1,4 +1,4 @@
-"""The background recorder on real SQLite files: batches, faults (locked, full, read-only), close."""
+"""The background recorder on real SQLite files: batches, faults (locked, full, read-only)."""
 
 from __future__ import annotations
 
