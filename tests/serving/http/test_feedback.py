@@ -13,8 +13,6 @@ import signal
 import sqlite3
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from pipelines.prefect_server import free_port
 
 from mnist_mlops.config.params import PREDICTIONS_STORE_ENV
 from tests.helpers.digits import picture_bytes
+from tests.helpers.recorded import call, stored_rows, written
 from tests.helpers.servers import (
     NAME,
     guarded_command,
@@ -33,34 +32,6 @@ from tests.helpers.servers import (
 
 pytestmark = pytest.mark.slow
 KILL_LOSS_BOUND = 16  # acknowledged predictions a SIGKILL may lose (4 clients, see below)
-
-
-def call(url: str, body=None, content_type: str = "application/json", method: str | None = None):
-    """``(status, decoded JSON answer)`` of a request."""
-    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data, {"Content-Type": content_type}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def written(url: str) -> dict:
-    """The server's counts once its queue is empty (within 30 s)."""
-    deadline = time.monotonic() + 30
-    while (counts := call(f"{url}/feedback")[1])["queued"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return counts
-
-
-def stored_rows(db: Path) -> dict[str, dict]:
-    with sqlite3.connect(db) as connection:
-        connection.row_factory = sqlite3.Row
-        return {
-            row["prediction_id"]: dict(row)
-            for row in connection.execute("SELECT * FROM predictions")
-        }
 
 
 @pytest.fixture
@@ -85,7 +56,7 @@ def test_predictions_carry_ids_land_in_the_store_and_take_labels(champion, db, t
         status, answer = call(f"{url}/invocations", png, "image/png")
         assert status == 200
         picture = answer["predictions"][0]
-        status, answer = call(f"{url}/predict/image?source=page", png, "image/png")
+        status, answer = call(f"{url}/predict/image", png, "image/png", page=True)
         page = answer["predictions"][0]
         assert status == 200 and page["image"].startswith("data:image/png")
 

@@ -7,7 +7,7 @@
 * ``GET /model-info`` and the page (:mod:`.page`);
 * ``/feedback`` (:mod:`.feedback`): each answer above carries the ``prediction_id`` under which
   a :class:`~mnist_mlops.feedback.recorder.PredictionRecorder` (when given) records it, source
-  ``json``, ``picture`` or ``page`` (a picture sent with ``?source=page``).
+  ``json``, ``picture`` or ``page`` (a picture sent with ``X-Prediction-Source: page``).
 
 Everything else (other JSON fields, ``params``, CSV, Parquet, ``/ping``, ``/health``,
 ``/version``) goes to MLflow's app, the body replayed.
@@ -59,6 +59,7 @@ INLINE_ROWS = 64  # larger batches, and JSON bodies over INLINE_BYTES, run in a 
 INLINE_BYTES = 1024 * 1024
 INVOCATIONS, PREDICT_IMAGE, MODEL_INFO = "/invocations", "/predict/image", "/model-info"
 INVOCATION_TYPES = (*CONTENT_TYPES, *MEDIA_TYPES)
+SOURCE_HEADER = "x-prediction-source"  # "page": recorded as sent by the draw-a-digit page
 
 
 def _digit_classifier(model: Any) -> DigitClassifier | None:
@@ -135,7 +136,8 @@ class GuardedScoringApp:
             started = time.perf_counter()  # the recorded latency: body read to answer
             if media_type in MEDIA_TYPES:
                 content_type = request.headers.get("content-type", "")
-                source = "page" if request.query_params.get("source") == "page" else "picture"
+                page = request.headers.get(SOURCE_HEADER, "").lower() == "page"
+                source = "page" if page else "picture"
                 answer = await self._pictures(
                     media_type, content_type, body, with_images, source, started
                 )

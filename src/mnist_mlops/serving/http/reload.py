@@ -28,7 +28,9 @@ def reload_model(app: GuardedScoringApp) -> None:
     assert app.served is not None
     search_path = list(sys.path)  # loading puts the model's code_paths first
     try:
-        fresh: GuardedScoringApp = create_app(app.served.uri, app.max_body_bytes, app.read_timeout_s)
+        fresh: GuardedScoringApp = create_app(
+            app.served.uri, app.max_body_bytes, app.read_timeout_s
+        )
     finally:
         sys.path[:] = search_path
     app.model, app.scoring_app, app.classifier = fresh.model, fresh.scoring_app, fresh.classifier

@@ -139,10 +139,12 @@
     result.dataset.status = "pending";
     $("error").hidden = true;
     try {
-      const answer = await fetch("/predict/image?source=page", {
+      const headers = { "X-Prediction-Source": "page" };  // recorded as the page's
+      if (contentType) headers["Content-Type"] = contentType;
+      const answer = await fetch("/predict/image", {
         method: "POST",
         body,
-        headers: contentType ? { "Content-Type": contentType } : {},
+        headers,
       });
       const payload = await answer.json().catch(() => ({}));
       if (mine !== request) return;
