@@ -185,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
     logger.info("draw a digit: http://%s:%d/ (REST: /invocations)", shown, args.port)
     if store and feedback.record:
         logger.info("recording served predictions in %s (POST /feedback labels them)", store)
+    logger.info("kill -HUP %d loads the version %s names then", os.getpid(), args.model)
     if args.workers > 1:
         os.environ[MODEL_ENV], os.environ[OPTIONS_ENV] = served.to_json(), json.dumps(options)
         app = "mnist_mlops.cli.serve:app_from_environment"
