@@ -26,13 +26,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
 from mnist_mlops.config.constants import MAX_PIXEL
+from mnist_mlops.feedback.batches import QueuedBatch, drop_reason, shown_url
 from mnist_mlops.feedback.store import PredictionRecord, PredictionStore
 
 logger = logging.getLogger(__name__)
@@ -48,54 +48,6 @@ DROP_REASONS = ("locked", "full", "read_only", "unavailable", "queue_full")
 PROBABILITY_KEYS = tuple(f"probability_{digit}" for digit in range(10))
 
 
-@dataclass(frozen=True)
-class _Batch:
-    """One request's answers, as queued (turned into records by the writer)."""
-
-    ids: list[str]
-    created_at: float
-    model: tuple[str | None, str | None, str | None]
-    source: str
-    latency_ms: float
-    pixels: np.ndarray  # (N, 784) uint8
-    answers: list[tuple[int, tuple[float, ...]]]
-
-    def records(self) -> list[PredictionRecord]:
-        name, version, alias = self.model
-        return [
-            PredictionRecord(
-                prediction_id=prediction_id,
-                created_at=self.created_at,
-                model_name=name,
-                model_version=version,
-                model_alias=alias,
-                source=self.source,
-                digit=digit,
-                confidence=max(probabilities),
-                probabilities=probabilities,
-                pixels=row.tobytes(),
-                latency_ms=self.latency_ms,
-            )
-            for prediction_id, row, (digit, probabilities) in zip(
-                self.ids, self.pixels, self.answers, strict=True
-            )
-        ]
-
-
-def drop_reason(error: BaseException) -> str:
-    """The reason a write failed: ``locked`` (worth a retry), ``full``, ``read_only``, ..."""
-    cause = getattr(error, "orig", None) or error
-    name = str(getattr(cause, "sqlite_errorname", ""))
-    state = str(getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or "")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or state in ("40001", "40P01", "55P03"):
-        return "locked"
-    if name == "SQLITE_FULL" or state == "53100":
-        return "full"
-    if name.startswith("SQLITE_READONLY") or state == "25006":
-        return "read_only"
-    return "unavailable"
-
-
 class PredictionRecorder:
     """Records served predictions into the store at ``url`` from a thread of its own.
 
@@ -108,7 +60,7 @@ class PredictionRecorder:
         self.prune_every = min(1000, max(1, retention // 10))
         self.recorded = 0
         self.dropped: Counter[str] = Counter()
-        self._queue: queue.Queue[_Batch | None] = queue.Queue()
+        self._queue: queue.Queue[QueuedBatch | None] = queue.Queue()
         self._queued = 0
         self._idle = threading.Condition()
         self._store: PredictionStore | None = None
@@ -143,7 +95,7 @@ class PredictionRecorder:
         pixels = np.clip(scaled, 0, MAX_PIXEL).astype(np.uint8)
         keys = PROBABILITY_KEYS
         scores = [(int(a["digit"]), tuple(float(a[key]) for key in keys)) for a in answers]
-        self._queue.put(_Batch(ids, time.time(), model, source, latency_ms, pixels, scores))
+        self._queue.put(QueuedBatch(ids, time.time(), model, source, latency_ms, pixels, scores))
         for answer, prediction_id in zip(answers, ids, strict=True):
             answer["prediction_id"] = prediction_id
 
@@ -256,17 +208,9 @@ class PredictionRecorder:
             logger.warning(
                 "prediction store %s: %d served prediction(s) not recorded (%s: %s); "
                 "%d dropped for this reason so far; the predictions were answered",
-                _shown(self.url),
+                shown_url(self.url),
                 count,
                 reason,
                 why,
                 self.dropped[reason],
             )
-
-
-def _shown(url: str) -> str:
-    """``url`` without a password."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(an invalid URL)"
