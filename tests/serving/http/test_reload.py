@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+import psutil
 import pytest
 from pipelines.prefect_server import free_port
 
@@ -14,6 +15,18 @@ from tests.helpers.servers import guarded_command, register_champion, running_se
 
 pytestmark = pytest.mark.slow
 RELOAD_TIMEOUT_S = 180
+
+
+def workers_of(pid: int) -> set[int]:
+    """The uvicorn worker processes of a server (none with one process)."""
+    found = set()
+    for child in psutil.Process(pid).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:  # it ended meanwhile
+            pass
+    return found
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -27,22 +40,27 @@ def test_sighup_serves_the_version_the_alias_names_now(tiny_splits, tmp_path, wo
         second = register_champion(tiny_splits["train"], epochs=1)
         assert second != first
         assert call(f"{url}/model-info")[1]["version"] == first  # pinned until told
+        old_workers = workers_of(process.pid)
+        assert len(old_workers) == (workers if workers > 1 else 0)
         os.kill(process.pid, signal.SIGHUP)
         statuses, versions = [], []
         deadline = time.monotonic() + RELOAD_TIMEOUT_S
-        while versions[-5:] != [second] * 5 and time.monotonic() < deadline:
+        while (versions[-5:] != [second] * 5 or old_workers & workers_of(process.pid)) and (
+            time.monotonic() < deadline
+        ):
             statuses.append(call(f"{url}/invocations", {"inputs": x})[0])
             versions.append(call(f"{url}/model-info")[1]["version"])
             time.sleep(0.2)
         assert versions[-5:] == [second] * 5, (versions, (tmp_path / "server.log").read_text())
         assert set(statuses) == {200}  # answered throughout the reload
-        assert process.poll() is None
-        prediction_id = call(f"{url}/invocations", {"inputs": x})[1]["predictions"][0][
-            "prediction_id"
-        ]
+        assert process.poll() is None and len(workers_of(process.pid)) == len(old_workers)
+        # Every worker records into the one store.
+        answers = [call(f"{url}/invocations", {"inputs": x})[1] for _ in range(20)]
+        ids = [answer["predictions"][0]["prediction_id"] for answer in answers]
         deadline = time.monotonic() + 30
-        while prediction_id not in (rows := stored_rows(tmp_path / "predictions.db")):
-            assert time.monotonic() < deadline, "the prediction was not recorded"
+        while not set(ids) <= set(rows := stored_rows(tmp_path / "predictions.db")):
+            assert time.monotonic() < deadline, "predictions were not recorded"
             time.sleep(0.1)
-    row = rows[prediction_id]
-    assert row["model_version"] == second and row["model_alias"] == "champion"
+    assert {(rows[i]["model_version"], rows[i]["model_alias"]) for i in ids} == {
+        (second, "champion")
+    }
