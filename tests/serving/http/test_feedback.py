@@ -1,8 +1,8 @@
 """Recording and ``/feedback`` through a real ``mnist-mlops serve`` on loopback, real SQLite.
 
-A SIGKILLed server loses at most the predictions answered while their write was still queued:
-the writer commits as soon as a record comes (no timer), so that is the records queued behind
-one write of a few milliseconds (the kill test states the bound it measures).
+A SIGKILLed server loses at most the predictions answered in the recorder's last 20 ms
+(``FLUSH_INTERVAL_S``) and those of the write in progress: the kill test allows what its
+clients send in :data:`LOSS_WINDOW_S`, and prints what was lost.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from tests.helpers.servers import (
 )
 
 pytestmark = pytest.mark.slow
-KILL_LOSS_BOUND = 16  # acknowledged predictions a SIGKILL may lose (4 clients, see below)
+LOSS_WINDOW_S = 0.25  # 20 ms of queue, and a write in progress on a loaded 2-core machine
+SENDING_S = 4
 
 
 @pytest.fixture
@@ -241,7 +242,7 @@ def test_a_sigkilled_server_leaves_whole_rows_and_loses_at_most_its_queue(champi
         clients = [threading.Thread(target=client, args=(i,)) for i in range(4)]
         for thread in clients:
             thread.start()
-        time.sleep(4)
+        time.sleep(SENDING_S)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         stop.set()
@@ -257,5 +258,6 @@ def test_a_sigkilled_server_leaves_whole_rows_and_loses_at_most_its_queue(champi
         ]
         assert len(row["pixels"]) == 784 and len(json.loads(row["probabilities"])) == 10
     lost = set(acknowledged) - set(rows)
+    rate = len(acknowledged) / SENDING_S
     print(f"SIGKILL: {len(acknowledged)} acknowledged, {len(rows)} stored, {len(lost)} lost")
-    assert len(lost) <= KILL_LOSS_BOUND
+    assert len(lost) <= rate * LOSS_WINDOW_S + 8  # + the 4 clients' requests in flight
