@@ -157,11 +157,14 @@ class PredictionRecorder:
         stopping = False
         while not stopping:
             batches = [self._queue.get()]
+            if batches[0] is not None:
+                # Sleep, not get(timeout): a put would wake the writer (and take the GIL)
+                # once per request.
+                time.sleep(FLUSH_INTERVAL_S)
             count = len(batches[0].ids) if batches[0] else 0
-            deadline = time.monotonic() + FLUSH_INTERVAL_S
             while batches[-1] is not None and count < BATCH_RECORDS:
                 try:
-                    batches.append(self._queue.get(timeout=max(0, deadline - time.monotonic())))
+                    batches.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
                 count += len(batches[-1].ids) if batches[-1] else 0
