@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"  # the ServedModel, as JSON
 OPTIONS_ENV = "MNIST_MLOPS_SERVE_OPTIONS"  # the app's options, as JSON
 MEBIBYTE = 1024 * 1024
-START_TIMEOUT_S = 120
+WORKER_START_TIMEOUT_S = 120  # seconds a worker replaced on SIGHUP may take to start
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -203,6 +203,6 @@ def run(args: argparse.Namespace) -> int:
         log_level="warning",
         http=protocol,
         ws="none",  # no WebSocket endpoints: an Upgrade header is ignored
-        timeout_worker_healthcheck=START_TIMEOUT_S,  # a worker replaced on SIGHUP loads a model
+        timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,  # a new worker loads a model
     )
     return 0

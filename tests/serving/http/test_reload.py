@@ -8,13 +8,15 @@ import time
 
 import psutil
 import pytest
+from mlflow import MlflowClient
 from pipelines.prefect_server import free_port
 
 from tests.helpers.recorded import call, stored_rows
-from tests.helpers.servers import guarded_command, register_champion, running_server_process
+from tests.helpers.servers import NAME, guarded_command, register_champion, running_server_process
 
 pytestmark = pytest.mark.slow
 RELOAD_TIMEOUT_S = 180
+FAILED_RELOAD = ("reload failed", "aborting the restart")  # one process; uvicorn's supervisor
 
 
 def workers_of(pid: int) -> set[int]:
@@ -61,6 +63,17 @@ def test_sighup_serves_the_version_the_alias_names_now(tiny_splits, tmp_path, wo
         while not set(ids) <= set(rows := stored_rows(tmp_path / "predictions.db")):
             assert time.monotonic() < deadline, "predictions were not recorded"
             time.sleep(0.1)
+
+        # An alias that names nothing now: the reload fails, the server keeps its model.
+        MlflowClient().delete_registered_model_alias(NAME, "champion")
+        os.kill(process.pid, signal.SIGHUP)
+        log = tmp_path / "server.log"
+        deadline = time.monotonic() + RELOAD_TIMEOUT_S
+        while not any(word in log.read_text() for word in FAILED_RELOAD):
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        assert call(f"{url}/invocations", {"inputs": x})[0] == 200
+        assert call(f"{url}/model-info")[1]["version"] == second and process.poll() is None
     assert {(rows[i]["model_version"], rows[i]["model_alias"]) for i in ids} == {
         (second, "champion")
     }

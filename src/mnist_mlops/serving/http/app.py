@@ -166,9 +166,7 @@ class GuardedScoringApp:
         predictions_to_json(self.model.predict(rows), written)
         return json.loads(written.getvalue())["predictions"]
 
-    async def _predict(
-        self, rows: Any, source: str, started: float | None = None
-    ) -> list[dict[str, Any]]:
+    async def _predict(self, rows: Any, source: str, started: float) -> list[dict[str, Any]]:
         """Return the model's records for ``rows``, rejecting bad input with HTTP 400.
 
         The recorder, if any, records them as from ``source``, asked at ``started``
@@ -184,9 +182,9 @@ class GuardedScoringApp:
                 exc.get_http_status_code(), exc.error_code, exc.message
             ) from None
         if self.recorder is not None:
-            latency_ms = 1000 * (time.perf_counter() - started) if started else 0.0
-            served = self.served or ServedModel("", "")
-            model = (served.name, served.version, served.alias)
+            latency_ms = 1000 * (time.perf_counter() - started)
+            served = self.served
+            model = (served.name, served.version, served.alias) if served else (None, None, None)
             self.recorder.record(rows, predictions, source, latency_ms, model)
         return predictions
 
