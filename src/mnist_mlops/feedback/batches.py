@@ -46,7 +46,10 @@ class QueuedBatch:
 
 
 def drop_reason(error: BaseException) -> str:
-    """The reason a write failed: ``locked`` (worth a retry), ``full``, ``read_only``, ..."""
+    """Why a write failed: ``locked`` (worth a retry), ``full``, ``read_only``, ``io_error``.
+
+    ``unavailable``: anything else (unreachable, cannot be opened).
+    """
     cause = getattr(error, "orig", None) or error
     name = str(getattr(cause, "sqlite_errorname", ""))
     state = str(getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None) or "")
@@ -56,6 +59,8 @@ def drop_reason(error: BaseException) -> str:
         return "full"
     if name.startswith("SQLITE_READONLY") or state == "25006":
         return "read_only"
+    if name.startswith("SQLITE_IOERR"):  # a failing disk, or a file size limit (EFBIG)
+        return "io_error"
     return "unavailable"
 
 

@@ -46,7 +46,7 @@ RETRY_PAUSE_S = 0.1
 WARN_EVERY_S = 60.0
 CLOSE_TIMEOUT_S = 10.0
 UNKNOWN_ID_WAIT_S = 1.0  # another worker may still hold a prediction in its queue
-DROP_REASONS = ("locked", "full", "read_only", "unavailable", "queue_full")
+DROP_REASONS = ("locked", "full", "read_only", "io_error", "unavailable", "queue_full")
 PROBABILITY_KEYS = tuple(f"probability_{digit}" for digit in range(10))
 
 
