@@ -95,7 +95,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="onnx-bench-") as tmp:
         root = Path(tmp)
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", "PATH": path}
+        env = os.environ | {
+            "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+            "MNIST_MLOPS_PREDICTIONS_STORE": f"sqlite:///{root / 'predictions.db'}",
+            "PATH": path,
+        }
         os.environ.update(env)
         mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
         models = trained_models(x, labels)

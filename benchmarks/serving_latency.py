@@ -3,10 +3,12 @@
 Side by side in one run, for single-digit requests (``{"inputs": [[784 floats]]}``):
   (a)  pyfunc   our registered DigitClassifier (ONNX Runtime) via `mlflow models serve`;
   (a') guarded  the same registered model via `mnist-mlops serve` (MLflow's scoring app behind
-                our guard, whose fast path decodes the JSON once);
+                our guard, whose fast path decodes the JSON once), recording every prediction
+                in a SQLite store (the default);
   (a') no metrics  the same server with its Prometheus metrics switched off (patched out in
                 this benchmark's launcher): the difference to (a') guarded is what the metrics
                 (/metrics counters, histograms) cost per request;
+  (a') no rec.  the same with ``feedback.record: false``: what recording costs per request;
   (a') cnn      a registered ``model.kind: cnn`` (32-64 filters + 128) via `mnist-mlops serve`:
                 its ONNX graph, as for the MLP;
   (a0) floor    `mlflow models serve` with a model that does nothing (returns a constant):
@@ -18,7 +20,8 @@ Side by side in one run, for single-digit requests (``{"inputs": [[784 floats]]}
 For each: p50/p95 latency and throughput with 1 and 8 concurrent clients (keep-alive
 connections). It first times one forward pass of each network: Keras `predict`,
 `predict_on_batch` and ONNX Runtime. Targets: (a) >= 4x faster than (b) at p50 and
-within 2x of (c); the CNN's p50 within 1.3x of the MLP's (both through `mnist-mlops serve`).
+within 2x of (c); the CNN's p50 within 1.3x of the MLP's (both through `mnist-mlops serve`);
+recording on keeps the p50 within 1.25x of recording off (1 client).
 Usage: python -m benchmarks.serving_latency [--requests N] [--servers "(a') guarded" ...]
 """
 
@@ -298,7 +301,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp:
         root = Path(tmp)
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", "PATH": path}
+        env = os.environ | {
+            "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+            "MNIST_MLOPS_PREDICTIONS_STORE": f"sqlite:///{root / 'predictions.db'}",
+            "PATH": path,
+        }
+        (root / "no-recording.yaml").write_text("feedback:\n  record: false\n")
         os.environ.update(env)
         models, networks, row = prepare(root)
         print("one forward pass, single digit (ms):")
@@ -309,12 +317,15 @@ def main() -> None:
         mlflow_cli = shutil.which("mlflow", path=path)
         serve = [mlflow_cli, "models", "serve", "-m"]
         minimal = [sys.executable, "-m", "benchmarks.serving_latency", "--minimal-server"]
-        guarded = [sys.executable, "-m", "mnist_mlops.cli", "serve", "-m"]
+        cli = [sys.executable, "-m", "mnist_mlops.cli"]
+        guarded = [*cli, "serve", "-m"]
+        unrecorded = [*cli, "--params", str(root / "no-recording.yaml"), "serve", "-m"]
         bare = [sys.executable, "-m", "benchmarks.serving_latency", "--without-metrics", "-m"]
         servers = {
             "(a) pyfunc": [*serve, "models:/mnist-classifier@champion"],
             "(a') guarded": [*guarded, "models:/mnist-classifier@champion"],
             "(a') no metrics": [*bare, "models:/mnist-classifier@champion"],
+            "(a') no rec.": [*unrecorded, "models:/mnist-classifier@champion"],
             "(a') cnn": [*guarded, "models:/mnist-cnn@champion"],
             "(a0) floor": [*serve, "models:/mnist-floor@champion"],
             "(b) keras": [*serve, "models:/mnist-keras@champion"],
@@ -351,17 +362,23 @@ def main() -> None:
             if top in p50 and bottom in p50:
                 ratio = p50[top] / p50[bottom]
                 print(f"p50, 1 client: {pair} = {ratio:.2f}x (target {sense} {target:g}x)")
-        pair = ("(a') guarded", "(a') no metrics")
-        if all(name in servers for name in pair):
-            commands = {name: servers[name] for name in pair}
-            metrics_cost(commands, body, args.requests, env, root)
+        for what, without in (("metrics", "(a') no metrics"), ("recording", "(a') no rec.")):
+            pair = ("(a') guarded", without)
+            if all(name in servers for name in pair):
+                commands = {name: servers[name] for name in pair}
+                feature_cost(what, commands, body, args.requests, env, root)
 
 
-def metrics_cost(
-    commands: dict[str, list[str]], body: bytes, requests: int, env: dict[str, str], root: Path
+def feature_cost(
+    what: str,
+    commands: dict[str, list[str]],
+    body: bytes,
+    requests: int,
+    env: dict[str, str],
+    root: Path,
 ) -> None:
     """Both servers at once, measured in alternating rounds (the same background load on a
-    shared machine): the p50 with and without the metrics, and the difference per request."""
+    shared machine): the p50 with and without ``what``, and the difference per request."""
     rounds = 5
     with contextlib.ExitStack() as stack:
         ports = {}
@@ -374,11 +391,16 @@ def metrics_cost(
             for _ in range(rounds):
                 for name, port in ports.items():
                     latencies[name] += timed(port, body, clients, requests // rounds)[0]
-            with_metrics, without = (1000 * statistics.median(latencies[name]) for name in commands)
+            with_it, without = (1000 * statistics.median(latencies[name]) for name in commands)
             print(
-                f"metrics cost, {clients} client(s), {rounds} alternating rounds: p50 "
-                f"{with_metrics:.3f} ms with, {without:.3f} ms without: "
-                f"{1000 * (with_metrics - without):+.0f} us per request"
+                f"{what} cost, {clients} client(s), {rounds} alternating rounds: p50 "
+                f"{with_it:.3f} ms with, {without:.3f} ms without: "
+                f"{1000 * (with_it - without):+.0f} us per request, {with_it / without:.2f}x"
+                + (
+                    " (target: recording p50 <= 1.25x)"
+                    if what == "recording" and clients == 1
+                    else ""
+                )
             )
 
 

@@ -101,6 +101,8 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     monkeypatch.delenv("MNIST_MLOPS_OPTUNA_STORAGE", raising=False)
+    # A server a test starts records into the test's own store (never ./predictions.db).
+    monkeypatch.setenv("MNIST_MLOPS_PREDICTIONS_STORE", f"sqlite:///{tmp_path / 'predictions.db'}")
     if "mlflow" in sys.modules:  # an earlier test's set_tracking_uri would win over the env
         mlflow_store.install()
         sys.modules["mlflow"].set_tracking_uri(tracking_uri)

@@ -108,8 +108,15 @@ def running_server(command: list[str], port: int, log_path: Path) -> Iterator[st
 def running_server_process(
     command: list[str], port: int, log_path: Path
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """:func:`running_server`, yielding the process too (its pid, for /proc/<pid>/status)."""
+    """:func:`running_server`, yielding the process too (its pid, for /proc/<pid>/status).
+
+    The server records predictions beside ``log_path`` unless the environment names a store
+    (tests/conftest.py's ``isolated_state`` does; a module-scoped fixture runs before it).
+    """
     url = f"http://127.0.0.1:{port}"
-    env = os.environ | {"PATH": venv_path()}
+    beside_log = {
+        "MNIST_MLOPS_PREDICTIONS_STORE": f"sqlite:///{log_path.parent / 'predictions.db'}"
+    }
+    env = beside_log | os.environ | {"PATH": venv_path()}
     with started_process(command, log_path, lambda: answers_ping(url), env) as process:
         yield url, process

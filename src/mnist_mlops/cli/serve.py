@@ -1,4 +1,9 @@
-"""``mnist-mlops serve``: MLflow's scoring app for a model (an alias pinned at start), guarded."""
+"""``mnist-mlops serve``: MLflow's scoring app for a model (an alias pinned at start), guarded.
+
+Served predictions are recorded as ``params.yaml``'s ``feedback`` section says; SIGHUP loads
+the version the alias names then (:mod:`~mnist_mlops.serving.http.reload`; with ``--workers``
+> 1, uvicorn's supervisor replaces each worker, which resolves the alias again).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import logging
 import os
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from mnist_mlops.cli.arguments import int_at_least, seconds
@@ -20,6 +26,7 @@ from mnist_mlops.config.constants import (
     SERVE_MAX_CONCURRENCY,
     SERVE_READ_TIMEOUT_S,
 )
+from mnist_mlops.config.params import FeedbackConfig, load_params
 from mnist_mlops.errors import ModelLoadError
 from mnist_mlops.tracking.setup import tracking_uri_for
 
@@ -28,6 +35,7 @@ logger = logging.getLogger(__name__)
 MODEL_ENV = "MNIST_MLOPS_SERVE_MODEL"  # the ServedModel, as JSON
 OPTIONS_ENV = "MNIST_MLOPS_SERVE_OPTIONS"  # the app's options, as JSON
 MEBIBYTE = 1024 * 1024
+WORKER_START_TIMEOUT_S = 120  # seconds a worker replaced on SIGHUP may take to start
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,24 +95,39 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _app(served: Any, options: dict[str, Any]) -> Any:
-    """The guarded app for ``served``, behind :func:`~mnist_mlops.serving.http.limits.protected`."""
+def _app(served: Any, options: dict[str, Any]) -> tuple[Any, Any]:
+    """The guarded app for ``served``, and it behind :func:`.limits.protected` (served)."""
+    from mnist_mlops.feedback.recorder import PredictionRecorder
     from mnist_mlops.serving.http.app import create_app
     from mnist_mlops.serving.http.limits import allowed_host_names, protected
+    from mnist_mlops.serving.http.metrics import count_records
 
-    app = create_app(served, options["max_body"], options["read_timeout_s"])
+    store, retention = options["record_store"], options["retention"]
+    recorder = PredictionRecorder(store, retention, count_records) if store else None
+    app = create_app(served, options["max_body"], options["read_timeout_s"], recorder)
     hosts = allowed_host_names(options["host"], options["allowed_hosts"])
-    return protected(
+    return app, protected(
         app, hosts, options["allowed_origins"], options["max_concurrency"], ready=app.ready
     )
 
 
 def app_from_environment():
-    """Uvicorn factory for ``--workers`` > 1: each worker process loads the model itself."""
-    from mnist_mlops.serving.runtime.model_info import ServedModel
+    """Uvicorn factory for ``--workers`` > 1: each worker loads the model itself.
 
-    served = ServedModel.from_json(os.environ[MODEL_ENV])
-    return _app(served, json.loads(os.environ[OPTIONS_ENV]))
+    A worker serves the version the model's alias names when it starts (at start, or when
+    SIGHUP makes uvicorn replace the workers).
+    """
+    from mnist_mlops.serving.runtime.model_info import ServedModel, resolve_model
+
+    served = resolve_model(ServedModel.from_json(os.environ[MODEL_ENV]).uri)
+    return _app(served, json.loads(os.environ[OPTIONS_ENV]))[1]
+
+
+def _feedback_config(params_path: str) -> tuple[FeedbackConfig, str]:
+    """The ``feedback`` section of ``params_path`` (defaults if it is missing), and its store."""
+    path = Path(params_path)
+    config = load_params(path).feedback if path.is_file() else FeedbackConfig()
+    return config, config.resolved_store(path.resolve().parent)
 
 
 def shared_metrics_folder() -> tempfile.TemporaryDirectory | None:
@@ -138,12 +161,16 @@ def run(args: argparse.Namespace) -> int:
     from mlflow.exceptions import MlflowException
 
     from mnist_mlops.serving.http.protocol import GuardedH11Protocol
+    from mnist_mlops.serving.http.reload import reload_on_hangup
     from mnist_mlops.serving.runtime.model_info import resolve_model
 
     uri = tracking_uri_for(args.params)
     mlflow.set_tracking_uri(uri)
     os.environ["MLFLOW_TRACKING_URI"] = uri  # for worker processes
+    feedback, store = _feedback_config(args.params)
     options = {
+        "record_store": store if feedback.record else None,
+        "retention": feedback.retention,
         "max_body": args.max_body_mb * MEBIBYTE,
         "read_timeout_s": args.read_timeout_s,
         "host": args.host,
@@ -158,7 +185,10 @@ def run(args: argparse.Namespace) -> int:
     app: Any
     try:
         served = resolve_model(args.model)
-        app = _app(served, options)
+        # With --workers > 1 this process only checks the model: the workers record.
+        guarded, app = _app(
+            served, options if args.workers == 1 else {**options, "record_store": None}
+        )
     except (MlflowException, OSError) as exc:
         raise ModelLoadError(f"cannot load model {args.model}: {exc}") from None
     finally:
@@ -173,9 +203,14 @@ def run(args: argparse.Namespace) -> int:
         )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     logger.info("draw a digit: http://%s:%d/ (REST: /invocations)", shown, args.port)
+    if store and feedback.record:
+        logger.info("recording served predictions in %s (POST /feedback labels them)", store)
+    logger.info("kill -HUP %d loads the version %s names then", os.getpid(), args.model)
     if args.workers > 1:
         os.environ[MODEL_ENV], os.environ[OPTIONS_ENV] = served.to_json(), json.dumps(options)
         app = "mnist_mlops.cli.serve:app_from_environment"
+    else:
+        reload_on_hangup(guarded)
     # uvicorn calls the protocol "class" with its own arguments; a partial adds ours (and
     # pickles for the worker processes).
     protocol: Any = functools.partial(GuardedH11Protocol, read_timeout_s=args.read_timeout_s)
@@ -191,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
             ws="none",  # no WebSocket endpoints: an Upgrade header is ignored
             # SIGTERM/SIGINT: stop accepting, finish the requests in progress (this long at most)
             timeout_graceful_shutdown=SERVE_DRAIN_TIMEOUT_S,
+            timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,  # a new worker loads a model
         )
     finally:
         if metrics_folder is not None:

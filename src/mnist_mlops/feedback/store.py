@@ -96,6 +96,9 @@ def pixels_of(row: np.ndarray) -> bytes:
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # No fsync per commit (WAL's usual setting): a killed process loses no committed row; only
+    # a power loss or OS crash may undo the last commits. 10x faster commits (feedback/recorder).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 

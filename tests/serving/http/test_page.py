@@ -18,7 +18,8 @@ def test_the_page_loads_nothing_from_outside_the_server():
     linked = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert sorted(linked) == ["/static/app.js", "/static/favicon.svg", "/static/style.css"]
     script = read_page_file("app.js").decode()
-    assert sorted(set(re.findall(r'fetch\("([^"]+)"', script))) == ["/model-info", "/predict/image"]
+    paths = sorted(set(re.findall(r'fetch\("([^"]+)"', script)))
+    assert paths == ["/feedback", "/model-info", "/predict/image"]
     for name in NAMES:
         urls = re.findall(r"\w+://[^\s\"')]+", read_page_file(name).decode())
         assert set(urls) <= {"http://www.w3.org/2000/svg"}, (name, urls)  # SVG's namespace

@@ -16,6 +16,7 @@ from mnist_mlops.serving.pictures.images import read_digit_image
 from tests.helpers.browser import FOUR, SEVEN_STROKE, browser_page, chromium_binary, draw
 from tests.helpers.digits import picture_bytes
 from tests.helpers.predictions import record_probabilities
+from tests.helpers.recorded import stored_rows
 from tests.helpers.servers import (
     MODEL_URI,
     NAME,
@@ -134,3 +135,40 @@ def test_drawing_and_uploading_a_digit_show_the_models_answer(server, tmp_path):
         message = page.locator("#error").inner_text()
         assert "junk.png: not a readable image" in message and "PNG or JPEG" in message
         assert json.loads(page.evaluate("fetch('/model-info').then(r => r.text())"))["name"] == NAME
+
+
+def test_a_drawn_digit_is_corrected_with_it_is_a_3_and_stored(server, tmp_path):
+    url, version = server
+    with browser_page() as page:
+        page.goto(f"{url}/")
+        page.wait_for_selector("#model[data-loaded=true]", timeout=WAIT_MS)
+        assert not page.locator("#feedback").is_visible()  # nothing answered yet
+        with page.expect_response("**/predict/image") as answered:
+            draw(page, FOUR)
+        assert answered.value.request.headers["x-prediction-source"] == "page"
+        page.wait_for_selector("#result[data-status=done]", timeout=WAIT_MS)
+        answer = answered.value.json()["predictions"][0]
+        assert page.locator("#digit").inner_text() == str(answer["digit"])
+        assert page.locator("#feedback").is_visible()
+        with page.expect_response("**/feedback") as stored:
+            page.get_by_role("button", name="it is a 3").click()
+        assert stored.value.status == 200
+        page.wait_for_selector("#feedback[data-status=stored][data-label='3']", timeout=WAIT_MS)
+        assert "it is a 3" in page.locator("#feedback-status").inner_text() or answer["digit"] == 3
+        assert page.locator("#labels button").first.is_disabled()  # one label per answer
+
+        # "Right" on the next answer stores the model's own digit.
+        page.locator("#clear").click()
+        assert not page.locator("#feedback").is_visible()
+        with page.expect_response("**/predict/image") as answered:
+            draw(page, [SEVEN_STROKE])
+        page.wait_for_selector("#feedback:not([hidden])", timeout=WAIT_MS)
+        second = answered.value.json()["predictions"][0]
+        with page.expect_response("**/feedback"):
+            page.locator("#right").click()
+        page.wait_for_selector("#feedback[data-status=stored]", timeout=WAIT_MS)
+
+    rows = stored_rows(tmp_path / "predictions.db")
+    first = rows[answer["prediction_id"]]
+    assert (first["label"], first["source"], first["model_version"]) == (3, "page", version)
+    assert rows[second["prediction_id"]]["label"] == second["digit"]

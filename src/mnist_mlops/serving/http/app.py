@@ -4,7 +4,10 @@
   UTF-8; 413/408 for a body too large or too slow (:mod:`.bodies`); 400 for a bad JSON body;
   ``inputs``/``instances`` digits and pictures (:mod:`.image_requests`) are answered here;
 * ``POST /predict/image``: pictures, each answer with its ``name`` and the 28x28 ``image``;
-* ``GET /model-info`` and the page (:mod:`.page`).
+* ``GET /model-info`` and the page (:mod:`.page`);
+* ``/feedback`` (:mod:`.feedback`): each answer above carries the ``prediction_id`` under which
+  a :class:`~mnist_mlops.feedback.recorder.PredictionRecorder` (when given) records it, source
+  ``json``, ``picture`` or ``page`` (a picture sent with ``X-Prediction-Source: page``).
 
 Everything else (other JSON fields, ``params``, CSV, Parquet, ``/ping``, ``/health``,
 ``/version``) goes to MLflow's app, the body replayed.
@@ -16,6 +19,7 @@ import asyncio
 import io
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from mnist_mlops.config.constants import MAX_PIXEL, SERVE_READ_TIMEOUT_S
 from mnist_mlops.errors import InputError, RequestRejectedError
+from mnist_mlops.feedback.recorder import PredictionRecorder
 from mnist_mlops.serving.http.bodies import (
     CONTENT_TYPES,
     JSON_TYPE,
@@ -37,9 +42,14 @@ from mnist_mlops.serving.http.bodies import (
     read_body,
     replay,
 )
+from mnist_mlops.serving.http.feedback import FEEDBACK, closing_on_shutdown, feedback_response
 from mnist_mlops.serving.http.image_requests import MEDIA_TYPES, png_data_url, read_image_request
 from mnist_mlops.serving.http.json_requests import PARAMS_FIELD, check_numbers, decode_json_request
-from mnist_mlops.serving.http.metrics import observe_predictions, show_served_model
+from mnist_mlops.serving.http.metrics import (
+    forget_process,
+    observe_predictions,
+    show_served_model,
+)
 from mnist_mlops.serving.http.page import is_page_path, page_response
 from mnist_mlops.serving.runtime.inputs import to_pixel_rows
 from mnist_mlops.serving.runtime.model_info import ServedModel, resolve_model
@@ -54,6 +64,7 @@ INLINE_ROWS = 64  # larger batches, and JSON bodies over INLINE_BYTES, run in a 
 INLINE_BYTES = 1024 * 1024
 INVOCATIONS, PREDICT_IMAGE, MODEL_INFO = "/invocations", "/predict/image", "/model-info"
 INVOCATION_TYPES = (*CONTENT_TYPES, *MEDIA_TYPES)
+SOURCE_HEADER = "x-prediction-source"  # "page": recorded as sent by the draw-a-digit page
 
 
 def _digit_classifier(model: Any) -> DigitClassifier | None:
@@ -79,6 +90,7 @@ class GuardedScoringApp:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         served: ServedModel | None = None,
         read_timeout_s: float = SERVE_READ_TIMEOUT_S,
+        recorder: PredictionRecorder | None = None,
     ) -> None:
         """Guard MLflow's scoring app for ``model`` (a ``PyFuncModel``); ``served`` names it."""
         from mlflow.pyfunc import scoring_server
@@ -91,21 +103,32 @@ class GuardedScoringApp:
         self.classifier = _digit_classifier(model)
         if served is not None:
             show_served_model(served.as_dict())
+        self.recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event."""
         method, path = scope.get("method", ""), scope.get("path", "")
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                receive = closing_on_shutdown(receive, self._shut_down)
             await self.scoring_app(scope, receive, send)
         elif method == "POST" and path in (INVOCATIONS, PREDICT_IMAGE):
             await self._post(scope, receive, send)
         elif method in ("GET", "HEAD") and path == MODEL_INFO:
             info = json.dumps(self.model_info()).encode()
             await Response(info, 200, media_type=JSON_TYPE)(scope, receive, send)
+        elif path == FEEDBACK:
+            await feedback_response(self.recorder, scope, receive, send)
         elif method in ("GET", "HEAD") and is_page_path(path):
             await page_response(path)(scope, receive, send)
         else:
             await self.scoring_app(scope, receive, send)
+
+    def _shut_down(self) -> None:
+        """Write the recorder's queue; take this process's served model out of ``/metrics``."""
+        if self.recorder is not None:
+            self.recorder.close()
+        forget_process()
 
     def ready(self) -> bool:
         """Whether a model is loaded (``GET /ready`` answers 200)."""
@@ -127,11 +150,16 @@ class GuardedScoringApp:
             if media_type in CONTENT_TYPES:
                 check_charset(request)
             body = await read_body(request, self.max_body_bytes, self.read_timeout_s)
+            started = time.perf_counter()  # the recorded latency: body read to answer
             if media_type in MEDIA_TYPES:
                 content_type = request.headers.get("content-type", "")
-                answer = await self._pictures(media_type, content_type, body, with_images)
+                page = request.headers.get(SOURCE_HEADER, "").lower() == "page"
+                source = "page" if page else "picture"
+                answer = await self._pictures(
+                    media_type, content_type, body, with_images, source, started
+                )
             elif media_type == JSON_TYPE:
-                answer = await self._fast_path(body)
+                answer = await self._fast_path(body, started)
         except RequestRejectedError as exc:
             await error_response(exc)(scope, receive, send)
             return
@@ -155,8 +183,12 @@ class GuardedScoringApp:
         predictions_to_json(self.model.predict(rows), written)
         return json.loads(written.getvalue())["predictions"]
 
-    async def _predict(self, rows: Any) -> list[dict[str, Any]]:
-        """Return the model's records for ``rows``, rejecting bad input with HTTP 400."""
+    async def _predict(self, rows: Any, source: str, started: float) -> list[dict[str, Any]]:
+        """Return the model's records for ``rows``, rejecting bad input with HTTP 400.
+
+        The recorder, if any, records them as from ``source``, asked at ``started``
+        (``perf_counter``).
+        """
         try:
             rows = to_pixel_rows(rows)
             predictions = await _run(self._records, rows, len(rows) > INLINE_ROWS)
@@ -167,9 +199,14 @@ class GuardedScoringApp:
                 exc.get_http_status_code(), exc.error_code, exc.message
             ) from None
         observe_predictions(predictions)
+        if self.recorder is not None:
+            latency_ms = 1000 * (time.perf_counter() - started)
+            served = self.served
+            model = (served.name, served.version, served.alias) if served else (None, None, None)
+            self.recorder.record(rows, predictions, source, latency_ms, model)
         return predictions
 
-    async def _fast_path(self, body: bytes) -> bytes | None:
+    async def _fast_path(self, body: bytes, started: float) -> bytes | None:
         """Answer a checked ``inputs``/``instances`` request; ``None``: MLflow's app answers."""
         in_thread = len(body) > INLINE_BYTES
         request = await _run(decode_json_request, body, in_thread)
@@ -177,17 +214,23 @@ class GuardedScoringApp:
         if field not in FAST_FIELDS or PARAMS_FIELD in request:
             await _run(check_numbers, request, in_thread)
             return None  # MLflow's own parsing and error messages
-        predictions = await self._predict(request[field])
+        predictions = await self._predict(request[field], "json", started)
         return json.dumps({"predictions": predictions}).encode()
 
     async def _pictures(
-        self, media_type: str, content_type: str, body: bytes, with_images: bool
+        self,
+        media_type: str,
+        content_type: str,
+        body: bytes,
+        with_images: bool,
+        source: str,
+        started: float,
     ) -> bytes:
         """Answer a request of pictures; ``with_images`` adds each name and 28x28 image."""
         names, digits = await asyncio.to_thread(read_image_request, media_type, content_type, body)
         # Scaled here: to_pixel_rows would read a faint digit of 0s and 1s as scaled already.
         rows = digits.reshape(len(digits), -1).astype(np.float32) / np.float32(MAX_PIXEL)
-        predictions = await self._predict(rows)
+        predictions = await self._predict(rows, source, started)
         if with_images:
             predictions = [
                 {**record, "name": name, "image": png_data_url(digit)}
@@ -200,10 +243,12 @@ def create_app(
     model: str | ServedModel,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     read_timeout_s: float = SERVE_READ_TIMEOUT_S,
+    recorder: PredictionRecorder | None = None,
 ) -> GuardedScoringApp:
     """Load ``model`` (a URI, an alias pinned now, or a resolved model) and guard its app.
 
-    ``max_body_bytes`` and ``read_timeout_s`` bound a request body (413, 408).
+    ``max_body_bytes`` and ``read_timeout_s`` bound a request body (413, 408); ``recorder``
+    records the answers.
 
     Raises:
         MlflowException: Unknown model, version or alias.
@@ -213,4 +258,4 @@ def create_app(
     served = resolve_model(model) if isinstance(model, str) else model
     loaded = load_model_with_mlflow_config(served.load_uri)
     logger.info("serving %s (%s, body limit %d bytes)", served.uri, served.load_uri, max_body_bytes)
-    return GuardedScoringApp(loaded, max_body_bytes, served, read_timeout_s)
+    return GuardedScoringApp(loaded, max_body_bytes, served, read_timeout_s, recorder)

@@ -72,12 +72,20 @@ MODEL_INFO = Gauge(
     "mnist_mlops_model_info",
     "1 for the model served (registry name, version, alias, URI)",
     ("name", "version", "alias", "uri"),
-    multiprocess_mode="max",
+    multiprocess_mode="livemax",  # a replaced worker's model leaves with it (forget_process)
 )
 RECORDS_WRITTEN = Counter("mnist_mlops_records_written", "Served predictions recorded")
 RECORDS_DROPPED = Counter(
     "mnist_mlops_records_dropped", "Served predictions not recorded, by reason", ("reason",)
 )
+
+
+def count_records(outcome: str, count: int) -> None:
+    """Count ``count`` records: ``recorded``, or not recorded for the reason ``outcome``."""
+    if outcome == "recorded":
+        RECORDS_WRITTEN.inc(count)
+    else:
+        RECORDS_DROPPED.labels(outcome).inc(count)
 
 
 def route_of(path: str) -> str:
@@ -110,6 +118,14 @@ def show_served_model(served: Mapping[str, Any], previous: Mapping[str, Any] | N
 
 def _model_labels(served: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(served.get(key) or "") for key in ("name", "version", "alias", "uri"))
+
+
+def forget_process() -> None:
+    """At a worker's shutdown: drop its live gauges (the model it served) from the folder."""
+    if os.environ.get(METRICS_FOLDER_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
 
 
 def exposition() -> bytes:

@@ -1,7 +1,8 @@
 // The draw-a-digit page: a canvas drawn with pointer events (mouse, pen, touch), sent as a PNG
 // to POST /predict/image; an uploaded PNG/JPEG is sent as multipart/form-data. The answer
-// holds the digit, its ten probabilities (probability_0 ... probability_9) and the 28x28
-// image the model saw.
+// holds the digit, its ten probabilities (probability_0 ... probability_9), the 28x28
+// image the model saw and, where the server records predictions, its prediction_id: the
+// "Right" and "it is a ..." buttons then send {prediction_id, label} to POST /feedback.
 "use strict";
 
 (function () {
@@ -21,6 +22,7 @@
   let request = 0;               // the latest request; older answers are dropped
   let liveTimer = null;
   let uploaded = false;          // the canvas shows an uploaded picture
+  let answered = null;           // the answer shown, if it can be labelled: {id, digit}
 
   function setUpCanvas() {
     const ratio = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
@@ -137,10 +139,12 @@
     result.dataset.status = "pending";
     $("error").hidden = true;
     try {
+      const headers = { "X-Prediction-Source": "page" };  // recorded as the page's
+      if (contentType) headers["Content-Type"] = contentType;
       const answer = await fetch("/predict/image", {
         method: "POST",
         body,
-        headers: contentType ? { "Content-Type": contentType } : {},
+        headers,
       });
       const payload = await answer.json().catch(() => ({}));
       if (mine !== request) return;
@@ -172,12 +176,69 @@
     result.dataset.strokes = String(covered);
     result.dataset.source = covered ? "drawing" : "upload";
     result.dataset.status = "done";
+    showFeedback(record);
+  }
+
+  function showFeedback(record) {
+    answered = record && record.prediction_id ? { id: record.prediction_id, digit: record.digit } : null;
+    const box = $("feedback");
+    box.hidden = !answered;
+    box.dataset.status = "idle";
+    delete box.dataset.label;
+    $("feedback-status").textContent = "";
+    setFeedbackButtons(false);
+  }
+
+  function setFeedbackButtons(disabled) {
+    for (const button of $("feedback").querySelectorAll("button")) button.disabled = disabled;
+  }
+
+  async function sendFeedback(label) {
+    const mine = answered;
+    if (!mine) return;
+    const box = $("feedback");
+    setFeedbackButtons(true);
+    box.dataset.status = "sending";
+    try {
+      const answer = await fetch("/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ prediction_id: mine.id, label }),
+      });
+      const payload = await answer.json().catch(() => ({}));
+      if (mine !== answered) return;
+      if (!answer.ok) throw new Error(payload.message || `the server answered ${answer.status}`);
+      $("feedback-status").textContent = label === mine.digit
+        ? `Thanks: stored that the model was right (${label}).`
+        : `Thanks: stored that it is a ${label}, not a ${mine.digit}.`;
+      box.dataset.label = String(label);
+      box.dataset.status = "stored";
+    } catch (error) {
+      if (mine !== answered) return;
+      $("feedback-status").textContent = `Could not store it: ${error.message}`;
+      box.dataset.status = "error";
+      setFeedbackButtons(false);
+    }
+  }
+
+  function setUpFeedback() {
+    for (let digit = 0; digit <= 9; digit += 1) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = String(digit);
+      button.dataset.label = String(digit);
+      button.setAttribute("aria-label", `it is a ${digit}`);
+      button.addEventListener("click", () => sendFeedback(digit));
+      $("labels").append(button);
+    }
+    $("right").addEventListener("click", () => answered && sendFeedback(answered.digit));
   }
 
   function showError(message) {
     $("error").textContent = `Could not predict: ${message}`;
     $("error").hidden = false;
     result.dataset.status = "error";
+    showFeedback(null);
   }
 
   function svg(tag, attributes, text) {
@@ -225,6 +286,7 @@
     result.dataset.status = "idle";
     result.dataset.strokes = "0";
     delete result.dataset.source;
+    showFeedback(null);
   }
 
   async function loadModelInfo() {
@@ -261,6 +323,7 @@
     if (event.key === "Escape") reset();
   });
 
+  setUpFeedback();
   setUpCanvas();
   reset();
   loadModelInfo();
