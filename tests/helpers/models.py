@@ -69,3 +69,13 @@ def write_trained(model, paths: ProjectPaths, test: Split) -> str:
         paths.evaluate_metrics
     )
     return run.info.run_id
+
+
+def register_trained(paths: ProjectPaths, config, model=None, test: Split | None = None):
+    """Run the register stage's function on ``paths`` (after :func:`write_trained` of
+    ``model`` when given); return ``(run id or None, RegisterSummary)``."""
+    from mnist_mlops.registry.register import register
+
+    run_id = write_trained(model, paths, test) if model is not None else None
+    args = (paths.trained_dir, paths.train_run, paths.evaluate_metrics, paths.processed_dir)
+    return run_id, register(config, *args, paths.root)

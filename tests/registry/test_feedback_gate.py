@@ -9,7 +9,6 @@ from mlflow import MlflowClient
 
 from mnist_mlops.artifacts.processed import FEEDBACK_TEST, FeedbackUsed, ProcessedMeta, Split
 from mnist_mlops.config.params import RegisterConfig
-from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.registry.comparison import (
     DISAGREEMENTS_ARTIFACT,
     SplitComparison,
@@ -17,9 +16,8 @@ from mnist_mlops.registry.comparison import (
     per_class_table,
 )
 from mnist_mlops.registry.promotion import decide
-from mnist_mlops.registry.register import register
 from mnist_mlops.registry.scoring import Answers
-from tests.helpers.models import tiny_model, use_test_store, write_processed, write_trained
+from tests.helpers.models import register_trained, tiny_model, write_processed
 
 NAME = "mnist-classifier"
 
@@ -60,26 +58,25 @@ def test_without_a_feedback_split_the_test_split_decides_alone():
 
 
 @pytest.fixture
-def project(tmp_path, tiny_splits):
-    """A project whose processed data holds a feedback test split (synthetic digits)."""
-    use_test_store()
-    paths = ProjectPaths(tmp_path)
+def feedback_project(project, tiny_splits):
+    """The project, its processed data holding a feedback test split (synthetic digits)."""
     feedback_test = tiny_splits["val"]
-    write_processed({**tiny_splits, FEEDBACK_TEST: feedback_test}, paths.processed_dir)
-    meta = ProcessedMeta.load(paths.processed_dir)
+    write_processed({**tiny_splits, FEEDBACK_TEST: feedback_test}, project.processed_dir)
+    meta = ProcessedMeta.load(project.processed_dir)
     used = FeedbackUsed(sha256="ab" * 32, train=7, test=len(feedback_test.y))
-    meta.model_copy(update={"feedback": used}).save(paths.processed_dir)
-    return paths
+    meta.model_copy(update={"feedback": used}).save(project.processed_dir)
+    return project
 
 
 def run_register(paths, model, test):
-    run_id = write_trained(model, paths, test)
     config = RegisterConfig(model_name=NAME, min_accuracy=0.0, max_test_drop=0.005)
-    args = (paths.trained_dir, paths.train_run, paths.evaluate_metrics, paths.processed_dir)
-    return run_id, register(config, *args, paths.root)
+    return register_trained(paths, config, model, test)
 
 
-def test_champion_and_challenger_are_compared_on_both_splits_in_the_card(project, tiny_splits):
+def test_champion_and_challenger_are_compared_on_both_splits_in_the_card(
+    feedback_project, tiny_splits
+):
+    project = feedback_project
     test, feedback_test = tiny_splits["test"], tiny_splits["val"]
     _, first = run_register(project, tiny_model(None, seed=1), test)
     assert first.promoted and first.feedback_champion_accuracy is None

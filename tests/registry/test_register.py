@@ -7,40 +7,23 @@ from mlflow import MlflowClient
 from mnist_mlops.artifacts.processed import ProcessedMeta
 from mnist_mlops.config.constants import CHALLENGER, CHAMPION
 from mnist_mlops.config.params import RegisterConfig
-from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import ExportMismatchError
 from mnist_mlops.registry import register as register_module
 from mnist_mlops.registry.promotion import decide, same_source
-from mnist_mlops.registry.register import register
 from mnist_mlops.serving.runtime import pyfunc as pyfunc_module
 from mnist_mlops.serving.runtime.onnx_network import export_onnx
 from mnist_mlops.tracking.provenance import PROCESSED_HASH_TAG, SOURCE_TAG
-from tests.helpers.models import tiny_model, use_test_store, write_processed, write_trained
+from tests.helpers.models import register_trained, tiny_model
 
 NAME = "mnist-classifier"
 
 
-@pytest.fixture
-def project(tmp_path, tiny_splits):
-    """A project whose preprocess stage has run (the train and evaluate outputs come later)."""
-    use_test_store()
-    paths = ProjectPaths(tmp_path)
-    write_processed(tiny_splits, paths.processed_dir)
-    return paths
-
-
 def run_register(paths, model, test, min_improvement=0.0, min_accuracy=0.0):
     """Register ``model`` (no floor by default: the tests compare untrained models too)."""
-    run_id = write_trained(model, paths, test)
-    summary = register(
-        RegisterConfig(model_name=NAME, min_improvement=min_improvement, min_accuracy=min_accuracy),
-        paths.trained_dir,
-        paths.train_run,
-        paths.evaluate_metrics,
-        paths.processed_dir,
-        paths.root,
+    config = RegisterConfig(
+        model_name=NAME, min_improvement=min_improvement, min_accuracy=min_accuracy
     )
-    return run_id, summary
+    return register_trained(paths, config, model, test)
 
 
 def set_source(paths, source):

@@ -12,34 +12,22 @@ from mlflow import MlflowClient
 from mlflow.entities import LoggedModelStatus
 
 from mnist_mlops.config.params import RegisterConfig
-from mnist_mlops.config.paths import ProjectPaths
 from mnist_mlops.errors import BelowFloorError
 from mnist_mlops.registry.copies import COPY_TAGS
 from mnist_mlops.registry.lock import lock_name
-from mnist_mlops.registry.register import register
-from tests.helpers.models import tiny_model, use_test_store, write_processed, write_trained
+from tests.helpers.models import register_trained, tiny_model, write_trained
 from tests.helpers.workspace import REPO_ROOT
 
 NAME = "mnist-classifier"
 
 
 @pytest.fixture
-def paths(tmp_path, tiny_splits):
-    use_test_store()
-    paths = ProjectPaths(tmp_path)
-    write_processed(tiny_splits, paths.processed_dir)
-    return paths
+def paths(project):
+    return project
 
 
 def run_register(paths, config):
-    return register(
-        config,
-        paths.trained_dir,
-        paths.train_run,
-        paths.evaluate_metrics,
-        paths.processed_dir,
-        paths.root,
-    )
+    return register_trained(paths, config)[1]
 
 
 def copies(run_id):
