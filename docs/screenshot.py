@@ -1,4 +1,4 @@
-"""Take docs/draw-a-digit.png: the page answering a drawn 4 (marked right), from ``mnist-mlops serve``.
+"""Take docs/draw-a-digit.png: the page answering a drawn 4 (marked right) from a real server.
 
 Run from the repository root (needs Debian's chromium, as the browser test does)::
 
