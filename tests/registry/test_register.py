@@ -150,8 +150,9 @@ def test_first_better_worse_and_tie_against_a_real_registry(project, tiny_splits
     assert aliases() == {CHAMPION: "5", CHALLENGER: "5"}
 
 
-def test_version_tags_description_and_run_tags(project, tiny_splits):
+def test_version_tags_description_and_run_tags(project, tiny_splits, capsys):
     run_id, summary = run_register(project, tiny_model(tiny_splits["train"]), tiny_splits["test"])
+    assert "Created version" not in capsys.readouterr().err  # MLflow's own print, left out
     client = MlflowClient()
     version = client.get_model_version(NAME, str(summary.version))
     tags = version.tags

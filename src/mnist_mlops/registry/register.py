@@ -8,6 +8,8 @@ there is none or it beats a champion of the same data source by ``register.min_i
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import tempfile
 from dataclasses import asdict, replace
@@ -140,7 +142,11 @@ def publish(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    version = str(mlflow.register_model(logged_uri, name).version)
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):  # MLflow prints "Created version ..." itself
+        version = str(mlflow.register_model(logged_uri, name).version)
+    for line in printed.getvalue().splitlines():
+        logger.debug("%s", line)
     if decision.comparable is False:
         decision = replace(decision, reason=f"{decision.reason}; {manual_promotion(name, version)}")
     client.set_registered_model_alias(name, CHALLENGER, version)
