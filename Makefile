@@ -98,6 +98,8 @@ bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/RE
 	$(BIN)/python -m benchmarks.handwriting
 	$(BIN)/python -m benchmarks.predict_latency
 	$(BIN)/python -m benchmarks.accuracy_targets
+	$(BIN)/python -m benchmarks.baseline_threads
+	$(BIN)/python -m benchmarks.pipeline_scale
 
 clean-venv:  ## remove .venv
 	rm -rf $(VENV)

@@ -67,7 +67,7 @@ class PreprocessConfig(Section):
     """``preprocess``: splits and seed."""
 
     seed: int = Field(42, ge=0)
-    val_fraction: float = Field(0.1, gt=0, lt=1)
+    val_fraction: float = Field(0.2, gt=0, lt=1)
     test_fraction: float = Field(0.2, gt=0, lt=1)
 
 
@@ -177,7 +177,7 @@ class TuneConfig(Section):
     study: str = Field("mnist-mlp", min_length=1)
     n_trials: int = Field(30, ge=0, le=100000)
     timeout_s: float | None = Field(None, gt=0)
-    workers: int = Field(1, ge=1, le=64)
+    workers: int = Field(2, ge=1, le=64)
     storage: str | None = None
     pruner: PrunerName = "median"
     seed: int = Field(42, ge=0)
