@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics
+from mnist_mlops.artifacts.metrics import CoursePredictions, EvaluateMetrics
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
@@ -12,6 +12,7 @@ from mnist_mlops.evaluation.metrics import evaluate_model
 from mnist_mlops.evaluation.outputs import (
     log_outputs,
     render_plots,
+    write_comparison,
     write_outputs,
     write_run_record,
 )
@@ -21,9 +22,13 @@ from pipelines._stage import stage_flow, stage_task
 
 @stage_flow("evaluate")
 def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
-    """Evaluate the trained model; log into its run; write metrics, plots and run record."""
+    """Evaluate the trained model; log into its run; write metrics, plots, run record, comparison.
+
+    The comparison is with the course run's test digits (written by the baselines stage).
+    """
     trained = stage_task(load_trained)(paths.trained_dir)
     run = stage_task(TrainedRunInfo.read, name="read-run")(paths.train_run)
+    course = stage_task(CoursePredictions.read, name="read-course")(paths.course_predictions)
     test = stage_task(load_splits)(paths.processed_dir, ("test",))["test"]
     evaluation = stage_task(evaluate_model)(trained.model, test)
     files = stage_task(render_plots)(evaluation, trained.history, test.x)
@@ -31,6 +36,7 @@ def evaluate_flow(mlflow: MlflowConfig, paths: ProjectPaths) -> EvaluateMetrics:
     stage_task(log_outputs)(run.run_id, evaluation, files)
     stage_task(write_outputs)(evaluation, files, paths.evaluate_metrics, paths.plots_dir)
     stage_task(write_run_record)(run, paths.evaluate_run)
+    stage_task(write_comparison)(evaluation, course, paths.comparison_record)
     return EvaluateMetrics.from_scores(evaluation.metrics)
 
 

@@ -188,6 +188,8 @@ class BaselinesConfig(Section):
     """``baselines``: the scikit-learn comparisons (Perceptron, MLPClassifier)."""
 
     max_iter: int | None = Field(None, ge=1, le=100000)  # None: the estimators' defaults
+    threads: int = Field(1, ge=1, le=256)  # BLAS/OpenMP threads of a fit and its scoring
+    early_stopping: bool = True  # stop when the score on 10 % held out stops improving
 
 
 class RegisterConfig(Section):

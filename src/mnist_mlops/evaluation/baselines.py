@@ -15,6 +15,7 @@ from typing import Any
 from mnist_mlops.artifacts.metrics import BaselineScores, BaselinesMetrics
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.artifacts.runs import BaselinesRunInfo
+from mnist_mlops.config.params import BaselinesConfig
 from mnist_mlops.evaluation.metrics import classification_metrics, flat_metrics
 from mnist_mlops.tracking.log import log_metrics, log_params
 from mnist_mlops.tracking.owner import owned_run
@@ -23,21 +24,16 @@ from mnist_mlops.tracking.setup import recorded_location
 logger = logging.getLogger(__name__)
 
 BASELINES = ("perceptron", "mlp")
-# BLAS threads of a fit: with more, MLPClassifier's fit took 29x its quiet time on a busy
-# machine (threads spinning against other stages); one keeps it under 2x (benchmarks/README.md).
-THREADS = 1
-# Stop when the score on 10 % held out stops improving: MLPClassifier on 20,000 Fashion-MNIST
-# images took 52 iterations (57 s) instead of 200 (209 s), test accuracy 0.866 vs 0.868.
-EARLY_STOPPING = True
 
 
 @dataclass(frozen=True)
 class BaselineRun:
-    """One fitted baseline: its scores and the MLflow run that records them."""
+    """One fitted baseline: its scores, the MLflow run that records them, its test digits."""
 
     scores: BaselineScores
     run_id: str
     experiment_id: str = ""
+    predicted: tuple[int, ...] = ()  # the digit predicted for each test image (course run)
 
 
 def make_baseline(
@@ -64,7 +60,7 @@ def make_baseline(
     raise ValueError(f"unknown baseline {name!r}; allowed: {', '.join(BASELINES)}")
 
 
-def limited_fit(estimator: Any, train: Split, threads: int = THREADS) -> float:
+def limited_fit(estimator: Any, train: Split, threads: int) -> float:
     """Fit ``estimator`` on ``train`` with at most ``threads`` BLAS/OpenMP threads.
 
     Convergence warnings (a ``max_iter`` cap reached) are silenced.
@@ -88,15 +84,13 @@ def run_baseline(
     name: str,
     splits: Mapping[str, Split],
     seed: int,
+    config: BaselinesConfig,
     tags: Mapping[str, str] | None = None,
-    max_iter: int | None = None,
-    *,
-    threads: int = THREADS,
-    early_stopping: bool = EARLY_STOPPING,
 ) -> BaselineRun:
     """Fit baseline ``name`` on ``splits["train"]`` and record it as a run of the active experiment.
 
-    The fit and the scoring use at most ``threads`` BLAS/OpenMP threads (:func:`limited_fit`).
+    ``config``: ``max_iter`` and ``early_stopping`` of the estimator; the fit and the scoring
+    use at most ``config.threads`` BLAS/OpenMP threads (:func:`limited_fit`).
 
     Returns:
         The scores (``train_accuracy``, ``val_accuracy``, ``fit_time_s`` and the test
@@ -104,7 +98,8 @@ def run_baseline(
     """
     from threadpoolctl import threadpool_limits
 
-    estimator = make_baseline(name, seed, max_iter, early_stopping)
+    estimator = make_baseline(name, seed, config.max_iter, config.early_stopping)
+    threads = config.threads
     train, val, test = splits["train"], splits["val"], splits["test"]
     run_tags = {"stage": "baselines", "model.family": "sklearn", **(tags or {})}
     with owned_run(f"baseline-{name}", run_tags) as run:
@@ -130,19 +125,11 @@ def run_baseline(
 def run_baselines(
     splits: Mapping[str, Split],
     seed: int,
+    config: BaselinesConfig,
     tags: Mapping[str, str] | None = None,
-    max_iter: int | None = None,
-    *,
-    threads: int = THREADS,
-    early_stopping: bool = EARLY_STOPPING,
 ) -> dict[str, BaselineRun]:
-    """Run every baseline of :data:`BASELINES` (options of :func:`run_baseline`): name -> run."""
-    return {
-        name: run_baseline(
-            name, splits, seed, tags, max_iter, threads=threads, early_stopping=early_stopping
-        )
-        for name in BASELINES
-    }
+    """Run every baseline of :data:`BASELINES` (as :func:`run_baseline`): name -> run."""
+    return {name: run_baseline(name, splits, seed, config, tags) for name in BASELINES}
 
 
 def baselines_metrics(runs: Mapping[str, BaselineRun]) -> BaselinesMetrics:

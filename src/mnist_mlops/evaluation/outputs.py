@@ -1,4 +1,4 @@
-"""The evaluate stage's outputs: the test metrics file and plot files, also logged to MLflow."""
+"""The evaluate stage's outputs: test metrics, plots (also logged to MLflow), course comparison."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics
+from mnist_mlops.artifacts.metrics import CoursePredictions, EvaluateMetrics
 from mnist_mlops.artifacts.runs import EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
+from mnist_mlops.evaluation.comparison import compare_with_course
 from mnist_mlops.evaluation.metrics import (
     Evaluation,
     confusion_csv,
@@ -78,3 +79,16 @@ def write_run_record(run: TrainedRunInfo, path: Path) -> EvaluateRunInfo:
     )
     record.write(path)
     return record
+
+
+def write_comparison(evaluation: Evaluation, course: CoursePredictions, path: Path) -> None:
+    """Write to ``path`` the comparison of ``evaluation``'s digits with the course run's.
+
+    Same test images, paired (:func:`.comparison.compare_with_course`); written atomically.
+
+    Raises:
+        DataError: The course predictions are of another test split.
+    """
+    compare_with_course(
+        evaluation.actual, evaluation.predicted, np.asarray(course.predicted)
+    ).write(path)
