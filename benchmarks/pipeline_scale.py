@@ -163,6 +163,7 @@ def main() -> None:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("MLFLOW_", "MNIST_MLOPS_", "PREFECT_"))}  # fmt: skip
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(project / "src")  # the copy's code, not the (editable) checkout's
     dvc = str(Path(sys.executable).parent / "dvc")
     stages = list(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
     stages = args.stages.split(",") if args.stages is not None else stages
@@ -174,7 +175,8 @@ def main() -> None:
     courses = []
     for stage in stages:
         times[stage], _ = timed([dvc, "repro", "--single-item", stage], project, env)
-        print(f"  {stage:16s} {times[stage]:8.1f} s", flush=True)
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"  {stage:16s} {times[stage]:8.1f} s   (load average after: {load})", flush=True)
         if stage == "preprocess":  # the plain fit before the other stages, and after them
             courses.append(plain_fit(processed, COURSE, project / "course.npy", env))
     courses.append(plain_fit(processed, COURSE, project / "course.npy", env))
@@ -213,6 +215,10 @@ def main() -> None:
           f"{tuned[0]['test_accuracy']:.4f}")  # fmt: skip
     print(f"margin champion - course {margin:+.4f} +- {error:.4f} (paired bootstrap SE): "
           f"{margin / error if error else float('inf'):.1f} SE")  # fmt: skip
+    record = project / "records" / "comparison.json"
+    if record.is_file():
+        print(f"  records/comparison.json (the pipeline's, against its course run): "
+              f"{json.loads(record.read_text())}")  # fmt: skip
     for name in ("mlp", "perceptron", "course"):
         path = project / "metrics" / f"{name}.json"
         if path.is_file():

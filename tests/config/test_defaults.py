@@ -67,7 +67,7 @@ def test_the_default_space_is_the_course_space_and_searches_every_mlp_dimension(
     assert COURSE_SPACE.searched() == searched
     assert (COURSE_SPACE.augment, COURSE_SPACE.kind) == (False, "mlp")
     assert (COURSE_SPACE.filters, COURSE_SPACE.kernel_size) == (None, None)
-    assert Params().tune.n_trials == 30
+    assert Params().tune.n_trials == 8  # within 20x one course fit on 60k (pipeline_scale)
     assert Params().tune.workers == 2  # one trial per core of a 2-core machine
     # a space given in a file replaces the default: the dimensions it leaves out are fixed
     assert parse_params({"tune": {"space": {"epochs": 3}}}).tune.space.searched() == []

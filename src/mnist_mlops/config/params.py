@@ -175,7 +175,7 @@ class TuneConfig(Section):
     """``tune``: the Optuna study."""
 
     study: str = Field("mnist-mlp", min_length=1)
-    n_trials: int = Field(30, ge=0, le=100000)
+    n_trials: int = Field(8, ge=0, le=100000)
     timeout_s: float | None = Field(None, gt=0)
     workers: int = Field(2, ge=1, le=64)
     storage: str | None = None
