@@ -110,6 +110,25 @@ def plain_fit(processed: Path, config: dict, out: Path, env: dict[str, str]) -> 
     return {**result, "process_s": seconds - result["matmul_s"]}  # the script without the rate
 
 
+def stage_order(stages: dict) -> list[str]:
+    """dvc.yaml's stages, each after the stages whose outputs it depends on (else file order)."""
+
+    def paths(entries: list) -> list[str]:
+        return [next(iter(entry)) if isinstance(entry, dict) else entry for entry in entries]
+
+    made = {out: name for name, stage in stages.items() for out in paths(stage.get("outs", []))}
+    made |= {out: name for name, stage in stages.items() for out in paths(stage.get("metrics", []))}
+    needs = {
+        name: {maker for dep in paths(stage.get("deps", [])) for out, maker in made.items()
+               if dep == out or dep.startswith(out + "/")} - {name}
+        for name, stage in stages.items()
+    }  # fmt: skip
+    order: list[str] = []
+    while len(order) < len(stages):
+        order.append(next(n for n in stages if n not in order and needs[n] <= set(order)))
+    return order
+
+
 def gflops(fit: dict, epochs: int) -> float:
     flop = fit["weights"] * epochs * (6 * fit["n_train"] + 2 * fit["n_val"])
     return flop / fit["fit_s"] / 1e9
@@ -165,7 +184,7 @@ def main() -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(project / "src")  # the copy's code, not the (editable) checkout's
     dvc = str(Path(sys.executable).parent / "dvc")
-    stages = list(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
+    stages = stage_order(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
     stages = args.stages.split(",") if args.stages is not None else stages
     tune = params["tune"]
     print(f"project copy: {project}; data {args.source} {args.data}; tune {tune['n_trials']} "
