@@ -203,9 +203,8 @@ def main() -> None:
     tuned = [plain_fit(processed, tuned_cfg, project / "plain_tuned.npy", env)]
     train_again, _ = timed([dvc, "repro", "--force", "--single-item", "train"], project, env)
     tuned.append(plain_fit(processed, tuned_cfg, project / "plain_tuned.npy", env))
-    for stop in (["-m", "pipelines.project_server", "stop"], ["-m", "pipelines", "stop-server"]):
-        if subprocess.run([sys.executable, *stop], cwd=project, env=env).returncode == 0:
-            break
+    stop = "from pipelines.prefect_server import stop; stop(__import__('pathlib').Path('.prefect'))"
+    subprocess.run([sys.executable, "-c", stop], cwd=project, env=env)  # the copy's server
     total = sum(times.values())
     course = min(courses, key=lambda fit: fit["process_s"])
     plain_tuned_s = sum(fit["process_s"] for fit in tuned) / len(tuned)

@@ -100,13 +100,13 @@ def run_baseline(
 
     estimator = make_baseline(name, seed, config.max_iter, config.early_stopping)
     threads = config.threads
+    params = {f"baseline.{key}": value for key, value in estimator.get_params().items()}
+    params |= {"baseline.name": name, "baseline.threads": threads}
     train, val, test = splits["train"], splits["val"], splits["test"]
     run_tags = {"stage": "baselines", "model.family": "sklearn", **(tags or {})}
     with owned_run(f"baseline-{name}", run_tags) as run:
         run_id = run.info.run_id
-        params = {f"baseline.{key}": value for key, value in estimator.get_params().items()}
-        log_params(run_id, {"baseline.name": name, **params})
-        log_params(run_id, {"baseline.threads": threads})
+        log_params(run_id, params)
         fit_seconds = limited_fit(estimator, train, threads)
         with threadpool_limits(limits=threads):
             probabilities = (
