@@ -100,10 +100,12 @@ bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/RE
 	$(BIN)/python -m benchmarks.accuracy_targets
 	$(MAKE) bench-scale
 
-# ~15-25 min on 2 cores: the default pipeline on Fashion-MNIST 60k beside plain fits
-bench-scale: $(STAMP)  ## only the 60k-scale benchmarks: baseline_threads, pipeline_scale
+# ~15-25 min on 2 cores: the default pipeline on Fashion-MNIST 60k beside plain fits, then the
+# training seed's spread on the checkout's last repro
+bench-scale: $(STAMP)  ## only the issue-31 benchmarks: baseline_threads, pipeline_scale, seed_spread
 	$(BIN)/python -m benchmarks.baseline_threads
 	$(BIN)/python -m benchmarks.pipeline_scale
+	$(BIN)/python -m benchmarks.seed_spread  # the checkout's last repro (data/processed, tuning/)
 
 clean-venv:  ## remove .venv
 	rm -rf $(VENV)

@@ -24,10 +24,13 @@ from pathlib import Path
 from threadpoolctl import threadpool_info
 
 from mnist_mlops.artifacts.processed import Split
+from mnist_mlops.config.params import BaselinesConfig
 from mnist_mlops.data.idx import read_idx
 from mnist_mlops.data.preprocess import to_features
 from mnist_mlops.data.raw import find_idx
-from mnist_mlops.evaluation.baselines import THREADS, limited_fit, make_baseline
+from mnist_mlops.evaluation.baselines import limited_fit, make_baseline
+
+THREADS = BaselinesConfig().threads  # the stage's default limit (params.yaml baselines.threads)
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 

@@ -71,6 +71,9 @@ def test_a_stage_exits_with_its_code_and_every_line_after_skipping_the_teardown(
     last lines (the flow's final state, the failure message) still come out."""
     from pipelines.prefect_server import stop
 
+    from mnist_mlops.artifacts.manifest import RawManifest
+    from mnist_mlops.config.paths import ProjectPaths
+
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"data": {"source": "mnist_5k"}}))
 
@@ -88,7 +91,7 @@ def test_a_stage_exits_with_its_code_and_every_line_after_skipping_the_teardown(
         download = stage("download")
         assert download.returncode == 0, download.stderr[-3000:]
         assert "Finished in state Completed()" in download.stdout + download.stderr
-        assert (tmp_path / "data" / "raw" / "manifest.json").is_file()
+        assert RawManifest.load(ProjectPaths(tmp_path).raw_dir).source == "mnist_5k"
         evaluate = stage("evaluate")  # nothing trained: the stage fails, exit code 1
         assert evaluate.returncode == 1, evaluate.stderr[-3000:]
         last = evaluate.stderr.strip().splitlines()[-1]
