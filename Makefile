@@ -15,7 +15,7 @@ SERVE_MAX_CONCURRENCY ?= 32
 PREFECT_PORT ?= 4200
 PREFECT_HOME_DIR ?= $(CURDIR)/.prefect
 
-.PHONY: help install repro test test-fast lint format ui prefect-ui prefect-stop serve serve-guarded serve-mlflow bench clean-venv
+.PHONY: help install repro test test-fast lint format ui prefect-ui prefect-stop serve serve-guarded serve-mlflow bench bench-scale clean-venv
 
 # The ## comments name variables as $(NAME): help prints their values (make help UI_PORT=5050).
 HELP_VARS := UI_PORT SERVE_PORT PREFECT_PORT
@@ -99,6 +99,14 @@ bench: $(STAMP)  ## run every benchmark and print its figures (see benchmarks/RE
 	$(BIN)/python -m benchmarks.feedback_loop
 	$(BIN)/python -m benchmarks.predict_latency
 	$(BIN)/python -m benchmarks.accuracy_targets
+	$(MAKE) bench-scale
+
+# ~15-25 min on 2 cores: the default pipeline on Fashion-MNIST 60k beside plain fits, then the
+# training seed's spread on the checkout's last repro
+bench-scale: $(STAMP)  ## only the issue-31 benchmarks: baseline_threads, pipeline_scale, seed_spread
+	$(BIN)/python -m benchmarks.baseline_threads
+	$(BIN)/python -m benchmarks.pipeline_scale
+	$(BIN)/python -m benchmarks.seed_spread  # the checkout's last repro (data/processed, tuning/)
 
 clean-venv:  ## remove .venv
 	rm -rf $(VENV)

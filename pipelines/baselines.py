@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnist_mlops.artifacts.metrics import BaselineMetrics
+from mnist_mlops.artifacts.metrics import BaselineMetrics, CoursePredictions
 from mnist_mlops.artifacts.processed import load_splits
 from mnist_mlops.config.params import BaselinesConfig, MlflowConfig, Params
 from mnist_mlops.config.paths import ProjectPaths
@@ -20,10 +20,11 @@ from pipelines._stage import stage_flow, stage_task
 
 @stage_task(name="write-outputs")
 def write_outputs(runs: dict[str, BaselineRun], experiment: str, paths: ProjectPaths) -> None:
-    """Write the baselines' metrics files, full-scores record and run record (atomically)."""
+    """Write the baselines' metrics, full scores, course run's test digits and run record."""
     for name, run in runs.items():
         BaselineMetrics.from_scores(run.scores).write(paths.baseline_metrics(name))
     baselines_metrics(runs).write(paths.baselines_record)
+    CoursePredictions(predicted=list(runs["course"].predicted)).write(paths.course_predictions)
     baselines_run_info(runs, experiment).write(paths.baselines_runs)
 
 
@@ -35,7 +36,7 @@ def baselines_flow(
     splits = stage_task(load_splits)(paths.processed_dir)
     stage_task(setup_tracking)(mlflow, paths.root)
     tags = stage_task(run_tags)(paths.root, paths.raw_dir, paths.processed_dir)
-    runs = stage_task(run_baselines)(splits, seed, tags, baselines.max_iter)
+    runs = stage_task(run_baselines)(splits, seed, baselines, tags)
     runs["course"] = stage_task(run_course)(splits, seed, tags, verbose=2)
     write_outputs(runs, mlflow.experiment, paths)
     return runs

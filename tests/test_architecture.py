@@ -31,6 +31,8 @@ ARTIFACT_NAMES = (
     "evaluate.json",
     "tune.json",
     "baselines.json",
+    "comparison.json",
+    "course_predictions.json",
     "register.json",
     "_x.npy",
     "_y.npy",

@@ -67,7 +67,8 @@ def test_the_default_space_is_the_course_space_and_searches_every_mlp_dimension(
     assert COURSE_SPACE.searched() == searched
     assert (COURSE_SPACE.augment, COURSE_SPACE.kind) == (False, "mlp")
     assert (COURSE_SPACE.filters, COURSE_SPACE.kernel_size) == (None, None)
-    assert Params().tune.n_trials == 30
+    assert Params().tune.n_trials == 8  # within 20x one course fit on 60k (pipeline_scale)
+    assert Params().tune.workers == 2  # one trial per core of a 2-core machine
     # a space given in a file replaces the default: the dimensions it leaves out are fixed
     assert parse_params({"tune": {"space": {"epochs": 3}}}).tune.space.searched() == []
 
@@ -111,3 +112,21 @@ def test_tests_read_the_committed_params_not_the_workspace_file(tmp_path):
         and path != Path(__file__).resolve()
     ]
     assert readers == []
+
+
+def test_the_default_space_holds_the_course_network():
+    """The study can find the course's network (784-512 relu, adam 1e-3, 5 epochs, batch 128)."""
+    from optuna.trial import FixedTrial
+
+    from mnist_mlops.tuning.space import suggest
+
+    course = {"epochs": 5, "n_layers": 1, "neurons_1": 512, "activation": "relu", "dropout": 0.0}
+    course |= {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 128}
+    defaults = Params()
+    model, train = suggest(FixedTrial(course), COURSE_SPACE, defaults.model, defaults.train)
+    assert (model.hidden_layers, model.activation, model.dropout) == ([512], "relu", 0.0)
+    assert (train.epochs, train.batch_size, train.optimizer.name) == (5, 128, "adam")
+    assert train.optimizer.learning_rate == 0.001
+    # and reaches beyond it: the literature's MLPs train longer, wider and with dropout
+    assert COURSE_SPACE.epochs.high >= 20 and COURSE_SPACE.neurons.high >= 1024
+    assert COURSE_SPACE.dropout.high >= 0.5

@@ -92,7 +92,8 @@ def test_preprocess_adds_the_feedback_to_train_and_saves_its_test_split(snapshot
     used = feedback_splits(FeedbackConfig(), folder)
     preprocess(PreprocessConfig(), paths.raw_dir, paths.processed_dir, used)
     splits = load_splits(paths.processed_dir, ("train", "val", "test", FEEDBACK_TEST))
-    assert len(splits["train"].y) == 3600 + used[2].train and len(splits["test"].y) == 1000
+    train_digits = round(4000 * (1 - PreprocessConfig().val_fraction))  # of 4,000 non-test digits
+    assert len(splits["train"].y) == train_digits + used[2].train and len(splits["test"].y) == 1000
     np.testing.assert_array_equal(splits["train"].x[-used[2].train :], used[0].x)
     np.testing.assert_array_equal(splits[FEEDBACK_TEST].y, used[1].y)
     meta = ProcessedMeta.load(paths.processed_dir)

@@ -26,7 +26,7 @@ TINY_PIPELINE = {
     "data": {"source": "mnist_5k"},
     "model": {"hidden_layers": [32]},
     "train": {"epochs": 2},
-    "tune": {"n_trials": 2, "space": TINY_SPACE},
+    "tune": {"n_trials": 2, "workers": 1, "space": TINY_SPACE},
 }
 REPRO = ("dvc", "repro")  # what `make repro` runs
 # cache: false outputs and dvc.lock belong in git (the checkout's .gitignore skips them)

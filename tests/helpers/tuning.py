@@ -9,6 +9,7 @@ from optuna.trial import FrozenTrial, TrialState
 TINY_TUNE = {
     "study": "tiny",
     "n_trials": 3,
+    "workers": 1,  # one process: the tests' trials are deterministic (the default is 2)
     "pruner": "median",
     "seed": 7,
     "space": {

@@ -10,6 +10,7 @@ import numpy as np
 import optuna
 import pytest
 from mlflow import MlflowClient
+from pipelines.baselines import baselines_flow
 from pipelines.evaluate import evaluate_flow
 from pipelines.prefect_server import free_port
 from pipelines.register import register_flow
@@ -61,6 +62,7 @@ def test_a_study_compares_mlp_and_cnn_and_a_cnn_is_registered_and_served(
             "train": {"epochs": 1},
             "tune": BOTH_KINDS,
             "register": {"min_accuracy": 0},
+            "baselines": {"max_iter": 20},
         }
     )
     state = tune_flow(
@@ -80,6 +82,7 @@ def test_a_study_compares_mlp_and_cnn_and_a_cnn_is_registered_and_served(
     cnn = params.model  # the CNN itself, not tune's choice: trained, evaluated, registered
     train = params.train.model_copy(update={"use_tuned": False})
     run_id = train_flow(cnn, train, params.mlflow, paths)
+    baselines_flow(params.baselines, params.mlflow, params.train.seed, paths)  # the course run
     evaluate_flow(params.mlflow, paths)
     assert register_flow(params.register, params.mlflow, paths, return_state=True).is_completed()
     summary = RegisterSummary.read(paths.register_metrics)

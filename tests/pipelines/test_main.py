@@ -63,3 +63,38 @@ def test_an_unknown_stage_is_refused_with_the_stages_allowed():
     )
     assert stage.returncode == 2
     assert "invalid choice: 'trian'" in stage.stderr and "'train'" in stage.stderr
+
+
+@pytest.mark.slow
+def test_a_stage_exits_with_its_code_and_every_line_after_skipping_the_teardown(tmp_path):
+    """A stage that has run leaves by ``os._exit`` after the exit handlers: its code and its
+    last lines (the flow's final state, the failure message) still come out."""
+    from pipelines.prefect_server import stop
+
+    from mnist_mlops.artifacts.manifest import RawManifest
+    from mnist_mlops.config.paths import ProjectPaths
+
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"data": {"source": "mnist_5k"}}))
+
+    def stage(name: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pipelines", name, "--params", str(params)],
+            cwd=tmp_path,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    try:
+        download = stage("download")
+        assert download.returncode == 0, download.stderr[-3000:]
+        assert "Finished in state Completed()" in download.stdout + download.stderr
+        assert RawManifest.load(ProjectPaths(tmp_path).raw_dir).source == "mnist_5k"
+        evaluate = stage("evaluate")  # nothing trained: the stage fails, exit code 1
+        assert evaluate.returncode == 1, evaluate.stderr[-3000:]
+        last = evaluate.stderr.strip().splitlines()[-1]
+        assert last.startswith("stage evaluate failed: ") and "run the train stage" in last
+    finally:
+        stop(tmp_path / ".prefect")

@@ -13,7 +13,7 @@ def test_flow_writes_splits_and_report(prefect_harness, tmp_path):
     state = preprocess_flow(PreprocessConfig(), FeedbackConfig(), paths, return_state=True)
     assert state.is_completed()
     splits = load_splits(paths.processed_dir)
-    assert {k: len(v.y) for k, v in splits.items()} == {"train": 3600, "val": 400, "test": 1000}
+    assert {k: len(v.y) for k, v in splits.items()} == {"train": 3200, "val": 800, "test": 1000}
     assert np.bincount(splits["test"].y).tolist() == [100] * 10
     meta = ProcessedMeta.load(paths.processed_dir)
     assert meta.source == "mnist_5k" and meta.official_test_split is False

@@ -22,7 +22,12 @@ from pathlib import Path
 import pytest
 from pipelines.prefect_server import free_port
 
-from mnist_mlops.artifacts.metrics import BaselinesMetrics, RegisterSummary
+from mnist_mlops.artifacts.metrics import (
+    BaselinesMetrics,
+    CourseComparison,
+    EvaluateMetrics,
+    RegisterSummary,
+)
 from mnist_mlops.artifacts.processed import ProcessedMeta
 from mnist_mlops.cli.summary import summary_lines
 from tests.helpers.workspace import REPO_ROOT, environment
@@ -157,4 +162,14 @@ def test_summary_names_the_data_the_champion_the_course_network_and_what_next(pi
     assert "baseline-course" in text
     assert "dvc metrics show" in text and "make serve" in text
     assert "viewStateShareKey=comparison&workflowType=machine_learning" in text
-    assert len(lines) <= 8
+    # this run's model against the course run on the same test images, with its uncertainty
+    comparison = CourseComparison.read(pipeline.paths.comparison_record)
+    evaluated = EvaluateMetrics.read(pipeline.paths.evaluate_metrics)
+    assert comparison.test_images == counts["test"]
+    assert comparison.trained_accuracy == pytest.approx(evaluated.test_accuracy, abs=1e-6)
+    assert comparison.course_accuracy == pytest.approx(baselines.course.test_accuracy, abs=1e-6)
+    assert comparison.margin_low <= comparison.margin <= comparison.margin_high
+    margin = next(line for line in lines if line.startswith("margin    "))
+    assert f"{100 * comparison.margin:+.2f} points" in margin and "McNemar p" in margin
+    assert f"{comparison.test_images:,} test images" in margin
+    assert len(lines) <= 9

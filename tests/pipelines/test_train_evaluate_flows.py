@@ -11,8 +11,14 @@ from pipelines.train import train_flow
 
 from mnist_mlops.artifacts.best_params import BestParams
 from mnist_mlops.artifacts.manifest import RawManifest
-from mnist_mlops.artifacts.metrics import BaselineMetrics, BaselinesMetrics, EvaluateMetrics
-from mnist_mlops.artifacts.processed import processed_hash
+from mnist_mlops.artifacts.metrics import (
+    BaselineMetrics,
+    BaselinesMetrics,
+    CourseComparison,
+    CoursePredictions,
+    EvaluateMetrics,
+)
+from mnist_mlops.artifacts.processed import load_splits, processed_hash
 from mnist_mlops.artifacts.runs import BaselinesRunInfo, EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.artifacts.trained import load_trained
 from mnist_mlops.config.params import (
@@ -44,12 +50,18 @@ def paths(tmp_path, tiny_splits) -> ProjectPaths:
     return paths
 
 
+def paths_test_labels(paths):
+    return load_splits(paths.processed_dir, ("test",))["test"].y.tolist()
+
+
 def train(paths, model=MODEL, train_config=TRAIN):
     return train_flow(model, train_config, MlflowConfig(), paths)
 
 
 @pytest.mark.slow
-def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, monkeypatch):
+def test_train_then_evaluate_log_into_one_run(
+    prefect_harness, paths, tmp_path, monkeypatch, tiny_splits
+):
     elsewhere = ProjectPaths(tmp_path / "elsewhere")  # the cwd, with data of its own
     elsewhere.processed_dir.mkdir(parents=True)
     (elsewhere.processed_dir / "other.npy").write_bytes(b"not the project's splits")
@@ -59,7 +71,19 @@ def test_train_then_evaluate_log_into_one_run(prefect_harness, paths, tmp_path, 
     assert run_file.run_id == run_id and run_file.experiment == "mnist-mlops"
     assert run_file.tracking_uri == mlflow.get_tracking_uri()
     assert load_trained(paths.trained_dir).history["loss"][1] > 0
+    expected = f"{re.escape(paths.course_predictions.name)} not found; run the baselines stage"
+    with pytest.raises(MissingArtifactError, match=expected):  # before writing anything
+        evaluate_flow(MlflowConfig(), paths)
+    assert not paths.evaluate_metrics.exists() and not paths.evaluate_run.exists()
+    baselines = baselines_flow(BaselinesConfig(max_iter=20), MlflowConfig(), seed=1, paths=paths)
     metrics = evaluate_flow(MlflowConfig(), paths)
+    comparison = CourseComparison.read(paths.comparison_record)  # same test images, paired
+    assert comparison.test_images == len(tiny_splits["test"].y)
+    assert comparison.trained_accuracy == pytest.approx(metrics.test_accuracy, abs=1e-6)
+    course = baselines["course"].scores.test_accuracy
+    assert comparison.course_accuracy == pytest.approx(course, abs=1e-6)
+    assert comparison.margin == pytest.approx(metrics.test_accuracy - course, abs=1e-6)
+    assert comparison.margin_low <= comparison.margin <= comparison.margin_high
     written = EvaluateMetrics.read(paths.evaluate_metrics)
     recorded = EvaluateRunInfo.read(paths.evaluate_run)
     assert (recorded.run_id, recorded.experiment_id) == (run_id, run_file.experiment_id)
@@ -130,6 +154,10 @@ def test_diverging_config_fails_the_stage_and_the_run(prefect_harness, paths, ca
 def test_baselines_flow_writes_metrics(prefect_harness, paths):
     results = baselines_flow(BaselinesConfig(max_iter=20), MlflowConfig(), seed=1, paths=paths)
     written = BaselinesMetrics.read(paths.baselines_record)
+    course_digits = CoursePredictions.read(paths.course_predictions).predicted
+    assert course_digits == list(results["course"].predicted)
+    right = sum(d == y for d, y in zip(course_digits, paths_test_labels(paths), strict=True))
+    assert right / len(course_digits) == pytest.approx(written.course.test_accuracy, abs=1e-6)
     assert set(written.to_json()) == {"perceptron", "mlp", "course"}
     assert written.mlp.test_accuracy == results["mlp"].scores.test_accuracy
     for name in ("perceptron", "mlp", "course"):  # the metrics files: the headline figures only

@@ -196,7 +196,13 @@ def test_cnn_dimensions_need_trials_that_can_build_a_cnn():
 def test_the_course_spaces_fingerprint_is_the_one_before_the_cnn_dimensions():
     # the dimensions of the course space before filters and kernel_size existed: its studies
     # (mnist-mlp-807d0687a06f in tuning/best_params.json) keep their names
-    identity = parse_params({}).tune.space.identity()
+    course = {"epochs": {"low": 2, "high": 6}, "n_layers": {"low": 1, "high": 2}}
+    course |= {"neurons": {"low": 64, "high": 512, "log": True}}
+    course |= {"activation": ["relu", "sigmoid", "tanh"], "optimizer": ["adam", "rmsprop", "sgd"]}
+    course |= {"learning_rate": {"low": 0.0003, "high": 0.01, "log": True}}
+    course |= {"batch_size": [64, 128], "dropout": {"low": 0.0, "high": 0.3}}
+    course |= {"augment": False, "kind": "mlp"}
+    identity = parse_params({"tune": {"space": course}}).tune.space.identity()
     before = ["epochs", "n_layers", "neurons", "activation", "optimizer", "learning_rate"]
     assert list(identity) == [*before, "batch_size", "dropout", "augment", "kind"]
     # the SHA-256 of the space's part of the fingerprint, as commit 005679b computed it

@@ -105,6 +105,44 @@ class BaselinesMetrics(JsonArtifact):
     OMIT_NONE = True  # the perceptron has no test_loss
 
 
+class CoursePredictions(JsonArtifact):
+    """``records/course_predictions.json``: the course reference run's digit for each test image."""
+
+    PRODUCER = "baselines"
+
+    predicted: list[int]
+
+
+class CourseComparison(JsonArtifact):
+    """``records/comparison.json``: the trained model against the course run, same test images.
+
+    ``margin``: trained minus course test accuracy; ``margin_low``/``margin_high``: its paired
+    bootstrap interval at ``confidence`` over the test images; ``trained_only_right`` and
+    ``course_only_right``: the images one model gets right and the other wrong, and
+    ``mcnemar_p`` the exact McNemar test's two-sided p-value on them.
+    """
+
+    PRODUCER = "evaluate"
+
+    test_images: int
+    trained_accuracy: float
+    course_accuracy: float
+    margin: float
+    margin_low: float
+    margin_high: float
+    confidence: float
+    bootstrap_draws: int
+    trained_only_right: int
+    course_only_right: int
+    mcnemar_p: float
+
+    def verdict(self) -> str:
+        """Return ``better``, ``worse`` or ``undecided`` (the interval holds 0)."""
+        if self.margin_low > 0:
+            return "better"
+        return "worse" if self.margin_high < 0 else "undecided"
+
+
 class TuneMetrics(JsonArtifact):
     """``metrics/tune.json``: the best considered trial's validation accuracy (``{}``: none)."""
 

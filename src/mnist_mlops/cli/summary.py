@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from mnist_mlops.artifacts.manifest import RawManifest
-from mnist_mlops.artifacts.metrics import BaselinesMetrics, RegisterSummary
+from mnist_mlops.artifacts.metrics import BaselinesMetrics, CourseComparison, RegisterSummary
 from mnist_mlops.artifacts.processed import ProcessedMeta
 from mnist_mlops.artifacts.runs import TrainedRunInfo
 from mnist_mlops.config.constants import CHAMPION
@@ -56,6 +56,21 @@ def champion_run_name(model_name: str) -> str:
         return ""
 
 
+def margin_line(comparison: CourseComparison) -> str:
+    """Describe this run's trained model against the course run: margin, interval, verdict."""
+    verdict = {
+        "better": "better than the course network",
+        "worse": "worse than the course network",
+        "undecided": "not told apart from the course network",
+    }[comparison.verdict()]
+    return (
+        f"this run's model - course {100 * comparison.margin:+.2f} points "
+        f"({100 * comparison.confidence:.0f} % interval {100 * comparison.margin_low:+.2f} to "
+        f"{100 * comparison.margin_high:+.2f}, McNemar p {comparison.mcnemar_p:.2g}, "
+        f"{comparison.test_images:,} test images): {verdict}"
+    )
+
+
 def summary_lines(paths: ProjectPaths, ui_port: int, serve_port: int) -> list[str]:
     """Return the summary's lines (the MLflow store is asked only for the champion's run name).
 
@@ -64,6 +79,7 @@ def summary_lines(paths: ProjectPaths, ui_port: int, serve_port: int) -> list[st
     """
     register_record = RegisterSummary.read(paths.register_metrics)
     baselines = BaselinesMetrics.read(paths.baselines_record)
+    comparison = CourseComparison.read(paths.comparison_record)
     train_run = TrainedRunInfo.read(paths.train_run)
     import mlflow
 
@@ -91,6 +107,7 @@ def summary_lines(paths: ProjectPaths, ui_port: int, serve_port: int) -> list[st
         f"champion  {name} v{version}: {what or '(run name unknown)'}{note}",
         f"          test accuracy {accuracy:.2%}",
         f"compared  {compared}",
+        f"margin    {margin_line(comparison)}",
         "next      dvc metrics show      # the figures side by side",
         f"          make ui               # then open {ui}",
         f"          make serve            # http://127.0.0.1:{serve_port}/ : draw a digit",

@@ -68,7 +68,7 @@ class PreprocessConfig(Section):
     """``preprocess``: splits and seed."""
 
     seed: int = Field(42, ge=0)
-    val_fraction: float = Field(0.1, gt=0, lt=1)
+    val_fraction: float = Field(0.2, gt=0, lt=1)
     test_fraction: float = Field(0.2, gt=0, lt=1)
 
 
@@ -176,9 +176,9 @@ class TuneConfig(Section):
     """``tune``: the Optuna study."""
 
     study: str = Field("mnist-mlp", min_length=1)
-    n_trials: int = Field(30, ge=0, le=100000)
+    n_trials: int = Field(8, ge=0, le=100000)
     timeout_s: float | None = Field(None, gt=0)
-    workers: int = Field(1, ge=1, le=64)
+    workers: int = Field(2, ge=1, le=64)
     storage: str | None = None
     pruner: PrunerName = "median"
     seed: int = Field(42, ge=0)
@@ -189,6 +189,8 @@ class BaselinesConfig(Section):
     """``baselines``: the scikit-learn comparisons (Perceptron, MLPClassifier)."""
 
     max_iter: int | None = Field(None, ge=1, le=100000)  # None: the estimators' defaults
+    threads: int = Field(1, ge=1, le=256)  # BLAS/OpenMP threads of a fit and its scoring
+    early_stopping: bool = True  # stop when the score on 10 % held out stops improving
 
 
 class RegisterConfig(Section):

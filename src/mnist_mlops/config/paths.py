@@ -28,6 +28,8 @@ RELATIVE = {
     "course_metrics": "metrics/course.json",
     "tune_summary": "records/tune.json",
     "baselines_record": "records/baselines.json",
+    "course_predictions": "records/course_predictions.json",
+    "comparison_record": "records/comparison.json",
     "register_metrics": "records/register.json",
     "tune_runs": "runs/tune.json",
     "train_run": "runs/train.json",
@@ -63,6 +65,8 @@ class ProjectPaths:
     course_metrics: Path = field(init=False)
     tune_summary: Path = field(init=False)
     baselines_record: Path = field(init=False)
+    course_predictions: Path = field(init=False)
+    comparison_record: Path = field(init=False)
     register_metrics: Path = field(init=False)
     tune_runs: Path = field(init=False)
     train_run: Path = field(init=False)

@@ -39,7 +39,8 @@ def run_course(
 ) -> BaselineRun:
     """Fit the course network in the run :data:`COURSE_RUN` (extra ``tags``); score on ``test``.
 
-    Returns baseline-shaped scores (last epoch's train/val accuracy) and the run.
+    Returns baseline-shaped scores (last epoch's train/val accuracy), the run and the digit
+    predicted for each test image.
     """
     model_config, train_config = course_configs(seed)
     logged = flatten_params(model_config, "model") | flatten_params(train_config, "train")
@@ -47,7 +48,8 @@ def run_course(
     trained = train_tracked(
         model_config, train_config, splits, logged, run_tags, COURSE_RUN, False, verbose
     )
-    scores = evaluate_model(trained.model, splits["test"]).metrics
+    evaluation = evaluate_model(trained.model, splits["test"])
+    scores = evaluation.metrics
     log_metrics(trained.run_id, flat_metrics(scores))
     course = BaselineScores.model_validate(
         scores.to_json()
@@ -58,4 +60,9 @@ def run_course(
         }
     )
     logger.info("baseline course: test accuracy %.4f", course.test_accuracy)
-    return BaselineRun(scores=course, run_id=trained.run_id, experiment_id=trained.experiment_id)
+    return BaselineRun(
+        scores=course,
+        run_id=trained.run_id,
+        experiment_id=trained.experiment_id,
+        predicted=tuple(evaluation.predicted.tolist()),
+    )

@@ -1,4 +1,4 @@
-"""The evaluate stage's outputs: the test metrics file and plot files, also logged to MLflow."""
+"""The evaluate stage's outputs: test metrics, plots (also logged to MLflow), course comparison."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_mlops.artifacts.metrics import EvaluateMetrics, FeedbackMetrics
+from mnist_mlops.artifacts.metrics import CoursePredictions, EvaluateMetrics, FeedbackMetrics
 from mnist_mlops.artifacts.processed import Split
 from mnist_mlops.artifacts.runs import EvaluateRunInfo, TrainedRunInfo
 from mnist_mlops.config.paths import RELATIVE
 from mnist_mlops.evaluation import plots
+from mnist_mlops.evaluation.comparison import compare_with_course
 from mnist_mlops.evaluation.metrics import (
     Evaluation,
     confusion_csv,
@@ -104,3 +105,16 @@ def feedback_outputs(
     metrics.write(path)
     logger.info("feedback test: %s", metrics.to_json())
     return metrics
+
+
+def write_comparison(evaluation: Evaluation, course: CoursePredictions, path: Path) -> None:
+    """Write to ``path`` the comparison of ``evaluation``'s digits with the course run's.
+
+    Same test images, paired (:func:`.comparison.compare_with_course`); written atomically.
+
+    Raises:
+        DataError: The course predictions are of another test split.
+    """
+    compare_with_course(
+        evaluation.actual, evaluation.predicted, np.asarray(course.predicted)
+    ).write(path)
