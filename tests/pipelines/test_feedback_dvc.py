@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,13 +59,13 @@ def test_the_first_repro_has_an_empty_snapshot_and_no_feedback_split(pipeline):
 
 
 @contextmanager
-def project_server(project: Path) -> Iterator[tuple[str, object]]:
-    """``mnist-mlops serve`` of the project's champion, on its MLflow and prediction stores."""
+def project_server(project: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``mnist-mlops serve`` of the project's champion, on its MLflow and prediction stores
+    (never the workspace's), as ``make serve`` starts it; output to ``log``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     params = ["--params", str(project / "params.yaml")]
     command = ["mnist-mlops", *params, "serve", "-m", MODEL_URI, "-p", str(port)]
-    log = project.parent / "server.log"
     with started_process(command, log, lambda: answers_ping(url), environment(project)) as server:
         yield url, server
 
@@ -187,8 +188,8 @@ def check_snapshot_training_and_registry(
     assert str(aliases["champion"]) == ("2" if summary.promoted else "1")
 
 
-def served_version_after_hangup(url: str, server, log: Path) -> str:
-    """SIGHUP ``server``; wait for its reload (or ``expected`` served); the served version."""
+def served_version_after_hangup(url: str, server: subprocess.Popen, log: Path) -> str:
+    """SIGHUP ``server``, wait until its log says it reloaded; the version it serves then."""
     before = log.read_text().count("reloaded: serving")
     os.kill(server.pid, signal.SIGHUP)
     deadline = time.monotonic() + RELOAD_TIMEOUT_S
@@ -207,7 +208,8 @@ def test_drawn_and_sent_corrections_are_snapshotted_trained_on_gated_and_served(
     pictures, labels = uci_pictures(SENT + 1)
     store_url = environment(project_clone)["MNIST_MLOPS_PREDICTIONS_STORE"]
     log = project_clone.parent / "server.log"
-    with project_server(project_clone) as (url, server):
+    with project_server(project_clone, log) as (url, server):
+        assert f"recording served predictions in {store_url}" in log.read_text()
         drawn = draw_and_correct(url)
         sent = send_and_correct(url, pictures, labels)
         counts = written(url)
@@ -235,8 +237,8 @@ def test_drawn_and_sent_corrections_are_snapshotted_trained_on_gated_and_served(
         summary = RegisterSummary.read(paths.register_metrics)
         champion = summary.version if summary.promoted else "1"
         assert served_version_after_hangup(url, server, log) == champion
-        status, answer = call(f"{url}/predict/image", picture_bytes(255 - pictures[0]), "image/png")
-        assert status == 200  # recorded, unlabelled: the next snapshot stays the same
+        # a prediction of the new champion, recorded unlabelled: the next snapshot is the same
+        assert call(f"{url}/predict/image", picture_bytes(255 - pictures[0]), "image/png")[0] == 200
         assert written(url)["queued"] == 0
     manifest = FeedbackManifest.load(paths.feedback_dir)
     again = run(project_clone, "dvc", "repro", PREFECT_API_URL=prefect_api)
