@@ -2,6 +2,7 @@ import math
 from types import SimpleNamespace
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
@@ -31,12 +32,30 @@ def test_the_one_non_finite_rule_checks_loss_and_val_loss(logs, reason):
 
 def test_the_guard_stops_at_the_first_non_finite_epoch_and_remembers_it():
     guard = NonFiniteLossGuard()
-    guard.set_model(SimpleNamespace(stop_training=False))
+    weights = [np.ones(3, np.float32)]
+    guard.set_model(SimpleNamespace(stop_training=False, get_weights=lambda: weights))
     guard.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.4})
     assert guard.failure is None and guard.model.stop_training is False
     guard.on_epoch_end(1, {"loss": 0.5, "val_loss": math.nan})
     guard.on_epoch_end(2, {"loss": math.inf})
     assert guard.failure == "val_loss became nan at epoch 2" and guard.model.stop_training
+
+
+def test_the_guard_sees_nan_weights_behind_a_finite_loss():
+    """Keras 3 reports a finite loss (2.30) once inf inputs made every weight NaN (measured)."""
+    import keras
+
+    x = np.random.default_rng(0).random((64, 784), np.float32)
+    x[:5] = np.inf
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(8, activation="relu")])
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    guard = NonFiniteLossGuard()
+    history = model.fit(
+        x, np.arange(64) % 10, epochs=3, batch_size=32, verbose=0, callbacks=[guard]
+    )
+    assert math.isfinite(history.history["loss"][0])  # the loss alone would not tell
+    assert guard.failure == "weights became nan at epoch 1" and len(history.history["loss"]) == 1
 
 
 def test_the_epoch_logger_logs_every_epoch_at_its_step(tmp_path):

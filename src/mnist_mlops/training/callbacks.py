@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 
 from mnist_mlops.tracking.log import log_metrics
 
@@ -21,15 +22,21 @@ EPOCH_TIME_METRIC = "epoch_time_s"
 GUARDED_LOSSES = ("loss", "val_loss")
 
 
-def non_finite_loss(logs: dict[str, Any] | None, epoch: int) -> str | None:
+def non_finite_loss(
+    logs: dict[str, Any] | None, epoch: int, model: keras.Model | None = None
+) -> str | None:
     """Return why the 0-based ``epoch``'s losses are not finite (``"loss became nan at epoch 3"``).
 
-    ``None`` when ``loss`` and ``val_loss`` are finite or absent.
+    With ``model``, NaN or infinite weights count too (``"weights became nan at epoch 3"``):
+    Keras 3 then reports a finite loss (measured: 2.30 with every weight NaN).
+    ``None`` when ``loss`` and ``val_loss`` are finite or absent (and the weights finite).
     """
     for key in GUARDED_LOSSES:
         value = (logs or {}).get(key)
         if value is not None and not math.isfinite(float(value)):
             return f"{key} became {float(value)} at epoch {epoch + 1}"
+    if model is not None and not all(np.isfinite(w).all() for w in model.get_weights()):
+        return f"weights became nan at epoch {epoch + 1}"
     return None
 
 
@@ -43,7 +50,7 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Stop training at the first epoch with a non-finite loss."""
-        reason = non_finite_loss(logs, epoch)
+        reason = non_finite_loss(logs, epoch, self.model)
         if reason is not None and self.failure is None:
             self.failure = reason
             self.model.stop_training = True

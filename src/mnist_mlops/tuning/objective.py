@@ -27,11 +27,19 @@ from mnist_mlops.tuning.trial_runs import TrialRuns
 METRIC = "val_accuracy"
 
 
-def divergence_reason(logs: dict[str, Any], epoch: int) -> str | None:
-    """Return ``"non-finite loss (nan) at epoch 3"`` for 0-based ``epoch``'s logs, or ``None``."""
-    if non_finite_loss(logs, epoch) is None:
+def divergence_reason(
+    logs: dict[str, Any], epoch: int, model: keras.Model | None = None
+) -> str | None:
+    """Return why 0-based ``epoch`` diverged, or ``None``.
+
+    ``"non-finite loss (nan) at epoch 3"`` from the logs, or ``"non-finite weights at epoch 3"``
+    from ``model``'s weights.
+    """
+    if non_finite_loss(logs, epoch, model) is None:
         return None
-    key = next(k for k in GUARDED_LOSSES if k in logs and not math.isfinite(float(logs[k])))
+    key = next((k for k in GUARDED_LOSSES if k in logs and not math.isfinite(float(logs[k]))), None)
+    if key is None:
+        return f"non-finite weights at epoch {epoch + 1}"
     return f"non-finite {key} ({float(logs[key])}) at epoch {epoch + 1}"
 
 
@@ -57,7 +65,7 @@ class PruningReporter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Report the epoch (1-based step); stop training when the trial should be pruned."""
         logs = logs or {}
-        self.divergence = divergence_reason(logs, epoch)
+        self.divergence = divergence_reason(logs, epoch, self.model)
         if self.divergence is not None:
             return
         step = epoch + 1
