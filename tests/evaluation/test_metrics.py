@@ -120,4 +120,4 @@ def test_the_feedback_test_split_is_scored_written_and_logged(tmp_path, tiny_spl
     logged = mlflow.MlflowClient().get_run(run_id).data.metrics["feedback_accuracy"]
     assert logged == pytest.approx(expected)
     assert feedback_outputs(model, None, run_id, path) == FeedbackMetrics()
-    assert path.read_text().strip() == '{\n  "feedback_test_digits": 0\n}'
+    assert path.read_text().strip() == "{}"

@@ -54,7 +54,7 @@ def test_the_first_repro_has_an_empty_snapshot_and_no_feedback_split(pipeline):
     paths = pipeline.paths
     assert FeedbackManifest.load(paths.feedback_dir).entries == []
     assert ProcessedMeta.load(paths.processed_dir).feedback is None
-    assert FeedbackMetrics.read(paths.feedback_metrics) == FeedbackMetrics(feedback_test_digits=0)
+    assert FeedbackMetrics.read(paths.feedback_metrics) == FeedbackMetrics()
     assert not (paths.root / "predictions.db").exists()  # reading no store creates none
 
 

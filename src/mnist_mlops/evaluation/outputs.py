@@ -91,7 +91,7 @@ def feedback_outputs(
 ) -> FeedbackMetrics:
     """Score ``model`` on the ``feedback_test`` split; write ``path``; log it to run ``run_id``.
 
-    No split (no feedback used): ``{"feedback_test_digits": 0}`` is written, nothing logged.
+    No split (no feedback used): ``{}`` is written, nothing logged.
     """
     metrics = FeedbackMetrics()
     if feedback_test is not None and len(feedback_test.y):
