@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -14,27 +13,14 @@ import pytest
 from mnist_mlops.config.params import PREDICTIONS_STORE_ENV, FeedbackConfig
 from mnist_mlops.errors import FeedbackError
 from mnist_mlops.feedback.store import PredictionRecord, PredictionStore, pixels_of
+from tests.helpers.feedback import prediction_record
 from tests.helpers.postgres import postgres_server
 
 
 def record(created_at: float = 0.0, digit: int = 3, seed: int = 0) -> PredictionRecord:
     """A record of a random 28x28 input whose answer is ``digit``."""
-    rng = np.random.default_rng(seed)
-    probabilities = np.full(10, 0.01)
-    probabilities[digit] = 0.91
-    return PredictionRecord(
-        prediction_id=uuid.uuid4().hex,
-        created_at=created_at or time.time(),
-        model_name="mnist-classifier",
-        model_version="2",
-        model_alias="champion",
-        source="json",
-        digit=digit,
-        confidence=0.91,
-        probabilities=tuple(float(p) for p in probabilities),
-        pixels=pixels_of(rng.random(784)),
-        latency_ms=0.7,
-    )
+    pixels = np.random.default_rng(seed).random(784)
+    return prediction_record(pixels, digit, created_at or time.time(), 0.91, "2", "json")
 
 
 @pytest.fixture

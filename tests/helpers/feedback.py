@@ -32,31 +32,41 @@ def uci_pictures(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return pictures.astype(np.uint8), digits.target[picked].astype(np.int64)
 
 
+def prediction_record(
+    pixels: np.ndarray,
+    digit: int,
+    created_at: float,
+    confidence: float = 0.82,
+    version: str = "1",
+    source: str = "picture",
+) -> PredictionRecord:
+    """A recorded answer ``digit`` (``confidence``, the rest shared) for ``pixels`` in [0, 1]."""
+    probabilities = np.full(10, round((1 - confidence) / 9, 6))  # as the store keeps them
+    probabilities[digit] = confidence
+    return PredictionRecord(
+        prediction_id=uuid.uuid4().hex,
+        created_at=created_at,
+        model_name="mnist-classifier",
+        model_version=version,
+        model_alias="champion",
+        source=source,
+        digit=digit,
+        confidence=confidence,
+        probabilities=tuple(float(p) for p in probabilities),
+        pixels=pixels_of(pixels),
+        latency_ms=1.0,
+    )
+
+
 def labelled_predictions(
     store: PredictionStore, pictures: np.ndarray, labels: np.ndarray, start: float = 1e9
 ) -> list[str]:
     """Record one wrong prediction per picture, then label each with its true digit; return
     the prediction ids (in the order of ``pictures``)."""
-    records = []
-    for index, (picture, label) in enumerate(zip(pictures, labels, strict=True)):
-        answer = (int(label) + 1) % 10  # what the model said (wrong)
-        probabilities = np.full(10, 0.02)
-        probabilities[answer] = 0.82
-        records.append(
-            PredictionRecord(
-                prediction_id=uuid.uuid4().hex,
-                created_at=start + index,
-                model_name="mnist-classifier",
-                model_version="1",
-                model_alias="champion",
-                source="picture",
-                digit=answer,
-                confidence=0.82,
-                probabilities=tuple(float(p) for p in probabilities),
-                pixels=pixels_of(picture / 255),
-                latency_ms=1.0,
-            )
-        )
+    records = [
+        prediction_record(picture / 255, (int(label) + 1) % 10, start + index)  # wrong answers
+        for index, (picture, label) in enumerate(zip(pictures, labels, strict=True))
+    ]
     store.insert(records)
     store.add_feedback(
         [(r.prediction_id, int(label)) for r, label in zip(records, labels, strict=True)]
