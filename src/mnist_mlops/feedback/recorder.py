@@ -32,9 +32,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from mnist_mlops.config.constants import MAX_PIXEL
 from mnist_mlops.feedback.batches import QueuedBatch, drop_reason, shown_url
-from mnist_mlops.feedback.store import PredictionRecord, PredictionStore
+from mnist_mlops.feedback.store import PredictionRecord, PredictionStore, pixel_rows
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +97,7 @@ class PredictionRecorder:
                 self._drop("queue_full", len(ids), f"more than {MAX_QUEUED} records wait")
                 return
             self._queued += len(ids)
-        scaled = np.rint(np.asarray(rows, np.float32).reshape(len(ids), -1) * MAX_PIXEL)
-        pixels = np.clip(scaled, 0, MAX_PIXEL).astype(np.uint8)
+        pixels = pixel_rows(rows)
         keys = PROBABILITY_KEYS
         scores = [(int(a["digit"]), tuple(float(a[key]) for key in keys)) for a in answers]
         self._queue.put(QueuedBatch(ids, time.time(), model, source, latency_ms, pixels, scores))

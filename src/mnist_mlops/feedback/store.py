@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from mnist_mlops.config.constants import IMAGE_SIDE, NUM_CLASSES
+from mnist_mlops.config.constants import IMAGE_SIDE, MAX_PIXEL, NUM_CLASSES
 from mnist_mlops.errors import FeedbackError
 
 logger = logging.getLogger(__name__)
@@ -85,12 +85,18 @@ class PredictionRecord:
         return cls(**values)
 
 
+def pixel_rows(rows: np.ndarray) -> np.ndarray:
+    """``rows`` of values in [0, 1] (as the model reads them) as uint8 rows (x255, rounded)."""
+    scaled = np.rint(np.asarray(rows, np.float32).reshape(len(rows), -1) * MAX_PIXEL)
+    return np.clip(scaled, 0, MAX_PIXEL).astype(np.uint8)
+
+
 def pixels_of(row: np.ndarray) -> bytes:
     """``row``'s 784 values in [0, 1] (as the model reads them) as 784 uint8 bytes (x255)."""
-    scaled = np.clip(np.rint(np.asarray(row, np.float32).reshape(-1) * 255), 0, 255)
-    if scaled.size != IMAGE_SIDE * IMAGE_SIDE:
-        raise ValueError(f"a digit has {IMAGE_SIDE * IMAGE_SIDE} pixels, got {scaled.size}")
-    return scaled.astype(np.uint8).tobytes()
+    pixels = pixel_rows(np.asarray(row).reshape(1, -1))[0]
+    if pixels.size != IMAGE_SIDE * IMAGE_SIDE:
+        raise ValueError(f"a digit has {IMAGE_SIDE * IMAGE_SIDE} pixels, got {pixels.size}")
+    return pixels.tobytes()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
